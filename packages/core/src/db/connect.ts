@@ -1,0 +1,76 @@
+import { CoreError } from '../errors/core-error.js';
+import { pgClient, type PgPoolLike } from './pg-client.js';
+import { pgliteClient, type PGliteLike } from './pglite-client.js';
+import type { SqlClient } from './sql-client.js';
+
+/** Options for {@link connectDatabase}. */
+export interface ConnectDatabaseOptions {
+  /**
+   * A `postgres://` URL, or `pglite://<dir>` / `pglite://memory` for the embedded engine.
+   * @defaultValue `process.env.DATABASE_URL`
+   */
+  url?: string;
+  /**
+   * Maximum pooled connections for a server URL.
+   * @defaultValue 10
+   */
+  maxConnections?: number;
+}
+
+/**
+ * Opens a {@link SqlClient} from a URL, loading the optional driver (`pg` or
+ * `@electric-sql/pglite`) on demand. The client owns the pool or database it opened.
+ *
+ * @throws {CoreError} `INVALID_ARGUMENT` without a URL or when the driver is not installed.
+ */
+export async function connectDatabase(options: ConnectDatabaseOptions = {}): Promise<SqlClient> {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url === undefined || url === '') {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      'connectDatabase: no url given and DATABASE_URL is not set',
+    );
+  }
+  if (url.startsWith('pglite://')) {
+    const location = url.slice('pglite://'.length);
+    const { PGlite } = (await importOptional('@electric-sql/pglite')) as {
+      PGlite: { create(dataDir?: string): Promise<PGliteLike> };
+    };
+    const db = await PGlite.create(location === '' || location === 'memory' ? undefined : location);
+    return pgliteClient(db, { ownsDatabase: true });
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `connectDatabase: expected a postgres:// or pglite:// URL, got ${JSON.stringify(redactUrl(url))}`,
+    );
+  }
+  const pg = (await importOptional('pg')) as {
+    default: { Pool: new (config: object) => PgPoolLike };
+  };
+  const pool = new pg.default.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  return pgClient(pool, { ownsPool: true });
+}
+
+async function importOptional(name: string): Promise<unknown> {
+  try {
+    return (await import(name)) as unknown;
+  } catch (cause) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `connectDatabase: the optional dependency "${name}" is not installed; run \`npm install ${name}\``,
+      { cause },
+    );
+  }
+}
+
+/** Hides the password of a connection URL for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

@@ -1,0 +1,156 @@
+import { CoreError } from '../errors/core-error.js';
+import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
+
+/** The slice of a node-postgres `Client`/`PoolClient` this adapter calls. */
+export interface PgConnectionLike {
+  query(text: string, params?: unknown[]): Promise<{ rows: object[]; rowCount: number | null }>;
+  on(
+    event: 'notification',
+    listener: (message: { channel: string; payload?: string }) => void,
+  ): unknown;
+  removeListener(event: 'notification', listener: (...args: never[]) => void): unknown;
+  release?(error?: Error | boolean): void;
+}
+
+/** The slice of a node-postgres `Pool` this adapter calls. */
+export interface PgPoolLike {
+  query(text: string, params?: unknown[]): Promise<{ rows: object[]; rowCount: number | null }>;
+  connect(): Promise<PgConnectionLike>;
+  end(): Promise<void>;
+}
+
+/** Options for {@link pgClient}. */
+export interface PgClientOptions {
+  /**
+   * End the pool when the client is closed.
+   * @defaultValue false
+   */
+  ownsPool?: boolean;
+}
+
+/**
+ * Wraps a node-postgres `Pool` as a {@link SqlClient}. The pool stays yours unless
+ * `ownsPool` is set.
+ *
+ * @example
+ * const db = pgClient(new pg.Pool({ connectionString: process.env.DATABASE_URL }), { ownsPool: true });
+ */
+export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlClient {
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  let listenConnection: Promise<PgConnectionLike> | undefined;
+  let closed = false;
+
+  const onNotification = (message: { channel: string; payload?: string }): void => {
+    for (const listener of listeners.get(message.channel) ?? []) listener(message.payload ?? '');
+  };
+
+  async function listenerConnection(): Promise<PgConnectionLike> {
+    listenConnection ??= pool.connect().then((connection) => {
+      connection.on('notification', onNotification);
+      return connection;
+    });
+    return listenConnection;
+  }
+
+  const client: SqlClient = {
+    dialect: 'postgres',
+    async query<Row extends object>(
+      text: string,
+      params: readonly unknown[] = [],
+    ): Promise<QueryResult<Row>> {
+      const result = await pool.query(text, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      const connection = await pool.connect();
+      try {
+        return await runTransaction(connection, fn);
+      } finally {
+        connection.release?.();
+      }
+    },
+    async listen(
+      channel: string,
+      onNotify: (payload: string) => void,
+    ): Promise<() => Promise<void>> {
+      if (!isPlainIdentifier(channel)) {
+        throw new CoreError(
+          'INVALID_ARGUMENT',
+          `listen: channel must be a plain identifier, got ${JSON.stringify(channel)}`,
+        );
+      }
+      const connection = await listenerConnection();
+      let set = listeners.get(channel);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(channel, set);
+        await connection.query(`LISTEN ${channel}`);
+      }
+      set.add(onNotify);
+      return async () => {
+        const current = listeners.get(channel);
+        if (current === undefined) return;
+        current.delete(onNotify);
+        if (current.size === 0) {
+          listeners.delete(channel);
+          if (!closed) await connection.query(`UNLISTEN ${channel}`);
+        }
+      };
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (listenConnection !== undefined) {
+        const connection = await listenConnection.catch(() => undefined);
+        if (connection !== undefined) {
+          connection.removeListener('notification', onNotification);
+          // A listening connection goes back to the pool only after UNLISTEN; destroy it instead.
+          connection.release?.(true);
+        }
+      }
+      if (options.ownsPool === true) await pool.end();
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      await client.close();
+    },
+  };
+  return client;
+}
+
+async function runTransaction<T>(
+  connection: PgConnectionLike,
+  fn: (tx: SqlClient) => Promise<T>,
+): Promise<T> {
+  const tx: SqlClient = {
+    dialect: 'postgres',
+    async query<Row extends object>(
+      text: string,
+      params: readonly unknown[] = [],
+    ): Promise<QueryResult<Row>> {
+      const result = await connection.query(text, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await connection.query(sql);
+    },
+    transaction: (inner) => inner(tx),
+    listen: () =>
+      Promise.reject(
+        new CoreError('INVALID_ARGUMENT', 'listen: not available inside a transaction'),
+      ),
+    close: () => Promise.resolve(),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  await connection.query('BEGIN');
+  try {
+    const result = await fn(tx);
+    await connection.query('COMMIT');
+    return result;
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

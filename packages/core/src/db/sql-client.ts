@@ -1,0 +1,55 @@
+/** Rows returned by {@link SqlClient.query}. */
+export interface QueryResult<Row> {
+  readonly rows: Row[];
+  /** Rows affected by INSERT/UPDATE/DELETE, when the driver reports it. */
+  readonly rowCount: number;
+}
+
+/** A row as the driver returns it. */
+export type SqlRow = Record<string, unknown>;
+
+/**
+ * The database slice every FraiseQL package uses, implemented for node-postgres
+ * ({@link pgClient}) and PGlite ({@link pgliteClient}). All statements are parameterised
+ * (`$1, $2, ...`); scripts without parameters go through {@link SqlClient.exec}.
+ */
+export interface SqlClient {
+  /** `postgres` for a server reached over the network, `pglite` for the embedded engine. */
+  readonly dialect: 'postgres' | 'pglite';
+  /** Runs one parameterised statement. */
+  query<Row extends object = SqlRow>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>>;
+  /** Runs a script of one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /**
+   * Runs `fn` in one transaction on one connection: commits when it resolves, rolls back when
+   * it throws (and rethrows). Nested calls reuse the outer transaction.
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Subscribes to `NOTIFY` on `channel` (a plain identifier). Resolves once listening, to a
+   * function that unsubscribes.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Releases what this client owns (a pool it created, a PGlite it opened). */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/**
+ * Quotes an SQL identifier (`tb_order`, `My Table`) for places where parameters cannot go.
+ * Schema-qualified names are split on the first dot: `quoteIdent('core.x')` → `"core"."x"`.
+ */
+export function quoteIdent(name: string): string {
+  const parts = name.includes('"') ? [name] : name.split('.');
+  return parts.map((part) => `"${part.replace(/"/g, '""')}"`).join('.');
+}
+
+/** True when `name` is a plain unquoted identifier (used to validate NOTIFY channel names). */
+export function isPlainIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name) && name.length <= 63;
+}

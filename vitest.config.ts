@@ -1,0 +1,40 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+// One project pair per workspace package: `<name>:unit` (src/**/*.test.ts, no services) and
+// `<name>:integration` (test/**/*.test.ts, real services found by @fraiseql/testing).
+const packageDirs = ['packages', 'apps'].flatMap((group) =>
+  existsSync(group)
+    ? readdirSync(group)
+        .map((name) => join(group, name))
+        .filter((dir) => existsSync(join(dir, 'package.json')))
+    : [],
+);
+
+export default defineConfig({
+  test: {
+    projects: packageDirs.flatMap((dir) => {
+      const name = dir.split('/').at(-1) ?? dir;
+      return [
+        {
+          test: {
+            name: `${name}:unit`,
+            root: dir,
+            include: ['src/**/*.test.ts'],
+            testTimeout: 10_000,
+          },
+        },
+        {
+          test: {
+            name: `${name}:integration`,
+            root: dir,
+            include: ['test/**/*.test.ts'],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ];
+    }),
+  },
+});
