@@ -1,0 +1,51 @@
+import { FraiseQLError, isFraiseQLError, type FraiseQLErrorOptions } from '@fraiseql/core';
+
+/** Every failure `@fraiseql/observers` reports, as a closed set. */
+export type ObserverErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_ENV_MISSING'
+  | 'CONDITION_SYNTAX'
+  | 'CONDITION_EVAL'
+  | 'TEMPLATE_ERROR'
+  | 'ACTION_FAILED'
+  | 'ACTION_TIMEOUT'
+  | 'ACTION_UNSUPPORTED'
+  | 'SSRF_BLOCKED'
+  | 'CIRCUIT_OPEN'
+  | 'MALFORMED_EVENT'
+  | 'SOURCE_FAILED'
+  | 'LEASE_LOST'
+  | 'TRANSPORT_UNAVAILABLE'
+  | 'DLQ_NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'CLOSED';
+
+/** Extra facts an {@link ObserverError} may carry. */
+export interface ObserverErrorOptions extends FraiseQLErrorOptions {
+  /** Whether trying again can succeed (network errors, 5xx, 408, 429). */
+  retryable?: boolean;
+  /** Server-requested delay before the next attempt (`Retry-After`), in milliseconds. */
+  retryAfterMs?: number;
+  /** Low-cardinality label for metrics (`timeout`, `http_5xx`, `network`, `ssrf`, ...). */
+  errorType?: string;
+}
+
+/** An error from `@fraiseql/observers`. */
+export class ObserverError extends FraiseQLError<ObserverErrorCode> {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly errorType: string;
+
+  constructor(code: ObserverErrorCode, message: string, options: ObserverErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'ObserverError';
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+    this.errorType = options.errorType ?? code.toLowerCase();
+  }
+}
+
+/** True for an {@link ObserverError} from any installed copy of `@fraiseql/observers`. */
+export function isObserverError(value: unknown, code?: ObserverErrorCode): value is ObserverError {
+  return isFraiseQLError(value, code) && (value as Error).name === 'ObserverError';
+}
