@@ -10,6 +10,7 @@ export interface ServiceHandle {
   readonly origin: 'env' | 'loopback' | 'started';
 }
 
+/** The environment variable holding each service's URL. */
 export const ENV_VARS: Readonly<Record<ServiceKind, string>> = {
   postgres: 'DATABASE_URL',
   redis: 'REDIS_URL',
@@ -17,6 +18,7 @@ export const ENV_VARS: Readonly<Record<ServiceKind, string>> = {
   clickhouse: 'CLICKHOUSE_URL',
 };
 
+/** Where each service answers on this machine by default. */
 export const LOOPBACK_URLS: Readonly<Record<ServiceKind, string>> = {
   postgres: 'postgres://postgres@127.0.0.1:5432/postgres',
   redis: 'redis://127.0.0.1:6379',
@@ -24,6 +26,7 @@ export const LOOPBACK_URLS: Readonly<Record<ServiceKind, string>> = {
   clickhouse: 'http://127.0.0.1:8123',
 };
 
+/** How to start each service locally, for the message printed when it is missing. */
 export const HOW_TO_START: Readonly<Record<ServiceKind, string>> = {
   postgres:
     'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or set DATABASE_URL)',
