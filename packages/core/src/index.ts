@@ -21,6 +21,7 @@ export type {
   Delivery,
   DeliveryOutcome,
   EventSource,
+  EventSourceBacklog,
   EventSourceStartOptions,
 } from './streams/event-source.js';
 export type { EventSink } from './streams/event-sink.js';

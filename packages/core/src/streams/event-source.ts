@@ -25,13 +25,28 @@ export interface EventSource {
   /** Short name for logs and metrics (`change-log`, `nats`, `memory`). */
   readonly kind: string;
   /**
-   * Delivers events to `onDelivery` until `signal` aborts or `close()` is called. At most
-   * `maxInFlight` deliveries are unsettled at once.
+   * Starts delivering events to `onDelivery`; resolves once the source is running (rejects if
+   * it cannot start). Delivery goes on in the background until `signal` aborts (the source stops
+   * fetching but still accepts settlements) or `close()` is called. At most `maxInFlight`
+   * deliveries are unsettled at once.
    */
   start(options: EventSourceStartOptions): Promise<void>;
-  /** Stops fetching, waits for in-flight settlements, saves progress and releases resources. */
+  /**
+   * Stops fetching, waits for settlements already requested, saves progress, hands deliveries
+   * that were never settled back for redelivery and releases resources.
+   */
   close(): Promise<void>;
+  /** Events not yet handled and the age of the oldest, where the source can tell. */
+  backlog?(options?: { readonly signal?: AbortSignal }): Promise<EventSourceBacklog>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What {@link EventSource.backlog} reports. */
+export interface EventSourceBacklog {
+  /** Events committed but not yet settled `done` (or moved aside) by this consumer. */
+  readonly events: number;
+  /** Age in seconds of the oldest of them; 0 when there are none. */
+  readonly oldestAgeSeconds: number;
 }
 
 /** Options for {@link EventSource.start}. */
