@@ -32,6 +32,18 @@ export default tseslint.config(
     },
   },
   {
+    // Tests are outside the build tsconfig.json (src only), so the project service cannot see
+    // them; each package's tsconfig.test.json covers src and test.
+    files: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.ts', 'apps/*/test/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./packages/*/tsconfig.test.json', './apps/*/tsconfig.test.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**', 'scripts/**', 'apps/**', '**/bin/**'],
     rules: {
       'no-console': 'off',
