@@ -17,6 +17,7 @@ export type ObserverErrorCode =
   | 'LEASE_LOST'
   | 'TRANSPORT_UNAVAILABLE'
   | 'DLQ_NOT_FOUND'
+  | 'DUPLICATE_IN_PROGRESS'
   | 'INVALID_ARGUMENT'
   | 'CLOSED';
 

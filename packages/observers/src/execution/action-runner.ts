@@ -1,0 +1,347 @@
+import { parseDuration, type EntityEvent, type Logger } from '@fraiseql/core';
+import type { ActionExecutor, ActionResult } from '../actions/action-executor.js';
+import type { DeadLetterAttempt } from '../dlq/dead-letter.js';
+import { ObserverError } from '../errors.js';
+import type { ObserverMetrics } from '../metrics/observer-metrics.js';
+import type { BreakerPermit, CircuitBreakerOptions } from './circuit-breaker.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type {
+  ActionExecutorLookup,
+  ExecutableAction,
+  ExecutableObserver,
+} from './executable-observer.js';
+import { observerErrorOf } from './observer-error-of.js';
+import { pause } from './pause.js';
+import { RetryPolicy, type RetryPolicyConfig } from './retry-policy.js';
+import { Semaphore } from './semaphore.js';
+
+/** How one action ended after its retries. */
+export type ActionOutcome =
+  | { readonly ok: true; readonly result: ActionResult; readonly attempts: DeadLetterAttempt[] }
+  | {
+      readonly ok: false;
+      readonly error: ObserverError;
+      readonly reason: 'permanent' | 'max-attempts' | 'max-elapsed';
+      readonly attempts: DeadLetterAttempt[];
+    };
+
+/** Where an action runs: the abort signal and how to keep the delivery alive while waiting. */
+export interface ActionScope {
+  /** Aborts everything, running attempts included (lease lost, hard stop). */
+  readonly signal: AbortSignal;
+  /** Aborts waits only (retry delays, breaker deferrals, slots): graceful shutdown. */
+  readonly waitSignal: AbortSignal;
+  readonly keepAlive: () => Promise<void>;
+  /** Caps the policy's attempts (a dead-letter retry runs once by default). */
+  readonly maxAttempts?: number | undefined;
+}
+
+/** Settings of {@link ActionRunner}. */
+export interface ActionRunnerSettings {
+  readonly registry: ActionExecutorLookup;
+  readonly metrics: ObserverMetrics;
+  readonly logger: Logger;
+  readonly concurrency: number;
+  readonly defaultRetry: RetryPolicyConfig | undefined;
+  readonly actionTimeoutMs: number;
+  readonly breaker: CircuitBreakerOptions | false;
+  readonly maxBreakerWaitMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly random: () => number;
+}
+
+/**
+ * Runs one action of one observer to its end: concurrency slots, circuit breaker, per-attempt
+ * timeout, error classification, retry delays and `Retry-After`. Slots are held only while an
+ * attempt runs, never during a retry delay, so a failing endpoint cannot starve the others.
+ */
+export class ActionRunner {
+  readonly #settings: ActionRunnerSettings;
+  readonly #global: Semaphore;
+  readonly #perObserver = new Map<string, Semaphore>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #policies = new WeakMap<object, RetryPolicy>();
+
+  constructor(settings: ActionRunnerSettings) {
+    this.#settings = settings;
+    this.#global = new Semaphore(settings.concurrency);
+  }
+
+  /** Actions running right now, and callers waiting for a slot. */
+  get load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.#global.inUse, waiting: this.#global.waiting };
+  }
+
+  /** Breaker state per endpoint. */
+  breakerStates(): Record<string, string> {
+    return Object.fromEntries([...this.#breakers].map(([endpoint, b]) => [endpoint, b.state]));
+  }
+
+  /**
+   * Runs `action` (index `actionIndex` of `observer`) for `event` until it succeeds or the
+   * policy gives up.
+   *
+   * @throws the signal's reason when `scope.signal` aborts, and `CIRCUIT_OPEN` (retryable) when
+   * the endpoint's breaker stays open longer than `maxBreakerWait`: both mean "deliver later".
+   */
+  async run(
+    observer: ExecutableObserver,
+    action: ExecutableAction,
+    actionIndex: number,
+    event: EntityEvent,
+    scope: ActionScope,
+  ): Promise<ActionOutcome> {
+    const { metrics, logger } = this.#settings;
+    const attempts: DeadLetterAttempt[] = [];
+    const executor = this.#executorFor(action.type);
+    if (executor === undefined) {
+      const error = new ObserverError(
+        'ACTION_UNSUPPORTED',
+        `observers.${observer.name}.actions[${actionIndex}].type: no executor registered for "${action.type}"`,
+        { errorType: 'unsupported' },
+      );
+      attempts.push(attemptRecord(1, Date.now(), 0, error));
+      metrics.actionFailed(action.type, error.errorType, 0);
+      return { ok: false, error, reason: 'permanent', attempts };
+    }
+    const policy = this.#policyFor(observer, action);
+    const maxAttempts = Math.min(policy.maxAttempts, scope.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const timeoutMs =
+      action.timeout === undefined
+        ? this.#settings.actionTimeoutMs
+        : parseDuration(
+            action.timeout,
+            `observers.${observer.name}.actions[${actionIndex}].timeout`,
+          );
+    const breaker = this.#breakerFor(executor, action);
+    const first = Date.now();
+    let deferredMs = 0;
+    let attempt = 0;
+    const log = {
+      observer: observer.name,
+      actionIndex,
+      actionType: action.type,
+      eventId: event.id,
+    };
+
+    for (;;) {
+      scope.waitSignal.throwIfAborted();
+      const release = await this.#slots(observer, scope.waitSignal);
+      let permit: BreakerPermit | undefined;
+      if (breaker !== undefined) {
+        const admission = breaker.tryAcquire();
+        if (!admission.admitted) {
+          release();
+          deferredMs += await this.#defer(breaker, admission.retryInMs, deferredMs, scope, log);
+          continue;
+        }
+        permit = admission.permit;
+      }
+      attempt += 1;
+      const started = Date.now();
+      let error: ObserverError;
+      try {
+        const result = await this.#attempt(executor, action, timeoutMs, {
+          event,
+          observer: observer.name,
+          actionIndex,
+          attempt,
+          signal: scope.signal,
+          logger,
+        });
+        permit?.success();
+        metrics.actionExecuted(action.type, (Date.now() - started) / 1000);
+        return { ok: true, result, attempts };
+      } catch (thrown) {
+        if (scope.signal.aborted) {
+          permit?.release();
+          throw scope.signal.reason;
+        }
+        error = observerErrorOf(thrown);
+        if (error.retryable) permit?.failure();
+        else permit?.release();
+      } finally {
+        release();
+      }
+      const durationMs = Date.now() - started;
+      attempts.push(attemptRecord(attempt, started, durationMs, error));
+      metrics.actionFailed(action.type, error.errorType, durationMs / 1000);
+      const decision =
+        attempt >= maxAttempts && error.retryable
+          ? ({ retry: false, reason: 'max-attempts' } as const)
+          : policy.next(attempt, Date.now() - first - deferredMs, error, this.#settings.random);
+      if (!decision.retry) {
+        logger.warn(
+          { ...log, attempt, err: error, reason: decision.reason },
+          'action failed; giving up',
+        );
+        return { ok: false, error, reason: decision.reason, attempts };
+      }
+      metrics.actionRetried(action.type);
+      logger.warn(
+        { ...log, attempt, delayMs: decision.delayMs, errorType: error.errorType, err: error },
+        'action failed; retrying',
+      );
+      await pause(
+        decision.delayMs,
+        scope.waitSignal,
+        scope.keepAlive,
+        this.#settings.heartbeatIntervalMs,
+      );
+    }
+  }
+
+  async #attempt(
+    executor: ActionExecutor,
+    action: ExecutableAction,
+    timeoutMs: number,
+    context: Parameters<ActionExecutor['execute']>[1],
+  ): Promise<ActionResult> {
+    const controller = new AbortController();
+    const outer = context.signal;
+    const onOuterAbort = (): void => {
+      controller.abort(outer.reason);
+    };
+    outer.addEventListener('abort', onOuterAbort, { once: true });
+    const timer = setTimeout(() => {
+      controller.abort(
+        new ObserverError(
+          'ACTION_TIMEOUT',
+          `${action.type} action timed out after ${timeoutMs}ms`,
+          {
+            retryable: true,
+            errorType: 'timeout',
+          },
+        ),
+      );
+    }, timeoutMs);
+    // An executor that ignores its signal must not hold the observer beyond the timeout.
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener(
+        'abort',
+        () => {
+          reject(controller.signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+    try {
+      return await Promise.race([
+        executor.execute(action, { ...context, signal: controller.signal }),
+        aborted,
+      ]);
+    } catch (error) {
+      // The executor may surface the abort as its own error; the timeout is the real cause.
+      if (controller.signal.aborted && !outer.aborted) throw controller.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  async #defer(
+    breaker: CircuitBreaker,
+    retryInMs: number,
+    deferredMs: number,
+    scope: ActionScope,
+    log: Record<string, unknown>,
+  ): Promise<number> {
+    if (deferredMs + retryInMs > this.#settings.maxBreakerWaitMs) {
+      throw new ObserverError(
+        'CIRCUIT_OPEN',
+        `circuit breaker of ${breaker.endpoint} is open; the event is handed back for redelivery`,
+        { retryable: true, retryAfterMs: retryInMs, errorType: 'circuit_open', details: log },
+      );
+    }
+    this.#settings.logger.debug(
+      { ...log, endpoint: breaker.endpoint, waitMs: retryInMs },
+      'circuit open; deferring attempt',
+    );
+    await scope.keepAlive();
+    await pause(retryInMs, scope.waitSignal, scope.keepAlive, this.#settings.heartbeatIntervalMs);
+    return retryInMs;
+  }
+
+  async #slots(observer: ExecutableObserver, signal: AbortSignal): Promise<() => void> {
+    let own: Semaphore | undefined;
+    if (observer.concurrency !== undefined) {
+      own = this.#perObserver.get(observer.name);
+      if (own === undefined) {
+        own = new Semaphore(observer.concurrency, `observers.${observer.name}.concurrency`);
+        this.#perObserver.set(observer.name, own);
+      } else if (own.limit !== observer.concurrency) {
+        own.resize(observer.concurrency); // the config was reloaded
+      }
+    }
+    const releaseOwn = await own?.acquire(signal);
+    try {
+      const releaseGlobal = await this.#global.acquire(signal);
+      return () => {
+        releaseGlobal();
+        releaseOwn?.();
+      };
+    } catch (error) {
+      releaseOwn?.();
+      throw error;
+    }
+  }
+
+  #executorFor(type: string): ActionExecutor | undefined {
+    try {
+      return this.#settings.registry.get(type);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #policyFor(observer: ExecutableObserver, action: ExecutableAction): RetryPolicy {
+    const key = action.retry ?? observer.retry ?? this.#settings.defaultRetry ?? {};
+    let policy = this.#policies.get(key);
+    if (policy === undefined) {
+      policy = new RetryPolicy(key, `observers.${observer.name}.retry`);
+      this.#policies.set(key, policy);
+    }
+    return policy;
+  }
+
+  #breakerFor(executor: ActionExecutor, action: ExecutableAction): CircuitBreaker | undefined {
+    if (this.#settings.breaker === false || executor.endpoint === undefined) return undefined;
+    let endpoint: string | undefined;
+    try {
+      endpoint = executor.endpoint(action);
+    } catch {
+      return undefined; // a config the executor cannot read fails in execute, with a real error
+    }
+    if (endpoint === undefined) return undefined;
+    let breaker = this.#breakers.get(endpoint);
+    if (breaker === undefined) {
+      const { metrics, logger } = this.#settings;
+      breaker = new CircuitBreaker(endpoint, this.#settings.breaker, {
+        onStateChange: (state) => {
+          metrics.breakerState(endpoint, state);
+          const level = state === 'open' ? 'warn' : 'info';
+          logger[level]({ endpoint, state }, `circuit breaker ${state}`);
+        },
+      });
+      this.#breakers.set(endpoint, breaker);
+    }
+    return breaker;
+  }
+}
+
+function attemptRecord(
+  attempt: number,
+  startedAt: number,
+  durationMs: number,
+  error: ObserverError,
+): DeadLetterAttempt {
+  return {
+    attempt,
+    at: new Date(startedAt).toISOString(),
+    durationMs,
+    errorCode: error.code,
+    errorType: error.errorType,
+    error: error.message,
+  };
+}

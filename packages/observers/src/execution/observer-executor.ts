@@ -1,0 +1,357 @@
+import {
+  parseDuration,
+  silentLogger,
+  type DurationInput,
+  type EntityEvent,
+  type Logger,
+} from '@fraiseql/core';
+import type { DedupClaim, DedupStore } from '../dedup/dedup-store.js';
+import type { DeadLetterReplayer } from '../dlq/dead-letter.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import { ObserverError } from '../errors.js';
+import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
+import { ActionRunner, type ActionScope } from './action-runner.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import type {
+  ActionExecutorLookup,
+  ExecutableObserver,
+  ObserverHandlerContext,
+  ObserverLookup,
+} from './executable-observer.js';
+import { applyFailurePolicy, type ObserverAlert } from './failure-policy.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { observerErrorOf } from './observer-error-of.js';
+import type { RetryPolicyConfig } from './retry-policy.js';
+
+/** Options of {@link createObserverExecutor}. */
+export interface ObserverExecutorOptions {
+  /** Chooses the observers of each event (the observers matcher). */
+  readonly matcher: ObserverLookup;
+  /** Finds the executor of each action type (the action registry). */
+  readonly registry: ActionExecutorLookup;
+  /** Where `onFailure: dlq` writes; also gets this executor as its replayer. */
+  readonly dlq?: DeadLetterQueue | undefined;
+  /** Claims and finished-action records; without it, redeliveries re-run every action. */
+  readonly dedup?: DedupStore | undefined;
+  readonly metrics?: ObserverMetrics | undefined;
+  readonly logger?: Logger | undefined;
+  /** Most actions running at once across all observers. @defaultValue `64` */
+  readonly concurrency?: number | undefined;
+  /** Retry settings of observers and actions that set none. @defaultValue exponential, 5 attempts, 1s..5m, 1h */
+  readonly retry?: RetryPolicyConfig | undefined;
+  /** Per-attempt timeout of actions without a `timeout` of their own. @defaultValue `'30s'` */
+  readonly actionTimeout?: DurationInput | undefined;
+  /** Circuit breaker tuning per endpoint, or `false` for none. @defaultValue see {@link CircuitBreakerOptions} */
+  readonly breaker?: CircuitBreakerOptions | false | undefined;
+  /**
+   * Longest an action waits in process for an open breaker; beyond it the event is handed back
+   * to the source (the handler throws a retryable `CIRCUIT_OPEN`). @defaultValue `'1m'`
+   */
+  readonly maxBreakerWait?: DurationInput | undefined;
+  /** Lifetime of a processing claim (renewed while waiting). @defaultValue `'5m'` */
+  readonly claimTtl?: DurationInput | undefined;
+  /** How long finished actions are remembered for dedup. @defaultValue `'24h'` */
+  readonly resultTtl?: DurationInput | undefined;
+  /** Interval of heartbeats and claim renewals during long waits. @defaultValue `'10s'` */
+  readonly heartbeatInterval?: DurationInput | undefined;
+  /** Called for every action that fails for good under `onFailure: alert`. */
+  readonly onAlert?: ((alert: ObserverAlert) => void | Promise<void>) | undefined;
+  /** Source of jitter in `[0, 1)`, for tests. @defaultValue `Math.random` */
+  readonly random?: (() => number) | undefined;
+}
+
+/** Counters of an {@link ObserverExecutor}. */
+export interface ObserverExecutorStats {
+  /** Handler calls not yet finished. */
+  readonly inFlightEvents: number;
+  /** Action attempts running now. */
+  readonly runningActions: number;
+  /** Action attempts waiting for a concurrency slot. */
+  readonly waitingActions: number;
+  /** Dedup store calls that failed (processing went on without dedup). */
+  readonly dedupUnavailable: number;
+  /** Breaker state per endpoint. */
+  readonly breakers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The runtime's event handler: call it with each delivered event. It resolves when every
+ * matched observer's actions succeeded, were skipped by dedup or went through the failure
+ * policy, and throws when the event must be delivered again (shutdown, an open breaker beyond
+ * `maxBreakerWait`, a dead-letter write that failed, the same event being processed elsewhere).
+ */
+export interface ObserverExecutor {
+  (event: EntityEvent, context?: ObserverHandlerContext): Promise<void>;
+  /** Re-runs a dead-lettered action (what `dlq.retry` calls). One attempt unless `maxAttempts` says more. */
+  readonly replay: DeadLetterReplayer;
+  stats(): ObserverExecutorStats;
+  /** Refuses new events, ends retry and breaker waits (their events are handed back), and waits for running attempts. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates the observer executor: for each event, runs every matched observer's actions in
+ * order with the retry policy, per-attempt timeout, concurrency limits, circuit breakers,
+ * optional per-entity FIFO, dedup claims and the failure policy.
+ *
+ * @throws {ObserverError} `INVALID_ARGUMENT` for an invalid `concurrency` or duration.
+ */
+export function createObserverExecutor(options: ObserverExecutorOptions): ObserverExecutor {
+  const metrics = options.metrics ?? noopObserverMetrics;
+  const logger = options.logger ?? silentLogger;
+  const dedup = options.dedup;
+  const claimTtlMs = parseDuration(options.claimTtl ?? '5m', 'claimTtl');
+  const resultTtlMs = parseDuration(options.resultTtl ?? '24h', 'resultTtl');
+  const heartbeatIntervalMs = Math.max(
+    1,
+    parseDuration(options.heartbeatInterval ?? '10s', 'heartbeatInterval'),
+  );
+  const runner = new ActionRunner({
+    registry: options.registry,
+    metrics,
+    logger,
+    concurrency: options.concurrency ?? 64,
+    defaultRetry: options.retry,
+    actionTimeoutMs: parseDuration(options.actionTimeout ?? '30s', 'actionTimeout'),
+    breaker: options.breaker ?? {},
+    maxBreakerWaitMs: parseDuration(options.maxBreakerWait ?? '1m', 'maxBreakerWait'),
+    heartbeatIntervalMs,
+    random: options.random ?? Math.random,
+  });
+  const failureDeps = { dlq: options.dlq, logger, metrics, onAlert: options.onAlert };
+  const entityQueue = new KeyedQueue();
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  let dedupFailures = 0;
+  let dedupDown = false;
+
+  const dedupFailed = (error: unknown, operation: string): void => {
+    dedupFailures += 1;
+    if (!dedupDown) {
+      dedupDown = true;
+      logger.warn(
+        { err: error, operation, store: dedup?.kind },
+        'dedup store unavailable; processing without dedup (at-least-once)',
+      );
+    }
+  };
+  const dedupOk = (): void => {
+    if (dedupDown) {
+      dedupDown = false;
+      logger.info({ store: dedup?.kind }, 'dedup store available again');
+    }
+  };
+
+  /** Runs one observer for one event; resolves to the error type of a failure kept by policy. */
+  const runObserver = async (
+    observer: ExecutableObserver,
+    event: EntityEvent,
+    context: ObserverHandlerContext,
+    signal: AbortSignal,
+    waitSignal: AbortSignal,
+  ): Promise<string | undefined> => {
+    const key = `${event.id}:${observer.name}`;
+    let claim: DedupClaim | undefined;
+    if (dedup !== undefined) {
+      try {
+        claim = await dedup.claim(key, claimTtlMs);
+        dedupOk();
+      } catch (error) {
+        dedupFailed(error, 'claim');
+      }
+    }
+    const completed = claim?.completed ?? new Map<number, string>();
+    const allDone = observer.actions.every((_, index) => completed.has(index));
+    if (completed.size > 0) metrics.dedupDetected();
+    if (claim !== undefined && !claim.claimed) {
+      if (completed.size === 0) metrics.dedupDetected();
+      if (!allDone) {
+        throw new ObserverError(
+          'DUPLICATE_IN_PROGRESS',
+          `event ${event.id} is being processed for observer ${observer.name} elsewhere; deliver it later`,
+          { retryable: true, retryAfterMs: claimTtlMs, errorType: 'duplicate_in_progress' },
+        );
+      }
+    }
+    const token = claim?.claimed === true ? claim.token : undefined;
+    const scope: ActionScope = {
+      signal,
+      waitSignal,
+      keepAlive: async () => {
+        await context.heartbeat?.();
+        if (token !== undefined && dedup !== undefined) {
+          await dedup.extend(key, token, claimTtlMs).catch((error: unknown) => {
+            dedupFailed(error, 'extend');
+          });
+        }
+      },
+    };
+    let skipped = false;
+    let failedType: string | undefined;
+    try {
+      for (const [index, action] of observer.actions.entries()) {
+        if (completed.has(index)) {
+          metrics.cacheHit();
+          skipped = true;
+          continue;
+        }
+        if (dedup !== undefined) metrics.cacheMiss();
+        const outcome = await runner.run(observer, action, index, event, scope);
+        if (outcome.ok) {
+          if (token !== undefined && dedup !== undefined) {
+            await dedup
+              .complete(key, index, outcome.result.summary, resultTtlMs)
+              .catch((error: unknown) => {
+                dedupFailed(error, 'complete');
+              });
+          }
+          continue;
+        }
+        const deadLettered = await applyFailurePolicy(
+          observer.onFailure ?? 'dlq',
+          {
+            observer: observer.name,
+            actionIndex: index,
+            actionType: action.type,
+            event,
+            error: outcome.error,
+            reason: outcome.reason,
+            attempts: outcome.attempts,
+          },
+          failureDeps,
+        );
+        if (!deadLettered) failedType ??= outcome.error.errorType;
+      }
+    } finally {
+      if (skipped) metrics.dedupProcessingSkipped();
+      if (token !== undefined && dedup !== undefined) {
+        // The claim only guards processing: finished actions are in the done records, and a
+        // failed action must be free to run again on redelivery or retry.
+        await dedup.release(key, token).catch((error: unknown) => {
+          dedupFailed(error, 'release');
+        });
+      }
+    }
+    return failedType;
+  };
+
+  const handle = async (
+    event: EntityEvent,
+    context: ObserverHandlerContext = {},
+  ): Promise<void> => {
+    if (shutdown.signal.aborted) {
+      throw new ObserverError('CLOSED', 'observer executor is closed; deliver the event later', {
+        retryable: true,
+        errorType: 'closed',
+      });
+    }
+    const observers = options.matcher.match(event);
+    const signal = context.signal ?? new AbortController().signal;
+    const waitSignal = AbortSignal.any([signal, shutdown.signal]);
+    // Per-entity observers take their place in line now, before any await, so the call order
+    // of the handler is the order in which their events run.
+    const runs = observers.map((observer) => {
+      const run = (): Promise<string | undefined> =>
+        runObserver(observer, event, context, signal, waitSignal);
+      return observer.ordering === 'per-entity'
+        ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
+        : run();
+    });
+    const settled = await Promise.allSettled(runs);
+    const rejected = settled.find((result) => result.status === 'rejected');
+    if (rejected !== undefined) {
+      const error = observerErrorOf(rejected.reason);
+      metrics.eventFailed(error.errorType);
+      throw rejected.reason;
+    }
+    const failedType = settled
+      .map((result) => (result.status === 'fulfilled' ? result.value : undefined))
+      .find((value) => value !== undefined);
+    if (failedType === undefined) metrics.eventProcessed();
+    else metrics.eventFailed(failedType);
+  };
+
+  const tracked = (event: EntityEvent, context?: ObserverHandlerContext): Promise<void> => {
+    const promise = handle(event, context);
+    inFlight.add(promise);
+    void promise.then(
+      () => inFlight.delete(promise),
+      () => inFlight.delete(promise),
+    );
+    return promise;
+  };
+
+  const replay: DeadLetterReplayer = async (item, replayOptions) => {
+    const observer =
+      options.matcher.get?.(item.observer) ??
+      options.matcher.match(item.event).find((candidate) => candidate.name === item.observer);
+    const action = observer?.actions[item.actionIndex];
+    if (observer === undefined || action?.type !== item.actionType) {
+      const message =
+        observer === undefined
+          ? `observer ${item.observer} is not loaded or no longer matches the event`
+          : `observer ${item.observer} has no ${item.actionType} action at index ${item.actionIndex} any more`;
+      return {
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', errorType: 'observer_changed', message },
+        attempts: [],
+      };
+    }
+    const signal = replayOptions.signal ?? new AbortController().signal;
+    try {
+      const outcome = await runner.run(observer, action, item.actionIndex, item.event, {
+        signal,
+        waitSignal: AbortSignal.any([signal, shutdown.signal]),
+        keepAlive: () => Promise.resolve(),
+        maxAttempts: 1,
+      });
+      if (outcome.ok && dedup !== undefined) {
+        await dedup
+          .complete(
+            `${item.event.id}:${observer.name}`,
+            item.actionIndex,
+            outcome.result.summary,
+            resultTtlMs,
+          )
+          .catch((error: unknown) => {
+            dedupFailed(error, 'complete');
+          });
+      }
+      if (outcome.ok) return outcome;
+      const { code, errorType, message } = outcome.error;
+      return { ok: false, error: { code, errorType, message }, attempts: outcome.attempts };
+    } catch (thrown) {
+      if (signal.aborted) throw thrown;
+      const { code, errorType, message } = observerErrorOf(thrown);
+      return { ok: false, error: { code, errorType, message }, attempts: [] };
+    }
+  };
+
+  const close = async (): Promise<void> => {
+    if (!shutdown.signal.aborted) {
+      shutdown.abort(
+        new ObserverError('CLOSED', 'observer executor closed; deliver the event later', {
+          retryable: true,
+          errorType: 'closed',
+        }),
+      );
+    }
+    await Promise.allSettled([...inFlight]);
+  };
+
+  options.dlq?.attachReplayer(replay);
+
+  return Object.assign(tracked, {
+    replay,
+    stats: (): ObserverExecutorStats => ({
+      inFlightEvents: inFlight.size,
+      runningActions: runner.load.running,
+      waitingActions: runner.load.waiting,
+      dedupUnavailable: dedupFailures,
+      breakers: runner.breakerStates(),
+    }),
+    close,
+    [Symbol.asyncDispose]: close,
+  });
+}
