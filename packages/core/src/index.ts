@@ -45,3 +45,40 @@ export {
   type PGliteTransactionLike,
 } from './db/pglite-client.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
+export {
+  createMigration,
+  defineMigrationSet,
+  isTransactional,
+  migrationChecksum,
+  NO_TRANSACTION_MARKER,
+  type Migration,
+  type MigrationSet,
+} from './migrations/migration.js';
+export { loadMigrationsFromDirectory } from './migrations/load-migrations-from-directory.js';
+export { coreMigrations } from './migrations/core-migrations.js';
+export {
+  migrate,
+  type MigrateOptions,
+  type MigrationReport,
+  type NamespaceMigrationReport,
+} from './migrations/migrate.js';
+export {
+  MIGRATION_LEDGER_TABLE,
+  type LedgerEntry,
+  type MigrationStatus,
+} from './migrations/migration-ledger.js';
+export { resolveMigration, type ResolveMigrationOptions } from './migrations/resolve-migration.js';
+export {
+  CAPTURE_TRIGGERS,
+  installCapture,
+  uninstallCapture,
+  type CaptureOptions,
+} from './capture/install-capture.js';
+export {
+  CHANGE_LOG_CHANNEL,
+  CHANGE_LOG_COLUMNS,
+  CHANGE_LOG_TABLE,
+  changeLogColumns,
+} from './change-log/change-log-table.js';
+export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
+export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';

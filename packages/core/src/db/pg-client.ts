@@ -6,9 +6,12 @@ export interface PgConnectionLike {
   query(text: string, params?: unknown[]): Promise<{ rows: object[]; rowCount: number | null }>;
   on(
     event: 'notification',
-    listener: (message: { channel: string; payload?: string }) => void,
+    listener: (message: { channel: string; payload?: string | undefined }) => void,
   ): unknown;
-  removeListener(event: 'notification', listener: (...args: never[]) => void): unknown;
+  removeListener(
+    event: 'notification',
+    listener: (message: { channel: string; payload?: string | undefined }) => void,
+  ): unknown;
   release?(error?: Error | boolean): void;
 }
 
@@ -40,7 +43,7 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
   let listenConnection: Promise<PgConnectionLike> | undefined;
   let closed = false;
 
-  const onNotification = (message: { channel: string; payload?: string }): void => {
+  const onNotification = (message: { channel: string; payload?: string | undefined }): void => {
     for (const listener of listeners.get(message.channel) ?? []) listener(message.payload ?? '');
   };
 

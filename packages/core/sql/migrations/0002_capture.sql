@@ -1,0 +1,144 @@
+-- The generic capture function: one set-based INSERT into the change log per statement.
+--
+-- Installed on a table as three statement-level triggers (PostgreSQL forbids transition tables
+-- on triggers for more than one event), each passing the same arguments:
+--   TG_ARGV[0] entity type written to object_type
+--   TG_ARGV[1] id column, copied (as text) to object_id
+--   TG_ARGV[2] tenant column, or '' to take the tenant from the `fraiseql.tenant_id` setting
+--   TG_ARGV[3] user column, or '' to take the acting user from the `fraiseql.user_id` setting
+--   TG_ARGV[4] 'true' to store the whole previous row of an UPDATE in object_data_before;
+--              otherwise only the previous values of the changed fields are stored there
+-- The transition tables must be named fraiseql_new and fraiseql_old.
+--
+-- It runs as its owner (SECURITY DEFINER) so writers need no privileges on the change log;
+-- EXECUTE is revoked from PUBLIC, which limits who may attach it to a table.
+
+CREATE OR REPLACE FUNCTION core.fn_capture_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_entity_type   text := TG_ARGV[0];
+    v_id_column     text := TG_ARGV[1];
+    v_tenant_column text := nullif(TG_ARGV[2], '');
+    v_user_column   text := nullif(TG_ARGV[3], '');
+    v_pre_image     boolean := coalesce(nullif(TG_ARGV[4], ''), 'false')::boolean;
+    v_metadata      jsonb := jsonb_build_object('source_table', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+    v_traceparent   text := nullif(current_setting('fraiseql.traceparent', true), '');
+    v_tenant_type   text;
+    v_user_type     text;
+    v_object_type   text;
+    v_tenant        text;
+    v_user          text;
+    v_tenant_expr   text;
+    v_user_expr     text;
+    v_object_expr   text;
+    v_columns       text := 'tenant_id, fk_contact, object_type, object_id, modification_type, '
+                            'change_status, object_data, object_data_before, updated_fields, extra_metadata';
+BEGIN
+    IF v_entity_type IS NULL OR v_id_column IS NULL THEN
+        RAISE EXCEPTION 'core.fn_capture_change on %.%: expected trigger arguments (entity type, id column, ...)',
+            TG_TABLE_SCHEMA, TG_TABLE_NAME;
+    END IF;
+    IF v_traceparent IS NOT NULL THEN
+        v_metadata := v_metadata || jsonb_build_object('traceparent', v_traceparent);
+    END IF;
+
+    -- Cast to the change log's own column types: text in a fresh table, uuid or bigint in an
+    -- existing FraiseQL one.
+    SELECT max(format_type(a.atttypid, a.atttypmod)) FILTER (WHERE a.attname = 'tenant_id'),
+           max(format_type(a.atttypid, a.atttypmod)) FILTER (WHERE a.attname = 'fk_contact'),
+           max(format_type(a.atttypid, a.atttypmod)) FILTER (WHERE a.attname = 'object_id')
+      INTO v_tenant_type, v_user_type, v_object_type
+      FROM pg_attribute a
+     WHERE a.attrelid = 'core.tb_entity_change_log'::regclass
+       AND a.attnum > 0
+       AND NOT a.attisdropped;
+
+    -- Session settings are read once per statement. A value the column type cannot hold is
+    -- dropped with a warning: a capture must never make the writer's own change fail.
+    IF v_tenant_column IS NULL THEN
+        v_tenant := nullif(current_setting('fraiseql.tenant_id', true), '');
+        IF v_tenant IS NOT NULL THEN
+            BEGIN
+                EXECUTE format('SELECT CAST($1 AS %s)::text', v_tenant_type) INTO v_tenant USING v_tenant;
+            EXCEPTION WHEN data_exception THEN
+                RAISE WARNING 'fraiseql capture: fraiseql.tenant_id = % is not a valid %; tenant_id left empty',
+                    quote_literal(v_tenant), v_tenant_type;
+                v_tenant := NULL;
+            END;
+        END IF;
+        v_tenant_expr := format('CAST($3 AS %s)', v_tenant_type);
+    ELSE
+        v_tenant_expr := format('CAST(r.%I::text AS %s)', v_tenant_column, v_tenant_type);
+    END IF;
+
+    IF v_user_column IS NULL THEN
+        v_user := nullif(current_setting('fraiseql.user_id', true), '');
+        IF v_user IS NOT NULL THEN
+            BEGIN
+                EXECUTE format('SELECT CAST($1 AS %s)::text', v_user_type) INTO v_user USING v_user;
+            EXCEPTION WHEN data_exception THEN
+                RAISE WARNING 'fraiseql capture: fraiseql.user_id = % is not a valid %; fk_contact left empty',
+                    quote_literal(v_user), v_user_type;
+                v_user := NULL;
+            END;
+        END IF;
+        v_user_expr := format('CAST($4 AS %s)', v_user_type);
+    ELSE
+        v_user_expr := format('CAST(r.%I::text AS %s)', v_user_column, v_user_type);
+    END IF;
+
+    v_object_expr := format('CAST(r.%I::text AS %s)', v_id_column, v_object_type);
+
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE format(
+            'INSERT INTO core.tb_entity_change_log (%s)
+             SELECT %s, %s, $1, %s, ''INSERT'', ''captured'', to_jsonb(r), NULL, NULL, $2
+               FROM fraiseql_new r',
+            v_columns, v_tenant_expr, v_user_expr, v_object_expr)
+        USING v_entity_type, v_metadata, v_tenant, v_user;
+    ELSIF TG_OP = 'DELETE' THEN
+        EXECUTE format(
+            'INSERT INTO core.tb_entity_change_log (%s)
+             SELECT %s, %s, $1, %s, ''DELETE'', ''captured'', NULL, to_jsonb(r), NULL, $2
+               FROM fraiseql_old r',
+            v_columns, v_tenant_expr, v_user_expr, v_object_expr)
+        USING v_entity_type, v_metadata, v_tenant, v_user;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Old and new rows are paired on the id column. A row whose id itself changed has no
+        -- partner: it is recorded as the DELETE of the old id and the INSERT of the new one.
+        -- Pairs whose JSON images are equal did not really change and are skipped.
+        EXECUTE format(
+            'INSERT INTO core.tb_entity_change_log (%1$s)
+             SELECT %2$s, %3$s, $1, %4$s, ''UPDATE'', ''captured'', d.after,
+                    CASE WHEN $5 THEN d.before
+                         ELSE (SELECT jsonb_object_agg(f, d.before -> f) FROM unnest(d.fields) f) END,
+                    d.fields, $2
+               FROM fraiseql_old o
+               JOIN fraiseql_new r ON r.%5$I = o.%5$I
+              CROSS JOIN LATERAL (
+                    SELECT j.before, j.after,
+                           (SELECT array_agg(e.key ORDER BY e.key)
+                              FROM jsonb_each(j.after) e
+                             WHERE e.value IS DISTINCT FROM j.before -> e.key) AS fields
+                      FROM (SELECT to_jsonb(o) AS before, to_jsonb(r) AS after) j
+              ) d
+              WHERE d.fields IS NOT NULL
+             UNION ALL
+             SELECT %2$s, %3$s, $1, %4$s, ''DELETE'', ''captured'', NULL, to_jsonb(r), NULL, $2
+               FROM fraiseql_old r
+              WHERE NOT EXISTS (SELECT 1 FROM fraiseql_new n WHERE n.%5$I = r.%5$I)
+             UNION ALL
+             SELECT %2$s, %3$s, $1, %4$s, ''INSERT'', ''captured'', to_jsonb(r), NULL, NULL, $2
+               FROM fraiseql_new r
+              WHERE NOT EXISTS (SELECT 1 FROM fraiseql_old o WHERE o.%5$I = r.%5$I)',
+            v_columns, v_tenant_expr, v_user_expr, v_object_expr, v_id_column)
+        USING v_entity_type, v_metadata, v_tenant, v_user, v_pre_image;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION core.fn_capture_change() FROM PUBLIC;

@@ -1,0 +1,143 @@
+import { quoteIdent, type SqlClient } from '../db/sql-client.js';
+import { CoreError } from '../errors/core-error.js';
+import { resolveCaptureTarget } from './capture-target.js';
+
+/** Options for {@link installCapture}. */
+export interface CaptureOptions {
+  /** The table to capture: `tb_order` (found on the search path) or `sales.tb_order`. */
+  readonly table: string;
+  /** Entity type written to `object_type` and carried as `event.entityType` (`Order`). */
+  readonly entityType: string;
+  /** The column whose value becomes `object_id`; it must be unique (primary key or unique index). */
+  readonly idColumn: string;
+  /**
+   * Column holding the tenant. Without it the tenant is taken from the transaction's
+   * `fraiseql.tenant_id` setting, when set.
+   * @defaultValue none
+   */
+  readonly tenantColumn?: string;
+  /**
+   * Column holding the acting user (`fk_contact`). Without it the user is taken from the
+   * transaction's `fraiseql.user_id` setting, when set.
+   * @defaultValue none
+   */
+  readonly userColumn?: string;
+  /**
+   * Store the whole previous row of an UPDATE in `object_data_before`. Otherwise only the
+   * previous values of the changed fields are stored, which is enough to rebuild the previous
+   * row (the other fields are equal to the new row).
+   * @defaultValue false
+   */
+  readonly preImage?: boolean;
+}
+
+/** The names of the three statement-level triggers {@link installCapture} creates. */
+export const CAPTURE_TRIGGERS = Object.freeze({
+  insert: 'fraiseql_capture_insert',
+  update: 'fraiseql_capture_update',
+  delete: 'fraiseql_capture_delete',
+});
+
+/**
+ * Makes every INSERT, UPDATE and DELETE on a table write change-log rows in the writer's
+ * transaction: three statement-level triggers with transition tables call
+ * `core.fn_capture_change()`, which writes one set-based INSERT per statement. UPDATE rows carry
+ * `updated_fields`; rows an UPDATE did not really change are skipped. Installing again replaces
+ * the triggers (with the new options), so it is idempotent. Run {@link migrate} first.
+ *
+ * @throws {CoreError} `CAPTURE_TARGET_MISSING` naming the missing table, column or capture
+ *   function; `INVALID_ARGUMENT` for an empty entity type, a non-unique id column or the change
+ *   log itself.
+ * @example
+ * await installCapture(db, { table: 'tb_order', entityType: 'Order', idColumn: 'id', tenantColumn: 'tenant_id' });
+ */
+export async function installCapture(db: SqlClient, options: CaptureOptions): Promise<void> {
+  if (options.entityType.trim() === '') {
+    throw new CoreError('INVALID_ARGUMENT', 'installCapture: entityType must not be empty');
+  }
+  await db.transaction(async (tx) => {
+    const target = await resolveCaptureTarget(tx, 'installCapture', options.table);
+    if (target.qualifiedName === 'core.tb_entity_change_log') {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        'installCapture: the change log core.tb_entity_change_log cannot capture itself',
+      );
+    }
+    const functionPresent = await tx.query<{ present: boolean }>(
+      `SELECT to_regprocedure('core.fn_capture_change()') IS NOT NULL AS present`,
+    );
+    if (functionPresent.rows[0]?.present !== true) {
+      throw new CoreError(
+        'CAPTURE_TARGET_MISSING',
+        'installCapture: the function core.fn_capture_change() does not exist; run migrate(db) first',
+        { details: { missing: 'core.fn_capture_change()' } },
+      );
+    }
+    const columns: [string, string | undefined][] = [
+      ['idColumn', options.idColumn],
+      ['tenantColumn', options.tenantColumn],
+      ['userColumn', options.userColumn],
+    ];
+    for (const [option, column] of columns) {
+      if (column !== undefined && !target.columns.has(column)) {
+        throw new CoreError(
+          'CAPTURE_TARGET_MISSING',
+          `installCapture: column ${JSON.stringify(column)} (${option}) does not exist on table ${target.qualifiedName}`,
+          { details: { table: target.qualifiedName, column, option } },
+        );
+      }
+    }
+    if (!target.uniqueColumns.has(options.idColumn)) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `installCapture: idColumn ${JSON.stringify(options.idColumn)} of ${target.qualifiedName} is not unique; it needs a primary key or a unique index of its own, because UPDATE captures pair old and new rows on it`,
+        { details: { table: target.qualifiedName, column: options.idColumn } },
+      );
+    }
+
+    const table = quoteIdent(target.schema) + '.' + quoteIdent(target.name);
+    const args = [
+      options.entityType,
+      options.idColumn,
+      options.tenantColumn ?? '',
+      options.userColumn ?? '',
+      options.preImage === true ? 'true' : 'false',
+    ]
+      .map(quoteLiteral)
+      .join(', ');
+    const call = `FOR EACH STATEMENT EXECUTE FUNCTION core.fn_capture_change(${args})`;
+    await tx.exec(
+      [
+        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.insert} ON ${table}`,
+        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.update} ON ${table}`,
+        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.delete} ON ${table}`,
+        `CREATE TRIGGER ${CAPTURE_TRIGGERS.insert} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS fraiseql_new ${call}`,
+        `CREATE TRIGGER ${CAPTURE_TRIGGERS.update} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS fraiseql_old NEW TABLE AS fraiseql_new ${call}`,
+        `CREATE TRIGGER ${CAPTURE_TRIGGERS.delete} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS fraiseql_old ${call}`,
+      ].join(';\n'),
+    );
+  });
+}
+
+/**
+ * Removes the capture triggers {@link installCapture} created; a table without them is left as is.
+ *
+ * @throws {CoreError} `CAPTURE_TARGET_MISSING` when the table does not exist.
+ */
+export async function uninstallCapture(db: SqlClient, table: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const target = await resolveCaptureTarget(tx, 'uninstallCapture', table);
+    const quoted = quoteIdent(target.schema) + '.' + quoteIdent(target.name);
+    await tx.exec(
+      Object.values(CAPTURE_TRIGGERS)
+        .map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON ${quoted}`)
+        .join(';\n'),
+    );
+  });
+}
+
+// Correct whatever `standard_conforming_strings` is: backslashes go through an E'' literal.
+function quoteLiteral(value: string): string {
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
