@@ -1,0 +1,254 @@
+import { silentLogger, type Logger } from '@fraiseql/core';
+import type { z } from 'zod';
+import { builtinActionSchemas, EXTENSION_ACTION_PACKAGES } from '../config/action-config.js';
+import { ObserverError } from '../errors.js';
+import { createHttpPool, type HttpPoolOptions } from '../net/http-pool.js';
+import type { ActionContext, ActionExecutor, ActionResult } from './action-executor.js';
+import { createCacheAction, type CacheRedis } from './cache-action.js';
+import { createEmailAction, type MailTransportFactory } from './email-action.js';
+import { createFunctionAction, type FunctionActionHandler } from './function-action.js';
+import { createSlackAction } from './slack-action.js';
+import type { TemplateRenderer } from './template-renderer.js';
+import { createWebhookAction } from './webhook-action.js';
+
+/** A Redis client the registry owns: the cache action's slice plus a way to close it. */
+export interface OwnedRedis extends CacheRedis {
+  quit(): Promise<unknown>;
+}
+
+/** Options for {@link createActionRegistry}. */
+export interface ActionRegistryOptions {
+  /** @defaultValue `silentLogger` */
+  readonly logger?: Logger;
+  /** Fills `{{ path }}` templates. */
+  readonly templates: TemplateRenderer;
+  /** Keep-alive pool settings for `webhook` and `slack`. */
+  readonly http?: HttpPoolOptions;
+  /**
+   * Redis URL for `cache` actions that name none.
+   * @defaultValue `env.REDIS_URL`
+   */
+  readonly redisUrl?: string;
+  /**
+   * Opens a Redis client for a URL; the registry shares one client per URL and quits it on
+   * `close()`.
+   * @defaultValue an ioredis client (an optional peer, imported on first use)
+   */
+  readonly redis?: (url: string) => Promise<OwnedRedis>;
+  /**
+   * SMTP transport factory for `email`.
+   * @defaultValue nodemailer (an optional peer, imported on first use)
+   */
+  readonly mailTransport?: MailTransportFactory;
+  /** @defaultValue `process.env` */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Clock for `webhook-timestamp`, in milliseconds.
+   * @defaultValue `Date.now`
+   */
+  readonly now?: () => number;
+}
+
+/**
+ * The action types an observer can use, and the resources they share (one HTTP pool, one Redis
+ * client per URL). Other packages add types with `register` (`search` from
+ * `@fraiseql/elasticsearch`, `enqueue` from `@fraiseql/job-queue`).
+ */
+export interface ActionRegistry extends AsyncDisposable {
+  /**
+   * Adds an action type, with the zod schema config validation uses for it.
+   *
+   * @throws {ObserverError} `INVALID_ARGUMENT` when the type is already registered.
+   */
+  register(executor: ActionExecutor, schema?: z.ZodType): void;
+  /**
+   * Registers the handler that `function` actions with this `name` call.
+   *
+   * @throws {ObserverError} `INVALID_ARGUMENT` when the name is taken or empty.
+   */
+  registerFunction(name: string, handler: FunctionActionHandler): void;
+  /** Same as {@link ActionRegistry.registerFunction}. */
+  registerAction(name: string, handler: FunctionActionHandler): void;
+  /** The executor of a type, if registered. */
+  get(type: string): ActionExecutor | undefined;
+  /** Every registered action type, sorted. */
+  knownTypes(): string[];
+  /** The config schema registered with a type, if any. */
+  schemaFor(type: string): z.ZodType | undefined;
+  /** The names of registered function handlers, sorted. */
+  functionNames(): string[];
+  /**
+   * Runs one action attempt with the executor of its type.
+   *
+   * @throws {ObserverError} `ACTION_UNSUPPORTED` (permanent) for an unknown type, or the
+   * executor's classified failure.
+   */
+  execute(config: { readonly type: string }, context: ActionContext): Promise<ActionResult>;
+  /** The circuit-breaker key of an action (`host:port`), if its type has one. */
+  endpoint(config: { readonly type: string }): string | undefined;
+  /** Closes the HTTP pool, Redis clients and executors; later `execute` calls fail. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a registry with the built-in `webhook`, `slack`, `email`, `cache` and `function`
+ * types.
+ *
+ * @example
+ * const registry = createActionRegistry({ templates });
+ * registry.registerFunction('audit', async (event) => { await audit.write(event); });
+ */
+export function createActionRegistry(options: ActionRegistryOptions): ActionRegistry {
+  const logger = options.logger ?? silentLogger;
+  const env = options.env ?? process.env;
+  const executors = new Map<string, ActionExecutor>();
+  const schemas = new Map<string, z.ZodType>();
+  const functions = new Map<string, FunctionActionHandler>();
+  const redisClients = new Map<string, Promise<OwnedRedis>>();
+  const pool = createHttpPool(options.http);
+  const openRedis = options.redis ?? ioredisClient;
+  let closed = false;
+
+  const redisFor = (url: string | undefined): Promise<OwnedRedis> => {
+    const resolved = url ?? options.redisUrl ?? env.REDIS_URL;
+    if (resolved === undefined || resolved === '') {
+      return Promise.reject(
+        new ObserverError(
+          'CONFIG_INVALID',
+          'cache: no Redis URL; set redisUrl on the action, the top-level redis.url or REDIS_URL',
+          { retryable: false, errorType: 'config' },
+        ),
+      );
+    }
+    let client = redisClients.get(resolved);
+    if (client === undefined) {
+      client = openRedis(resolved);
+      redisClients.set(resolved, client);
+      // A failed connect is not cached: the next attempt opens a new client.
+      client.catch(() => redisClients.delete(resolved));
+    }
+    return client;
+  };
+
+  const register = (executor: ActionExecutor, schema?: z.ZodType): void => {
+    if (executors.has(executor.type)) {
+      throw new ObserverError(
+        'INVALID_ARGUMENT',
+        `action type "${executor.type}" is already registered`,
+      );
+    }
+    executors.set(executor.type, executor);
+    if (schema !== undefined) schemas.set(executor.type, schema);
+  };
+
+  const registerFunction = (name: string, handler: FunctionActionHandler): void => {
+    if (name === '') throw new ObserverError('INVALID_ARGUMENT', 'registerFunction: empty name');
+    if (functions.has(name)) {
+      throw new ObserverError('INVALID_ARGUMENT', `function "${name}" is already registered`);
+    }
+    functions.set(name, handler);
+  };
+
+  register(
+    createWebhookAction({ pool, templates: options.templates, ...nowOption(options) }),
+    builtinActionSchemas.webhook,
+  );
+  register(createSlackAction({ pool, templates: options.templates }), builtinActionSchemas.slack);
+  register(
+    createEmailAction({
+      templates: options.templates,
+      ...(options.mailTransport === undefined ? {} : { transport: options.mailTransport }),
+    }),
+    builtinActionSchemas.email,
+  );
+  register(
+    createCacheAction({ templates: options.templates, redis: redisFor }),
+    builtinActionSchemas.cache,
+  );
+  register(
+    createFunctionAction((name) => functions.get(name)),
+    builtinActionSchemas.function,
+  );
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    const clients = [...redisClients.values()];
+    redisClients.clear();
+    const results = await Promise.allSettled([
+      pool.close(),
+      ...clients.map(async (client) => (await client).quit()),
+      ...[...executors.values()].map(async (executor) => executor.close?.()),
+    ]);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        logger.warn(
+          { error: String(result.reason) },
+          'action registry: a resource failed to close',
+        );
+      }
+    }
+  };
+
+  return {
+    register,
+    registerFunction,
+    registerAction: registerFunction,
+    get: (type) => executors.get(type),
+    knownTypes: () => [...executors.keys()].sort(),
+    schemaFor: (type) => schemas.get(type),
+    functionNames: () => [...functions.keys()].sort(),
+    async execute(config, context) {
+      if (closed) throw new ObserverError('CLOSED', 'the action registry is closed');
+      const executor = executors.get(config.type);
+      if (executor === undefined) throw unsupported(config.type, executors);
+      return executor.execute(config, context);
+    },
+    endpoint: (config) => executors.get(config.type)?.endpoint?.(config),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function unsupported(type: string, executors: ReadonlyMap<string, ActionExecutor>): ObserverError {
+  const pkg = EXTENSION_ACTION_PACKAGES[type];
+  const message =
+    pkg === undefined
+      ? `action type "${type}" is not supported; known types: ${[...executors.keys()].sort().join(', ')}`
+      : `action type "${type}" needs ${pkg}: npm install ${pkg}`;
+  return new ObserverError('ACTION_UNSUPPORTED', message, {
+    retryable: false,
+    errorType: 'config',
+  });
+}
+
+function nowOption(options: ActionRegistryOptions): { now?: () => number } {
+  return options.now === undefined ? {} : { now: options.now };
+}
+
+/** Opens an ioredis client, importing the optional peer on first use. */
+async function ioredisClient(url: string): Promise<OwnedRedis> {
+  let Redis: new (url: string, options: object) => OwnedRedis & { connect(): Promise<void> };
+  try {
+    const loaded = (await import('ioredis')) as unknown as { default: typeof Redis };
+    Redis = loaded.default;
+  } catch (cause) {
+    throw new ObserverError(
+      'ACTION_UNSUPPORTED',
+      'action type "cache" needs ioredis: npm install ioredis',
+      {
+        cause,
+        retryable: false,
+        errorType: 'redis',
+      },
+    );
+  }
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 10_000,
+    connectTimeout: 10_000,
+  });
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,83 @@
+import type { EntityEvent, Logger } from '@fraiseql/core';
+import type { FunctionActionConfig } from '../config/action-config.js';
+import { ObserverError, isObserverError } from '../errors.js';
+import { abortable } from './abortable.js';
+import type { ActionExecutor, ActionResult } from './action-executor.js';
+
+/** What a registered function handler is given besides the event. */
+export interface FunctionActionContext {
+  readonly observer: string;
+  readonly actionIndex: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted on the action timeout or shutdown; pass it to your I/O. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/**
+ * A handler for `function` actions. Resolving means success (an optional string becomes the
+ * summary). Throwing fails the attempt: an `ObserverError` keeps its `retryable`/`errorType`;
+ * any other error is retryable with `errorType: 'handler'`.
+ */
+export type FunctionActionHandler = (
+  event: EntityEvent,
+  context: FunctionActionContext,
+) => Promise<string | undefined | void> | string | undefined | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- handlers commonly return nothing
+
+/** Looks up a registered handler by name. */
+export type FunctionLookup = (name: string) => FunctionActionHandler | undefined;
+
+/**
+ * The `function` action: calls the handler registered under `name` and succeeds only when it
+ * resolves. A handler that ignores the signal is abandoned (and the attempt fails) when the
+ * signal aborts.
+ */
+export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<FunctionActionConfig> {
+  return {
+    type: 'function',
+    async execute(config, context): Promise<ActionResult> {
+      const handler = lookup(config.name);
+      if (handler === undefined) {
+        throw new ObserverError(
+          'ACTION_UNSUPPORTED',
+          `function "${config.name}" is not registered; call registry.registerFunction("${config.name}", handler) before starting`,
+          { retryable: false, errorType: 'handler' },
+        );
+      }
+      let summary: string | undefined | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- mirrors the handler type
+      try {
+        summary = await abortable(
+          Promise.resolve().then(() =>
+            handler(context.event, {
+              observer: context.observer,
+              actionIndex: context.actionIndex,
+              attempt: context.attempt,
+              signal: context.signal,
+              logger: context.logger,
+            }),
+          ),
+          context.signal,
+        );
+      } catch (error) {
+        if (isObserverError(error)) throw error;
+        if (context.signal.aborted) {
+          const reason: unknown = context.signal.reason;
+          const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
+          throw new ObserverError(
+            timedOut ? 'ACTION_TIMEOUT' : 'ACTION_FAILED',
+            `function "${config.name}": ${timedOut ? 'timed out' : 'aborted'}`,
+            { cause: error, retryable: true, errorType: timedOut ? 'timeout' : 'aborted' },
+          );
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        throw new ObserverError('ACTION_FAILED', `function "${config.name}" threw: ${message}`, {
+          cause: error,
+          retryable: true,
+          errorType: 'handler',
+        });
+      }
+      return { summary: typeof summary === 'string' ? summary : `function ${config.name} done` };
+    },
+  };
+}
