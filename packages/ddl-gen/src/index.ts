@@ -1,1 +1,29 @@
-export {};
+export { DdlGenError, isDdlGenError, type DdlGenErrorCode } from './errors.js';
+export {
+  schemaDocumentSchema,
+  type SchemaDocument,
+  type SchemaDocumentInput,
+  type SchemaField,
+  type SchemaQuery,
+  type SchemaType,
+} from './schema/schema-document.js';
+export { loadSchema } from './schema/load-schema.js';
+export { resolveEntity, type ResolvedEntity } from './schema/resolve-entity.js';
+export {
+  graphqlSqlType,
+  type GraphqlSqlTypeOptions,
+  type SqlTypeMapping,
+} from './sql/graphql-sql-type.js';
+export type { SqlName } from './sql/sql-name.js';
+export type {
+  JoinStep,
+  PlannedField,
+  ProjectionPlan,
+  SourceIndex,
+  SourceLineage,
+} from './plan/projection-plan.js';
+export { lineagePaths, type ForeignKey, type LineagePathOptions } from './plan/lineage-paths.js';
+export { introspectView, type ViewIntrospection } from './plan/introspect-view.js';
+export { planProjection, type PlanProjectionOptions } from './plan/plan-projection.js';
+export type { GeneratedDdl } from './generators/generated-ddl.js';
+export { generateTvDdl, tvNames, type TvDdlOptions } from './generators/tv-ddl.js';
