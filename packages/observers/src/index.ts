@@ -64,3 +64,16 @@ export {
   type DedupRedisClient,
   type RedisDedupStoreOptions,
 } from './dedup/redis-dedup-store.js';
+export {
+  createNatsSource,
+  type NatsSource,
+  type NatsSourceOptions,
+} from './sources/nats/nats-source.js';
+export {
+  natsConfigSchema,
+  parseNatsConfig,
+  type NatsConfig,
+  type ResolvedNatsConfig,
+} from './sources/nats/nats-config.js';
+export { NatsDeadLetterHeaders, type NatsDeadLetterKind } from './sources/nats/dead-letter.js';
+export { eventSubject } from './sources/nats/event-subject.js';
