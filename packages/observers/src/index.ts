@@ -11,6 +11,65 @@ export {
 } from './metrics/observer-metrics.js';
 export type { ActionContext, ActionExecutor, ActionResult } from './actions/action-executor.js';
 export {
+  createActionRegistry,
+  type ActionRegistry,
+  type ActionRegistryOptions,
+  type OwnedRedis,
+} from './actions/action-registry.js';
+export type { RenderTextOptions, TemplateRenderer } from './actions/template-renderer.js';
+export {
+  classifyError,
+  httpStatusError,
+  parseRetryAfter,
+  type ClassifyContext,
+} from './actions/classify-error.js';
+export {
+  signWebhook,
+  webhookMessageId,
+  type WebhookSignatureHeaders,
+  type WebhookSignatureInput,
+} from './actions/webhook-signature.js';
+export { escapeGlob } from './actions/escape-glob.js';
+export { createWebhookAction, type WebhookActionOptions } from './actions/webhook-action.js';
+export { createSlackAction, type SlackActionOptions } from './actions/slack-action.js';
+export {
+  createEmailAction,
+  nodemailerTransport,
+  type EmailActionOptions,
+  type MailMessage,
+  type MailSendInfo,
+  type MailTransport,
+  type MailTransportFactory,
+  type MailTransportOptions,
+} from './actions/email-action.js';
+export {
+  createCacheAction,
+  type CacheActionOptions,
+  type CacheRedis,
+  type CacheRedisProvider,
+} from './actions/cache-action.js';
+export {
+  createFunctionAction,
+  type FunctionActionContext,
+  type FunctionActionHandler,
+  type FunctionLookup,
+} from './actions/function-action.js';
+export {
+  BLOCKED_RANGES,
+  blockedRangeOf,
+  createSsrfGuard,
+  type ResolveAll,
+  type SsrfGuard,
+  type SsrfGuardOptions,
+} from './net/ssrf-guard.js';
+export {
+  createHttpPool,
+  type HttpPool,
+  type HttpPoolOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from './net/http-pool.js';
+export {
   DEFAULT_RETRY,
   RetryPolicy,
   computeRetryDelay,
@@ -65,6 +124,12 @@ export {
   type RedisDedupStoreOptions,
 } from './dedup/redis-dedup-store.js';
 export {
+  createNatsBridge,
+  type NatsBridge,
+  type NatsBridgeOptions,
+  type NatsBridgeStats,
+} from './sources/nats/nats-bridge.js';
+export {
   createNatsSource,
   type NatsSource,
   type NatsSourceOptions,
@@ -77,3 +142,36 @@ export {
 } from './sources/nats/nats-config.js';
 export { NatsDeadLetterHeaders, type NatsDeadLetterKind } from './sources/nats/dead-letter.js';
 export { eventSubject } from './sources/nats/event-subject.js';
+export { observerMigrations } from './migrations/observer-migrations.js';
+export {
+  createChangeLogSource,
+  type ChangeLogSource,
+  type ChangeLogSourceOptions,
+  type ChangeLogSourceStatus,
+} from './sources/change-log/change-log-source.js';
+export {
+  changeLogSourceOptionsSchema,
+  type ChangeLogRetentionConfig,
+  type ChangeLogSourceConfig,
+  type ResolvedChangeLogSourceConfig,
+} from './sources/change-log/change-log-source-options.js';
+export {
+  runChangeLogRetention,
+  type RetentionResult,
+  type RetentionRunOptions,
+} from './sources/change-log/change-log-retention.js';
+export {
+  createMemorySource,
+  type MemorySource,
+  type MemorySourceOptions,
+  type ParkedMemoryEvent,
+} from './sources/memory/memory-source.js';
+export { createObserverRuntime, type ObserverRuntime } from './runtime/observer-runtime.js';
+export {
+  observerRuntimeOptionsSchema,
+  type EventHandler,
+  type EventHandlerContext,
+  type ObserverRuntimeConfig,
+  type ObserverRuntimeOptions,
+} from './runtime/observer-runtime-options.js';
+export type { RuntimeHealth, RuntimeState, SourceHealth } from './runtime/runtime-health.js';

@@ -1,0 +1,69 @@
+import type { EntityEvent, EventSource, Logger } from '@fraiseql/core';
+import { z } from 'zod';
+import { durationSchema } from '../config/duration-schema.js';
+import { retryConfigSchema } from '../config/retry-config.js';
+import type { ObserverMetrics } from '../metrics/observer-metrics.js';
+
+/** What a handler is given besides the event. */
+export interface EventHandlerContext {
+  /** 1 on the first delivery of this event to this consumer, higher on redelivery. */
+  readonly attempt: number;
+  /** Aborted when the runtime stops waiting for the handler (drain timeout on close). */
+  readonly signal: AbortSignal;
+  /** Tells the source the event is still being worked on (extends its lease). */
+  heartbeat(): Promise<void>;
+}
+
+/**
+ * Handles one event. Resolving settles the event `done`; throwing settles it `retry` with
+ * backoff until the retry policy gives up, then `dead` (the source moves it aside).
+ */
+export type EventHandler = (event: EntityEvent, context: EventHandlerContext) => Promise<void>;
+
+/** The data options of {@link createObserverRuntime}, as one zod schema. */
+export const observerRuntimeOptionsSchema = z.object({
+  /**
+   * Handlers running at once, across all sources.
+   * @defaultValue 16
+   */
+  concurrency: z.number().int().min(1).max(10_000).default(16),
+  /**
+   * How long `close()` waits for running handlers before aborting their signals.
+   * @defaultValue `'30s'`
+   */
+  drainTimeout: durationSchema.default(30_000),
+  /**
+   * After aborting handlers on close, how long to wait for them to settle before closing the
+   * sources anyway (their events are then redelivered).
+   * @defaultValue `'2s'`
+   */
+  abortGrace: durationSchema.default(2_000),
+  /**
+   * Backoff and attempts for failed handlers (`maxAttempts` counts every delivery, redeliveries
+   * after a crash included).
+   * @defaultValue exponential, 5 attempts, 1s initial delay, 5m max delay
+   */
+  retry: retryConfigSchema.default({
+    strategy: 'exponential',
+    maxAttempts: 5,
+    initialDelay: 1_000,
+    maxDelay: 300_000,
+    maxElapsed: 3_600_000,
+  }),
+});
+
+/** Data options of {@link createObserverRuntime} as callers write them. */
+export type ObserverRuntimeConfig = z.input<typeof observerRuntimeOptionsSchema>;
+
+/** Options of {@link createObserverRuntime}. */
+export type ObserverRuntimeOptions = ObserverRuntimeConfig & {
+  /** Where events come from; each is started, drained and closed by the runtime. */
+  readonly sources: EventSource | readonly EventSource[];
+  readonly handler: EventHandler;
+  /** Aborting it closes the runtime (draining as `close()` does). */
+  readonly signal?: AbortSignal | undefined;
+  /** @defaultValue silence */
+  readonly logger?: Logger | undefined;
+  /** @defaultValue {@link noopObserverMetrics} */
+  readonly metrics?: ObserverMetrics | undefined;
+};

@@ -1,0 +1,280 @@
+import { silentLogger, type Delivery, type EventSource } from '@fraiseql/core';
+import { isObserverError, ObserverError } from '../errors.js';
+import { RetryPolicy } from '../execution/retry-policy.js';
+import { Semaphore } from '../execution/semaphore.js';
+import { noopObserverMetrics } from '../metrics/observer-metrics.js';
+import {
+  observerRuntimeOptionsSchema,
+  type ObserverRuntimeOptions,
+} from './observer-runtime-options.js';
+import { parseOptions } from './parse-options.js';
+import type { RuntimeHealth, RuntimeState, SourceHealth } from './runtime-health.js';
+
+/** Owns sources, handler concurrency, retries and shutdown. */
+export interface ObserverRuntime {
+  /**
+   * Starts every source; resolves once all run.
+   *
+   * @throws {ObserverError} `INVALID_ARGUMENT` when already started, `CLOSED` after close; a
+   *   source's start failure (the other sources are closed again).
+   */
+  start(): Promise<void>;
+  /**
+   * Stops fetching, waits up to `drainTimeout` for running handlers, aborts the rest, then closes
+   * the sources (which save progress and hand unsettled events back for redelivery).
+   */
+  close(): Promise<void>;
+  /** State, running handlers, backlog per source and the last error. */
+  health(options?: { readonly signal?: AbortSignal }): Promise<RuntimeHealth>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates a runtime that feeds events from `sources` to `handler`, at most `concurrency` at a
+ * time. A handler that resolves settles its event `done`; one that throws settles it `retry`
+ * after a jittered backoff, and `dead` once `retry.maxAttempts` deliveries failed.
+ *
+ * @throws {ObserverError} `INVALID_ARGUMENT` naming the offending option.
+ * @example
+ * const runtime = createObserverRuntime({
+ *   sources: createChangeLogSource(db, { consumer: 'mailer' }),
+ *   handler: async (event, { signal }) => sendMail(event, { signal }),
+ * });
+ * await runtime.start();
+ */
+export function createObserverRuntime(options: ObserverRuntimeOptions): ObserverRuntime {
+  const {
+    sources: sourceOption,
+    handler,
+    signal,
+    logger = silentLogger,
+    metrics = noopObserverMetrics,
+    ...data
+  } = options;
+  const config = parseOptions(observerRuntimeOptionsSchema, data, 'createObserverRuntime.options');
+  const sources: readonly EventSource[] = isSourceList(sourceOption)
+    ? sourceOption
+    : [sourceOption];
+  if (sources.length === 0) {
+    throw new ObserverError(
+      'INVALID_ARGUMENT',
+      'createObserverRuntime.options.sources: expected at least one source',
+    );
+  }
+  const policy = new RetryPolicy(config.retry, 'createObserverRuntime.options.retry');
+  const slots = new Semaphore(config.concurrency, 'createObserverRuntime.options.concurrency');
+  const fetching = new AbortController();
+  const queueing = new AbortController();
+  const handlers = new AbortController();
+  const running = new Set<Promise<void>>();
+  let state: RuntimeState = 'idle';
+  let lastError: RuntimeHealth['lastError'];
+  let closing: Promise<void> | undefined;
+
+  const noteError = (error: unknown): void => {
+    lastError = { message: error instanceof Error ? error.message : String(error), at: new Date() };
+  };
+
+  function onDelivery(delivery: Delivery): void {
+    const task = slots
+      .acquire(queueing.signal)
+      .then(
+        async (release) => {
+          try {
+            await handle(delivery);
+          } finally {
+            release();
+          }
+        },
+        // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
+        () => undefined,
+      )
+      .finally(() => running.delete(task));
+    running.add(task);
+  }
+
+  async function handle(delivery: Delivery): Promise<void> {
+    const { event, attempt } = delivery;
+    try {
+      await handler(event, {
+        attempt,
+        signal: handlers.signal,
+        heartbeat: () => delivery.heartbeat(),
+      });
+    } catch (error) {
+      await fail(delivery, error);
+      return;
+    }
+    try {
+      await delivery.settle({ status: 'done' });
+      metrics.eventProcessed();
+    } catch (error) {
+      noteError(error);
+      logger.error(
+        { eventId: event.id, err: error },
+        `could not settle event ${event.id}; it will be delivered again`,
+      );
+    }
+  }
+
+  async function fail(delivery: Delivery, error: unknown): Promise<void> {
+    const { event, attempt } = delivery;
+    if (handlers.signal.aborted) {
+      // Aborted by shutdown: not the event's fault, hand it back without a penalty delay.
+      await delivery.settle({ status: 'retry', delayMs: 0, error }).catch(() => undefined);
+      return;
+    }
+    noteError(error);
+    metrics.eventFailed(isObserverError(error) ? error.errorType : 'handler_error');
+    const retryAfterMs = isObserverError(error) ? error.retryAfterMs : undefined;
+    const decision = policy.next(attempt, 0, {
+      retryable: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+    try {
+      if (decision.retry) {
+        logger.warn(
+          { eventId: event.id, attempt, delayMs: decision.delayMs, err: error },
+          `handler failed for event ${event.id} (attempt ${attempt}); retrying in ${decision.delayMs}ms`,
+        );
+        await delivery.settle({ status: 'retry', delayMs: decision.delayMs, error });
+      } else {
+        logger.error(
+          { eventId: event.id, attempt, reason: decision.reason, err: error },
+          `handler failed for event ${event.id} (attempt ${attempt}); giving up (${decision.reason})`,
+        );
+        await delivery.settle({ status: 'dead', error });
+      }
+    } catch (settleError) {
+      noteError(settleError);
+      logger.error(
+        { eventId: event.id, err: settleError },
+        `could not settle failed event ${event.id}`,
+      );
+    }
+  }
+
+  async function drainAndClose(): Promise<void> {
+    state = 'draining';
+    fetching.abort();
+    queueing.abort();
+    if (!(await settledWithin([...running], config.drainTimeout))) {
+      logger.warn(
+        { running: running.size, drainTimeoutMs: config.drainTimeout },
+        'handlers still running after the drain timeout; aborting them',
+      );
+      handlers.abort(new ObserverError('CLOSED', 'the observer runtime is shutting down'));
+      await settledWithin([...running], config.abortGrace);
+    }
+    const results = await Promise.allSettled(sources.map((source) => source.close()));
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        noteError(result.reason);
+        logger.error({ err: result.reason }, 'a source failed to close');
+      }
+    }
+    state = 'closed';
+  }
+
+  const runtime: ObserverRuntime = {
+    async start(): Promise<void> {
+      if (state !== 'idle') {
+        throw new ObserverError(
+          state === 'closed' || state === 'draining' ? 'CLOSED' : 'INVALID_ARGUMENT',
+          `the observer runtime is ${state}; start() runs once`,
+        );
+      }
+      state = 'starting';
+      const started: EventSource[] = [];
+      try {
+        for (const source of sources) {
+          await source.start({
+            onDelivery,
+            maxInFlight: config.concurrency,
+            signal: fetching.signal,
+          });
+          started.push(source);
+        }
+      } catch (error) {
+        state = 'failed';
+        noteError(error);
+        await Promise.allSettled(started.map((source) => source.close()));
+        throw error;
+      }
+      state = 'running';
+      if (signal !== undefined) {
+        if (signal.aborted) void runtime.close();
+        else signal.addEventListener('abort', () => void runtime.close(), { once: true });
+      }
+    },
+
+    close(): Promise<void> {
+      if (state === 'idle' || state === 'failed') {
+        state = 'closed';
+        return Promise.allSettled(sources.map((source) => source.close())).then(() => undefined);
+      }
+      closing ??= drainAndClose();
+      return closing;
+    },
+
+    async health(healthOptions = {}): Promise<RuntimeHealth> {
+      let answered = true;
+      const reports: SourceHealth[] = await Promise.all(
+        sources.map(async (source) => {
+          if (source.backlog === undefined || state === 'closed') {
+            return { kind: source.kind, lagEvents: undefined, lagSeconds: undefined };
+          }
+          try {
+            const backlog = await source.backlog(healthOptions);
+            return {
+              kind: source.kind,
+              lagEvents: backlog.events,
+              lagSeconds: backlog.oldestAgeSeconds,
+            };
+          } catch (error) {
+            answered = false;
+            noteError(error);
+            return { kind: source.kind, lagEvents: undefined, lagSeconds: undefined };
+          }
+        }),
+      );
+      return {
+        state,
+        healthy: state === 'running' && answered,
+        inFlight: slots.inUse,
+        queued: slots.waiting,
+        lagEvents: reports.reduce((sum, report) => sum + (report.lagEvents ?? 0), 0),
+        lagSeconds: Math.max(0, ...reports.map((report) => report.lagSeconds ?? 0)),
+        sources: reports,
+        lastError,
+      };
+    },
+
+    async [Symbol.asyncDispose](): Promise<void> {
+      await runtime.close();
+    },
+  };
+  return runtime;
+}
+
+function isSourceList(
+  value: EventSource | readonly EventSource[],
+): value is readonly EventSource[] {
+  return Array.isArray(value);
+}
+
+/** Resolves true when every promise settled within `ms`, false on timeout. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
+  if (promises.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,187 @@
+import { changeLogColumns } from '@fraiseql/core';
+
+// Every statement the change-log source runs, in one place. The eligibility rule lives in
+// CLAIM_FRESH: a row is claimable once its writing transaction is below the xmin horizon of the
+// statement's own snapshot, i.e. every transaction that could still add a row at or before it
+// has finished. See docs/architecture/change-log-delivery.md.
+
+const LOG = 'core.tb_entity_change_log';
+const CLAIM = 'core.tb_observer_claim';
+const CHECKPOINT = 'core.tb_observer_checkpoint';
+const PARKED = 'core.tb_observer_parked';
+
+/** Change-log columns as the source reads them (ids and transaction ids as text). */
+const ROW_COLUMNS = changeLogColumns('l');
+
+/** $1 consumer, $2 initial cursor: `'beginning'` or `'now'`. */
+export const REGISTER_CONSUMER = `
+INSERT INTO ${CHECKPOINT} (consumer, cursor_transaction_id, cursor_pk)
+SELECT $1, CASE WHEN $2 = 'now' THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE '0'::xid8 END, 0
+ON CONFLICT (consumer) DO NOTHING`;
+
+/** $1 consumer. Serialises claiming per consumer across every worker. */
+export const LOCK_CHECKPOINT = `
+SELECT cursor_transaction_id::text AS cursor_transaction_id, cursor_pk::text AS cursor_pk
+FROM ${CHECKPOINT} WHERE consumer = $1 FOR UPDATE`;
+
+/**
+ * $1 consumer, $2 worker, $3 lease ms, $4 limit. Takes over claims whose lease expired (a
+ * crashed worker) or whose retry delay is over, oldest first.
+ */
+export const RECLAIM = `
+WITH reclaimed AS (
+  UPDATE ${CLAIM} c
+  SET lease_owner = $2,
+      lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond',
+      attempts = c.attempts + 1
+  WHERE c.consumer = $1
+    AND c.pk_entity_change_log IN (
+      SELECT pk_entity_change_log FROM ${CLAIM}
+      WHERE consumer = $1 AND lease_expires_at <= clock_timestamp()
+      ORDER BY transaction_id, pk_entity_change_log
+      LIMIT $4
+      FOR UPDATE SKIP LOCKED)
+  RETURNING c.pk_entity_change_log, c.attempts
+)
+SELECT ${ROW_COLUMNS}, r.attempts
+FROM reclaimed r JOIN ${LOG} l ON l.pk_entity_change_log = r.pk_entity_change_log
+ORDER BY l.transaction_id, l.pk_entity_change_log`;
+
+/**
+ * $1 consumer, $2 cursor transaction id, $3 cursor pk, $4 limit, $5 worker, $6 lease ms.
+ * Claims the next rows after the cursor that are below the horizon and moves the cursor to the
+ * last of them, in one statement (the checkpoint row is already locked by this transaction).
+ */
+export const CLAIM_FRESH = `
+WITH fresh AS (
+  SELECT l.*
+  FROM ${LOG} l
+  WHERE (l.transaction_id, l.pk_entity_change_log) > ($2::xid8, $3::bigint)
+    AND l.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY l.transaction_id, l.pk_entity_change_log
+  LIMIT $4
+), claimed AS (
+  INSERT INTO ${CLAIM} (consumer, pk_entity_change_log, transaction_id, lease_owner, lease_expires_at)
+  SELECT $1, f.pk_entity_change_log, f.transaction_id, $5,
+         clock_timestamp() + $6 * interval '1 millisecond'
+  FROM fresh f
+), advanced AS (
+  UPDATE ${CHECKPOINT} c
+  SET cursor_transaction_id = last.transaction_id, cursor_pk = last.pk_entity_change_log,
+      updated_at = now()
+  FROM (SELECT transaction_id, pk_entity_change_log FROM fresh
+        ORDER BY transaction_id DESC, pk_entity_change_log DESC LIMIT 1) last
+  WHERE c.consumer = $1
+)
+SELECT ${ROW_COLUMNS}, 1 AS attempts FROM fresh l
+ORDER BY l.transaction_id, l.pk_entity_change_log`;
+
+/**
+ * $1 cursor transaction id, $2 cursor pk. The oldest committed row after the cursor that is not
+ * yet below the horizon (held back by an open transaction), if any.
+ */
+export const HELD_BACK = `
+SELECT l.created_at, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
+FROM ${LOG} l
+WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
+  AND l.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY l.transaction_id, l.pk_entity_change_log
+LIMIT 1`;
+
+/** The oldest open transaction holding the horizon back, for the warning. */
+export const OLDEST_TRANSACTION = `
+SELECT pid, datname, backend_xid::text AS xid, state, xact_start,
+       extract(epoch FROM clock_timestamp() - xact_start)::float8 AS age_seconds
+FROM pg_stat_activity
+WHERE backend_xid IS NOT NULL
+ORDER BY age(backend_xid) DESC
+LIMIT 1`;
+
+/** $1 consumer, $2 worker, $3 lease ms. Extends every lease this worker holds. */
+export const RENEW_LEASES = `
+UPDATE ${CLAIM} SET lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+WHERE consumer = $1 AND lease_owner = $2`;
+
+/** $1 consumer, $2 worker, $3 lease ms, $4 pk. Extends one lease; no row = lease lost. */
+export const RENEW_LEASE = `
+UPDATE ${CLAIM} SET lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $4
+RETURNING pk_entity_change_log`;
+
+/** $1 consumer, $2 worker, $3 pk[]. Finishes claims; pks not returned had lost their lease. */
+export const SETTLE_DONE = `
+DELETE FROM ${CLAIM}
+WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = ANY($3::bigint[])
+RETURNING pk_entity_change_log::text AS pk`;
+
+/** $1 consumer, $2 worker, $3 pk, $4 delay ms, $5 error text. Hands a claim back for later. */
+export const SETTLE_RETRY = `
+UPDATE ${CLAIM}
+SET lease_owner = NULL, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
+    last_error = $5
+WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3
+RETURNING pk_entity_change_log`;
+
+/**
+ * $1 consumer, $2 worker, $3 pk, $4 kind, $5 reason. Moves a claimed row aside: the raw row
+ * goes to the parked table and the claim is finished, atomically.
+ */
+export const PARK = `
+WITH finished AS (
+  DELETE FROM ${CLAIM}
+  WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3
+  RETURNING pk_entity_change_log, attempts
+)
+INSERT INTO ${PARKED} (consumer, pk_entity_change_log, event_id, kind, reason, attempts, raw_row)
+SELECT $1, f.pk_entity_change_log, l.id, $4, $5, f.attempts, to_jsonb(l)
+FROM finished f JOIN ${LOG} l ON l.pk_entity_change_log = f.pk_entity_change_log
+RETURNING pk_observer_parked`;
+
+/** $1 consumer, $2 worker. Gives back every lease of this worker for immediate redelivery. */
+export const RELEASE_LEASES = `
+UPDATE ${CLAIM} SET lease_owner = NULL, lease_expires_at = clock_timestamp()
+WHERE consumer = $1 AND lease_owner = $2`;
+
+/**
+ * $1 consumer, $2 count cap. Unfinished rows (after the cursor, or claimed and not finished) and
+ * the age in seconds of the oldest of them.
+ */
+export const BACKLOG = `
+SELECT
+  (SELECT count(*) FROM (
+     SELECT 1 FROM ${LOG} l
+     WHERE (l.transaction_id, l.pk_entity_change_log) > (c.cursor_transaction_id, c.cursor_pk)
+     LIMIT $2) beyond)
+  + (SELECT count(*) FROM ${CLAIM} cl WHERE cl.consumer = $1) AS events,
+  extract(epoch FROM clock_timestamp() - LEAST(
+    (SELECT min(l.created_at) FROM ${CLAIM} cl
+       JOIN ${LOG} l ON l.pk_entity_change_log = cl.pk_entity_change_log
+     WHERE cl.consumer = $1),
+    (SELECT l.created_at FROM ${LOG} l
+     WHERE (l.transaction_id, l.pk_entity_change_log) > (c.cursor_transaction_id, c.cursor_pk)
+     ORDER BY l.transaction_id, l.pk_entity_change_log LIMIT 1)))::float8 AS oldest_age_seconds
+FROM ${CHECKPOINT} c WHERE c.consumer = $1`;
+
+/** The furthest-behind consumer's cursor: no row after it may be deleted. */
+export const SLOWEST_CURSOR = `
+SELECT cursor_transaction_id::text AS cursor_transaction_id, cursor_pk::text AS cursor_pk
+FROM ${CHECKPOINT}
+ORDER BY cursor_transaction_id, cursor_pk
+LIMIT 1`;
+
+/**
+ * $1 max age ms, $2 limit, $3/$4 the slowest cursor. Deletes up to $2 rows older than the max
+ * age, at or before every consumer's cursor, that no consumer still holds a claim on.
+ */
+export const RETENTION_DELETE = `
+WITH doomed AS (
+  SELECT l.pk_entity_change_log
+  FROM ${LOG} l
+  WHERE (l.transaction_id, l.pk_entity_change_log) <= ($3::xid8, $4::bigint)
+    AND l.created_at < clock_timestamp() - $1 * interval '1 millisecond'
+    AND NOT EXISTS (SELECT 1 FROM ${CLAIM} cl WHERE cl.pk_entity_change_log = l.pk_entity_change_log)
+  ORDER BY l.transaction_id, l.pk_entity_change_log
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)
+DELETE FROM ${LOG} l USING doomed d WHERE l.pk_entity_change_log = d.pk_entity_change_log`;

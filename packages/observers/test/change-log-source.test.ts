@@ -1,0 +1,262 @@
+import type { Delivery, EntityEvent } from '@fraiseql/core';
+import { requireService, waitFor } from '@fraiseql/testing';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createChangeLogSource,
+  type ChangeLogSource,
+} from '../src/sources/change-log/change-log-source.js';
+import {
+  createChangeLogDatabase,
+  recordingLogger,
+  recordingMetrics,
+  seqs,
+  writeEvents,
+  type ChangeLogDatabase,
+} from './fixtures/change-log-fixture.js';
+
+const postgres = await requireService('postgres');
+
+describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()?.();
+  });
+
+  async function database(): Promise<ChangeLogDatabase> {
+    if (postgres === undefined) throw new Error('unreachable');
+    const database = await createChangeLogDatabase(postgres);
+    cleanup.push(() => database.close());
+    return database;
+  }
+
+  function track(source: ChangeLogSource): ChangeLogSource {
+    cleanup.push(() => source.close());
+    return source;
+  }
+
+  /** Starts a source that settles every delivery `done` and records the events. */
+  async function collecting(
+    source: ChangeLogSource,
+  ): Promise<{ events: EntityEvent[]; attempts: number[] }> {
+    const events: EntityEvent[] = [];
+    const attempts: number[] = [];
+    await source.start({
+      onDelivery: async (delivery: Delivery) => {
+        events.push(delivery.event);
+        attempts.push(delivery.attempt);
+        await delivery.settle({ status: 'done' });
+      },
+    });
+    return { events, attempts };
+  }
+
+  it('delivers committed rows once, in order, woken by NOTIFY alone', async () => {
+    const { db } = await database();
+    const metrics = recordingMetrics();
+    // An hour-long safety poll: only NOTIFY can wake the source within the test.
+    const source = track(createChangeLogSource(db, { consumer: 'c', pollInterval: '1h', metrics }));
+    const { events } = await collecting(source);
+    const written = await writeEvents(db, 25);
+    const more = await writeEvents(db, 5, 'customer');
+    await waitFor(() => events.length >= 30, { message: '30 deliveries' });
+    expect(seqs(events)).toEqual([...written, ...more].map((row) => row.seq));
+    expect(events.map((event) => event.id)).toEqual([...written, ...more].map((row) => row.id));
+    expect(events[0]).toMatchObject({ eventType: 'INSERT', entityType: 'order', data: { n: 1 } });
+    expect(metrics.count('sourceBatch')).toBeGreaterThan(0);
+    await waitFor(async () => (await source.backlog()).events === 0, { message: 'empty backlog' });
+  });
+
+  it('holds a later commit back behind an open transaction and then delivers both, skipping nothing', async () => {
+    const { db, url } = await database();
+    const source = track(createChangeLogSource(db, { consumer: 'late', pollInterval: '1h' }));
+    const { events } = await collecting(source);
+
+    const writerA = new pg.Client({ connectionString: url });
+    const writerB = new pg.Client({ connectionString: url });
+    await writerA.connect();
+    await writerB.connect();
+    cleanup.push(
+      () => writerA.end(),
+      () => writerB.end(),
+    );
+    const insert = `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+      VALUES ('order', $1, 'INSERT', '{}') RETURNING pk_entity_change_log::text AS pk`;
+
+    await writerA.query('BEGIN');
+    const a = await writerA.query<{ pk: string }>(insert, ['a']);
+    const b = await writerB.query<{ pk: string }>(insert, ['b']);
+    const seqA = BigInt(a.rows[0]!.pk);
+    const seqB = BigInt(b.rows[0]!.pk);
+    expect(seqB).toBeGreaterThan(seqA);
+
+    // B is committed and visible: a `pk > watermark` reader would deliver it now and then never
+    // look below it again. This source must not move past A's open transaction.
+    await source.poll();
+    expect(seqs(events)).toEqual([]);
+    expect(source.status().heldBackSince).toBeInstanceOf(Date);
+
+    await writerA.query('COMMIT');
+    await waitFor(() => events.length >= 2, { message: 'both rows delivered' });
+    expect(seqs(events).sort()).toEqual([seqA, seqB]);
+    await source.poll();
+    expect(events).toHaveLength(2);
+    expect(source.status().heldBackSince).toBeUndefined();
+  });
+
+  it('resumes after a restart without replaying finished rows; unsettled ones come back', async () => {
+    const { db } = await database();
+    const first = createChangeLogSource(db, { consumer: 'resume', batchSize: 10 });
+    const unsettled: Delivery[] = [];
+    const finished: EntityEvent[] = [];
+    await first.start({
+      onDelivery: async (delivery) => {
+        if (delivery.event.data.n === 3 || delivery.event.data.n === 7) {
+          unsettled.push(delivery);
+          return;
+        }
+        finished.push(delivery.event);
+        await delivery.settle({ status: 'done' });
+      },
+    });
+    const initial = await writeEvents(db, 20);
+    await waitFor(() => finished.length === 18 && unsettled.length === 2, {
+      message: '18 finished, 2 left open',
+    });
+    await first.close();
+
+    const later = await writeEvents(db, 10);
+    const second = track(createChangeLogSource(db, { consumer: 'resume', batchSize: 10 }));
+    const { events, attempts } = await collecting(second);
+    await waitFor(() => events.length >= 12, { message: '12 deliveries after restart' });
+    const open = initial.filter((_, index) => index === 2 || index === 6);
+    expect(seqs(events)).toEqual([...open, ...later].map((row) => row.seq));
+    // The two released rows are redeliveries, with the same event ids as before.
+    expect(attempts.slice(0, 2)).toEqual([2, 2]);
+    expect(events.slice(0, 2).map((event) => event.id)).toEqual(unsettled.map((d) => d.event.id));
+    await second.poll();
+    expect(events).toHaveLength(12);
+  });
+
+  it('moves malformed rows aside with their id and keeps delivering the rows behind them', async () => {
+    const { db } = await database();
+    // An existing FraiseQL table may lack the kind check; a foreign writer may put anything there.
+    await db.exec(
+      'ALTER TABLE core.tb_entity_change_log DROP CONSTRAINT tb_entity_change_log_modification_type_check',
+    );
+    const before = await writeEvents(db, 3);
+    const bad = await db.query<{ pk: string; id: string }>(
+      `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+       VALUES ('order', 'x', 'TRUNCATE', '{}'), ('order', 'y', 'INSERT', '[1, 2]')
+       RETURNING pk_entity_change_log::text AS pk, id::text AS id`,
+    );
+    const noop = await db.query<{ pk: string }>(
+      `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+       VALUES ('order', 'z', 'NOOP', '{}') RETURNING pk_entity_change_log::text AS pk`,
+    );
+    const after = await writeEvents(db, 3);
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+    const source = track(createChangeLogSource(db, { consumer: 'strict', logger, metrics }));
+    const { events } = await collecting(source);
+
+    await waitFor(() => events.length >= 6, { message: 'good rows delivered' });
+    expect(seqs(events)).toEqual([...before, ...after].map((row) => row.seq));
+    const parked = await waitFor(async () => {
+      const result = await db.query<{
+        pk: string;
+        event_id: string;
+        kind: string;
+        reason: string;
+        raw_row: { modification_type: string };
+      }>(
+        `SELECT pk_entity_change_log::text AS pk, event_id::text, kind, reason, raw_row
+         FROM core.tb_observer_parked WHERE consumer = 'strict' ORDER BY pk_entity_change_log`,
+      );
+      return result.rows.length === 2 ? result.rows : undefined;
+    });
+    expect(parked.map((row) => [row.pk, row.event_id, row.kind])).toEqual(
+      bad.rows.map((row) => [row.pk, row.id, 'malformed']),
+    );
+    expect(parked[0]!.reason).toMatch(/modification_type/);
+    expect(parked[0]!.raw_row.modification_type).toBe('TRUNCATE');
+    expect(metrics.count('malformedEvent')).toBe(2);
+    const warnings = logger.lines.filter((line) => line.level === 'warn');
+    expect(warnings.map((line) => line.fields.id)).toEqual(bad.rows.map((row) => row.id));
+    // Nothing is left claimed: malformed rows are finished, the NOOP row skipped.
+    await waitFor(async () => (await source.backlog()).events === 0, { message: 'empty backlog' });
+    expect(seqs(events)).not.toContain(BigInt(noop.rows[0]!.pk));
+  });
+
+  it('keeps progress per consumer: each consumer gets every event', async () => {
+    const { db } = await database();
+    const one = await collecting(track(createChangeLogSource(db, { consumer: 'one' })));
+    const two = await collecting(track(createChangeLogSource(db, { consumer: 'two' })));
+    const written = await writeEvents(db, 15);
+    await waitFor(() => one.events.length >= 15 && two.events.length >= 15);
+    expect(seqs(one.events)).toEqual(written.map((row) => row.seq));
+    expect(seqs(two.events)).toEqual(written.map((row) => row.seq));
+  });
+
+  it('starts a new consumer at the end of the log with startFrom "now"', async () => {
+    const { db } = await database();
+    await writeEvents(db, 5);
+    const source = track(createChangeLogSource(db, { consumer: 'fresh', startFrom: 'now' }));
+    const { events } = await collecting(source);
+    const written = await writeEvents(db, 3);
+    await waitFor(() => events.length >= 3);
+    await source.poll();
+    expect(seqs(events)).toEqual(written.map((row) => row.seq));
+  });
+
+  it('retention deletes only old rows every consumer passed, in bounded batches', async () => {
+    const { db } = await database();
+    const written = await writeEvents(db, 30);
+    const nothing = createChangeLogSource(db, {
+      consumer: 'unused',
+      retention: { maxAge: '1d', batchSize: 3 },
+    });
+    // No consumer registered yet: a later one must still find every row.
+    expect(await nothing.runRetention()).toEqual({ deleted: 0, batches: 0 });
+
+    const fast = track(createChangeLogSource(db, { consumer: 'fast' }));
+    const fastRun = await collecting(fast);
+    await waitFor(() => fastRun.events.length >= 30);
+    await waitFor(async () => (await fast.backlog()).events === 0);
+
+    // `slow` finishes its first batch of 10 except row 5, which stays claimed.
+    const slow = track(
+      createChangeLogSource(db, {
+        consumer: 'slow',
+        batchSize: 10,
+        listen: false,
+        pollInterval: '1h',
+      }),
+    );
+    let slowSeen = 0;
+    await slow.start({
+      maxInFlight: 10,
+      onDelivery: async (delivery) => {
+        slowSeen += 1;
+        if (delivery.event.data.n !== 5) await delivery.settle({ status: 'done' });
+      },
+    });
+    await waitFor(async () => slowSeen === 10 && (await slow.backlog()).events === 21);
+
+    // Rows 1-8 are old; 9 and 10 are young.
+    await db.query(
+      `UPDATE core.tb_entity_change_log SET created_at = now() - interval '2 days'
+       WHERE pk_entity_change_log <= $1`,
+      [written[7]!.seq],
+    );
+    const result = await nothing.runRetention();
+    expect(result).toEqual({ deleted: 7, batches: 3 });
+    const left = await db.query<{ n: number }>(
+      `SELECT (object_data->>'n')::int AS n FROM core.tb_entity_change_log ORDER BY pk_entity_change_log`,
+    );
+    expect(left.rows.map((row) => row.n)).toEqual([
+      5,
+      ...Array.from({ length: 22 }, (_, i) => i + 9),
+    ]);
+  });
+});
