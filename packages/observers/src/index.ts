@@ -175,9 +175,3 @@ export {
   type ObserverRuntimeOptions,
 } from './runtime/observer-runtime-options.js';
 export type { RuntimeHealth, RuntimeState, SourceHealth } from './runtime/runtime-health.js';
-export {
-  createNatsBridge,
-  type NatsBridge,
-  type NatsBridgeOptions,
-  type NatsBridgeStats,
-} from './sources/nats/nats-bridge.js';
