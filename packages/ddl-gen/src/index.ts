@@ -27,3 +27,28 @@ export { introspectView, type ViewIntrospection } from './plan/introspect-view.j
 export { planProjection, type PlanProjectionOptions } from './plan/plan-projection.js';
 export type { GeneratedDdl } from './generators/generated-ddl.js';
 export { generateTvDdl, tvNames, type TvDdlOptions } from './generators/tv-ddl.js';
+export { generateVaDdl, type VaDdlOptions } from './generators/va-ddl.js';
+export {
+  generateTaDdl,
+  taNames,
+  type TaDdlOptions,
+  type TaRefreshMode,
+} from './generators/ta-ddl.js';
+export { typedColumns, type TypedColumn } from './generators/typed-columns.js';
+export {
+  generateCompositionViews,
+  type Composition,
+  type CompositionRelation,
+  type CompositionViewOptions,
+} from './generators/composition-views.js';
+export { generateMonitoringDdl, type MonitoringDdlOptions } from './generators/monitoring-ddl.js';
+export {
+  HEAVY_WRITES_PER_MINUTE,
+  suggestRefreshStrategy,
+  type RefreshSuggestion,
+  type RefreshWorkload,
+} from './refresh/suggest-refresh-strategy.js';
+export { validateDdl } from './validate/validate-ddl.js';
+export { checkDdl, type CheckDdlOptions } from './validate/check-ddl.js';
+export type { DdlIssue, DdlValidation } from './validate/ddl-issue.js';
+export { statementSpans, type StatementSpan } from './validate/statement-spans.js';

@@ -166,6 +166,11 @@ function missingIndexes(
     wanted.set(`${plainName(table)}.${column}`, { table, column });
   };
   want(root, rootIdColumn);
+  // The view itself looks children up by their foreign key when it builds a document.
+  for (const fk of info.foreignKeys) {
+    const first = fk.columns[0];
+    if (first !== undefined) want(fk.table, first);
+  }
   for (const source of sources) {
     for (const path of source.paths) {
       for (const step of path) {
