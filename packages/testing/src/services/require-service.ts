@@ -13,10 +13,20 @@ import { startService } from './start-service.js';
 
 type Resolution = { readonly handle: ServiceHandle } | { readonly reason: string };
 
+interface Memo {
+  readonly resolutions: Map<string, Promise<Resolution>>;
+  readonly warned: Set<string>;
+}
+
 // Keyed by kind and the env URL at call time, so a test that changes the env URL gets a fresh
-// answer while every suite in this process shares one server per kind.
-const resolutions = new Map<string, Promise<Resolution>>();
-const warned = new Set<string>();
+// answer while every suite in this process shares one server per kind. Kept on globalThis so
+// that a test runner re-evaluating modules for each file in the same process still shares it.
+const MEMO_KEY = Symbol.for('@fraiseql/testing/require-service');
+const memo = ((globalThis as Record<symbol, Memo | undefined>)[MEMO_KEY] ??= {
+  resolutions: new Map<string, Promise<Resolution>>(),
+  warned: new Set<string>(),
+});
+const { resolutions, warned } = memo;
 
 /**
  * Environment variable naming kinds that may be missing even in CI (comma-separated, e.g.
