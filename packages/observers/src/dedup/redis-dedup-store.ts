@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { redactUrl } from '@fraiseql/core';
+import { redactUrl, silentLogger, type Logger } from '@fraiseql/core';
 import { ObserverError } from '../errors.js';
 import type { DedupClaim, DedupStore } from './dedup-store.js';
 
@@ -19,6 +19,8 @@ export interface RedisDedupStoreOptions {
   readonly prefix?: string;
   /** A Redis call slower than this counts as an outage. @defaultValue `1000` */
   readonly operationTimeoutMs?: number;
+  /** Receives connection errors of an owned client (the executor logs outages itself). */
+  readonly logger?: Logger;
 }
 
 // SET NX PX takes the claim atomically; the finished actions come back in the same round trip.
@@ -51,7 +53,7 @@ export function createRedisDedupStore(options: RedisDedupStoreOptions): DedupSto
   let closed = false;
 
   const connect = (): Promise<DedupRedisClient> => {
-    client ??= openRedis(options.url ?? '', timeoutMs);
+    client ??= openRedis(options.url ?? '', timeoutMs, options.logger ?? silentLogger);
     return client;
   };
 
@@ -129,8 +131,11 @@ export function createRedisDedupStore(options: RedisDedupStoreOptions): DedupSto
       if (closed) return;
       closed = true;
       if (!owned || client === undefined) return;
-      const redis = await client.catch(() => undefined);
-      await redis?.quit().catch(() => undefined);
+      const redis = (await client.catch(() => undefined)) as OwnedClient | undefined;
+      if (redis === undefined) return;
+      // QUIT needs a live connection; during an outage just drop the reconnect loop.
+      if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+      else redis.disconnect();
     },
     [Symbol.asyncDispose]() {
       return store.close();
@@ -139,16 +144,17 @@ export function createRedisDedupStore(options: RedisDedupStoreOptions): DedupSto
   return store;
 }
 
-interface IoRedisModule {
-  Redis: new (
-    url: string,
-    options: Record<string, unknown>,
-  ) => DedupRedisClient & {
-    disconnect(): void;
-  };
+interface OwnedClient extends DedupRedisClient {
+  readonly status: string;
+  disconnect(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
-async function openRedis(url: string, timeoutMs: number): Promise<DedupRedisClient> {
+interface IoRedisModule {
+  Redis: new (url: string, options: Record<string, unknown>) => OwnedClient;
+}
+
+async function openRedis(url: string, timeoutMs: number, logger: Logger): Promise<OwnedClient> {
   let module: IoRedisModule;
   try {
     module = await import('ioredis');
@@ -159,11 +165,16 @@ async function openRedis(url: string, timeoutMs: number): Promise<DedupRedisClie
       { cause: error },
     );
   }
-  return new module.Redis(url, {
+  const redis = new module.Redis(url, {
     // Fail commands quickly during an outage instead of queueing them for ever.
     maxRetriesPerRequest: 1,
     commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
   });
+  // Without a listener ioredis prints connection errors to the console.
+  redis.on('error', (error) => {
+    logger.debug({ err: error, url: redactUrl(url) }, 'dedup Redis connection error');
+  });
+  return redis;
 }

@@ -13,7 +13,13 @@ export async function pause(
   let remaining = ms;
   while (remaining > 0) {
     const step = Math.min(remaining, intervalMs);
-    await sleep(step, undefined, { signal });
+    try {
+      await sleep(step, undefined, { signal });
+    } catch (error) {
+      // timers/promises rejects with a generic AbortError; callers want the signal's reason.
+      if (signal.aborted) throw signal.reason;
+      throw error;
+    }
     remaining -= step;
     if (remaining > 0) await keepAlive();
   }

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityEvent } from '@fraiseql/core';
+import { describe, expect, it } from 'vitest';
+import type { ActionExecutor } from '../actions/action-executor.js';
+import { ObserverError } from '../errors.js';
+import type { ExecutableObserver } from './executable-observer.js';
+import { createObserverExecutor } from './observer-executor.js';
+
+let seq = 0n;
+function event(entityId: string, entityType = 'order'): EntityEvent {
+  seq += 1n;
+  return {
+    id: randomUUID(),
+    seq,
+    eventType: 'UPDATE',
+    entityType,
+    entityId,
+    data: { n: Number(seq) },
+    timestamp: new Date(),
+  };
+}
+
+/** A function action that tracks how many run at once and yields for a random while. */
+function trackingAction() {
+  const state = { inFlight: 0, maxInFlight: 0, perObserverMax: {} as Record<string, number> };
+  const perObserver: Record<string, number> = {};
+  const order: Record<string, number[]> = {};
+  const executor: ActionExecutor = {
+    type: 'function',
+    async execute(_config, context) {
+      state.inFlight += 1;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      perObserver[context.observer] = (perObserver[context.observer] ?? 0) + 1;
+      state.perObserverMax[context.observer] = Math.max(
+        state.perObserverMax[context.observer] ?? 0,
+        perObserver[context.observer] ?? 0,
+      );
+      const key = `${context.observer}/${context.event.entityId}`;
+      (order[key] ??= []).push(Number(context.event.data.n));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4)));
+      perObserver[context.observer] = (perObserver[context.observer] ?? 1) - 1;
+      state.inFlight -= 1;
+      return { summary: 'ok' };
+    },
+  };
+  return { executor, state, order };
+}
+
+const lookup = (observers: ExecutableObserver[]) => ({ match: () => observers });
+const registry = (executor: ActionExecutor) => ({
+  get: (type: string) => (type === executor.type ? executor : undefined),
+});
+
+describe('createObserverExecutor: ordering and concurrency (function actions, no services)', () => {
+  it('runs events of one entity in arrival order, one at a time, while entities interleave', async () => {
+    const { executor, state, order } = trackingAction();
+    const execute = createObserverExecutor({
+      matcher: lookup([{ name: 'fifo', actions: [{ type: 'function' }], ordering: 'per-entity' }]),
+      registry: registry(executor),
+    });
+    const arrivals: Record<string, number[]> = {};
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const e = event(String(Math.floor(Math.random() * 5)));
+      (arrivals[`fifo/${e.entityId}`] ??= []).push(Number(e.data.n));
+      runs.push(execute(e));
+    }
+    await Promise.all(runs);
+    expect(order).toEqual(arrivals);
+    // Different entities ran side by side, but never more than one per entity.
+    expect(state.maxInFlight).toBeGreaterThan(1);
+    expect(state.maxInFlight).toBeLessThanOrEqual(5);
+  });
+
+  it('lets events of one entity overlap without per-entity ordering', async () => {
+    const { executor, state } = trackingAction();
+    const execute = createObserverExecutor({
+      matcher: lookup([{ name: 'free', actions: [{ type: 'function' }] }]),
+      registry: registry(executor),
+    });
+    await Promise.all(Array.from({ length: 30 }, () => execute(event('same'))));
+    expect(state.maxInFlight).toBeGreaterThan(1);
+  });
+
+  it('never runs more actions at once than the global limit', async () => {
+    const { executor, state } = trackingAction();
+    const execute = createObserverExecutor({
+      matcher: lookup([
+        { name: 'a', actions: [{ type: 'function' }, { type: 'function' }] },
+        { name: 'b', actions: [{ type: 'function' }] },
+      ]),
+      registry: registry(executor),
+      concurrency: 3,
+    });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => execute(event(String(i)))));
+    expect(state.maxInFlight).toBe(3);
+    expect(execute.stats()).toMatchObject({
+      runningActions: 0,
+      waitingActions: 0,
+      inFlightEvents: 0,
+    });
+  });
+
+  it('never runs more actions of one observer at once than its own limit', async () => {
+    const { executor, state } = trackingAction();
+    const execute = createObserverExecutor({
+      matcher: lookup([
+        { name: 'narrow', actions: [{ type: 'function' }], concurrency: 2 },
+        { name: 'wide', actions: [{ type: 'function' }] },
+      ]),
+      registry: registry(executor),
+      concurrency: 20,
+    });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => execute(event(String(i)))));
+    expect(state.perObserverMax.narrow).toBe(2);
+    expect(state.perObserverMax.wide).toBeGreaterThan(2);
+  });
+
+  it('does not hold a concurrency slot while waiting to retry', async () => {
+    let failing = 0;
+    let ran = 0;
+    const executor: ActionExecutor = {
+      type: 'function',
+      execute(config) {
+        if ((config as { name?: string }).name === 'flaky' && failing < 3) {
+          failing += 1;
+          return Promise.reject(new ObserverError('ACTION_FAILED', 'flaky', { retryable: true }));
+        }
+        ran += 1;
+        return Promise.resolve({ summary: 'ok' });
+      },
+    };
+    const flaky: ExecutableObserver = {
+      name: 'flaky',
+      actions: [{ type: 'function', name: 'flaky' } as { type: string }],
+      retry: { strategy: 'fixed', initialDelay: 200, maxAttempts: 5 },
+    };
+    const quick: ExecutableObserver = { name: 'quick', actions: [{ type: 'function' }] };
+    const execute = createObserverExecutor({
+      matcher: { match: (e) => (e.entityId === 'x' ? [flaky] : [quick]) },
+      registry: registry(executor),
+      concurrency: 1,
+      random: () => 0.999_999,
+    });
+    const slow = execute(event('x'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // While the flaky event waits out its delay, the only slot serves other events.
+    await execute(event('y'));
+    expect(ran).toBe(1);
+    expect(execute.stats()).toMatchObject({ runningActions: 0, inFlightEvents: 1 });
+    await slow;
+    expect(ran).toBe(2);
+  });
+
+  it('refuses events after close and hands waiting ones back', async () => {
+    const executor: ActionExecutor = {
+      type: 'function',
+      execute: () =>
+        Promise.reject(new ObserverError('ACTION_FAILED', 'down', { retryable: true })),
+    };
+    const execute = createObserverExecutor({
+      matcher: lookup([
+        {
+          name: 'o',
+          actions: [{ type: 'function' }],
+          retry: { initialDelay: '1h', maxDelay: '1h' },
+        },
+      ]),
+      registry: registry(executor),
+      random: () => 0.5,
+    });
+    const waiting = execute(event('1'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await execute.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(execute(event('2'))).rejects.toMatchObject({ code: 'CLOSED', retryable: true });
+  });
+});
