@@ -1,0 +1,106 @@
+import { fileURLToPath } from 'node:url';
+import type { SqlClient } from '@fraiseql/core';
+import { requireService, spawnNode, waitFor, type SpawnedNode } from '@fraiseql/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createChangeLogDatabase,
+  writeEvents,
+  type ChangeLogDatabase,
+} from './fixtures/change-log-fixture.js';
+
+const postgres = await requireService('postgres');
+const WORKER = fileURLToPath(new URL('./fixtures/change-log-worker.mjs', import.meta.url));
+
+describe.skipIf(postgres === undefined)('change-log source across a crash (kill -9)', () => {
+  let database: ChangeLogDatabase;
+  let db: SqlClient;
+  const children: SpawnedNode[] = [];
+
+  beforeAll(async () => {
+    database = await createChangeLogDatabase(postgres!);
+    db = database.db;
+    await db.exec(
+      'CREATE TABLE deliveries (event_id uuid NOT NULL, seq bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())',
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map((child) => child.close()));
+    await database.close();
+  });
+
+  function worker(workerId: string, env: Record<string, string> = {}): SpawnedNode {
+    const child = spawnNode(WORKER, {
+      env: { DATABASE_URL: database.url!, CONSUMER: 'crash', WORKER_ID: workerId, ...env },
+    });
+    children.push(child);
+    return child;
+  }
+
+  async function count(sql: string, params: unknown[] = []): Promise<number> {
+    const result = await db.query<{ n: string }>(sql, params);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  it('delivers every event at least once after a kill -9 mid-batch, duplicating only the in-flight window', async () => {
+    const total = 2000;
+    const written = await writeEvents(db, total);
+    const batch = 20;
+    const first = worker('w1', { HANDLER_DELAY_MS: '5', BATCH: String(batch), CONCURRENCY: '10' });
+    await first.waitForLine(/^ready$/);
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM deliveries')) >= 300, {
+      timeoutMs: 30_000,
+      message: '300 deliveries before the crash',
+    });
+    await first.kill('SIGKILL');
+
+    const deliveredBeforeCrash = await count(
+      'SELECT count(DISTINCT event_id) AS n FROM deliveries',
+    );
+    const heldByDead = await db.query<{ pk: string }>(
+      "SELECT pk_entity_change_log::text AS pk FROM core.tb_observer_claim WHERE consumer = 'crash' AND lease_owner = 'w1'",
+    );
+    // Killed mid-batch: work was claimed but not finished, and much was never started.
+    expect(heldByDead.rows.length).toBeGreaterThan(0);
+    expect(heldByDead.rows.length).toBeLessThanOrEqual(batch);
+    expect(deliveredBeforeCrash).toBeLessThan(total);
+
+    const second = worker('w2', { BATCH: String(batch), CONCURRENCY: '10' });
+    await second.waitForLine(/^ready$/);
+    await waitFor(
+      async () => (await count('SELECT count(DISTINCT event_id) AS n FROM deliveries')) === total,
+      { timeoutMs: 60_000, message: 'every event delivered after the restart' },
+    );
+    await waitFor(
+      async () =>
+        (await count(
+          "SELECT count(*) AS n FROM core.tb_observer_claim WHERE consumer = 'crash'",
+        )) === 0,
+      { message: 'no claim left' },
+    );
+
+    // Same event id for the same row every time it was delivered.
+    const mismatched = await count(
+      `SELECT count(*) AS n FROM deliveries d JOIN core.tb_entity_change_log l
+         ON l.pk_entity_change_log = d.seq WHERE l.id <> d.event_id`,
+    );
+    expect(mismatched).toBe(0);
+    expect(await count('SELECT count(DISTINCT seq) AS n FROM deliveries')).toBe(written.length);
+
+    // Duplicates: only rows the dead worker had claimed and not finished.
+    const duplicates = await db.query<{ seq: string; workers: string[] }>(
+      `SELECT seq::text, array_agg(worker ORDER BY at) AS workers FROM deliveries
+       GROUP BY seq HAVING count(*) > 1`,
+    );
+    const inFlight = new Set(heldByDead.rows.map((row) => row.pk));
+    for (const row of duplicates.rows) {
+      expect(inFlight.has(row.seq)).toBe(true);
+      expect(row.workers).toEqual(['w1', 'w2']);
+    }
+    expect(duplicates.rows.length).toBeLessThanOrEqual(batch);
+    const redelivered = await count(
+      "SELECT count(*) AS n FROM deliveries WHERE worker = 'w2' AND attempt > 1",
+    );
+    expect(redelivered).toBe(heldByDead.rows.length);
+  });
+});
