@@ -14,6 +14,8 @@ export {
   createActionRegistry,
   type ActionRegistry,
   type ActionRegistryOptions,
+  type AnyActionConfig,
+  type ExtensionActionConfig,
   type OwnedRedis,
 } from './actions/action-registry.js';
 export type { RenderTextOptions, TemplateRenderer } from './actions/template-renderer.js';

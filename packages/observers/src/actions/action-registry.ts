@@ -1,7 +1,12 @@
 import { silentLogger, type Logger } from '@fraiseql/core';
 import type { z } from 'zod';
-import { builtinActionSchemas, EXTENSION_ACTION_PACKAGES } from '../config/action-config.js';
+import {
+  builtinActionSchemas,
+  EXTENSION_ACTION_PACKAGES,
+  type ActionConfig,
+} from '../config/action-config.js';
 import { ObserverError } from '../errors.js';
+import { createTemplateRenderer } from '../templates/create-template-renderer.js';
 import { createHttpPool, type HttpPoolOptions } from '../net/http-pool.js';
 import type { ActionContext, ActionExecutor, ActionResult } from './action-executor.js';
 import { createCacheAction, type CacheRedis } from './cache-action.js';
@@ -10,6 +15,15 @@ import { createFunctionAction, type FunctionActionHandler } from './function-act
 import { createSlackAction } from './slack-action.js';
 import type { TemplateRenderer } from './template-renderer.js';
 import { createWebhookAction } from './webhook-action.js';
+
+/** Config of an action type another package registered (`search`, `enqueue`, ...). */
+export interface ExtensionActionConfig {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** Any action config the registry can be asked to run. */
+export type AnyActionConfig = ActionConfig | ExtensionActionConfig;
 
 /** A Redis client the registry owns: the cache action's slice plus a way to close it. */
 export interface OwnedRedis extends CacheRedis {
@@ -20,8 +34,11 @@ export interface OwnedRedis extends CacheRedis {
 export interface ActionRegistryOptions {
   /** @defaultValue `silentLogger` */
   readonly logger?: Logger;
-  /** Fills `{{ path }}` templates. */
-  readonly templates: TemplateRenderer;
+  /**
+   * Fills `{{ path }}` templates.
+   * @defaultValue `createTemplateRenderer()` (each template compiled once)
+   */
+  readonly templates?: TemplateRenderer;
   /** Keep-alive pool settings for `webhook` and `slack`. */
   readonly http?: HttpPoolOptions;
   /**
@@ -83,9 +100,9 @@ export interface ActionRegistry extends AsyncDisposable {
    * @throws {ObserverError} `ACTION_UNSUPPORTED` (permanent) for an unknown type, or the
    * executor's classified failure.
    */
-  execute(config: { readonly type: string }, context: ActionContext): Promise<ActionResult>;
+  execute(config: AnyActionConfig, context: ActionContext): Promise<ActionResult>;
   /** The circuit-breaker key of an action (`host:port`), if its type has one. */
-  endpoint(config: { readonly type: string }): string | undefined;
+  endpoint(config: AnyActionConfig): string | undefined;
   /** Closes the HTTP pool, Redis clients and executors; later `execute` calls fail. */
   close(): Promise<void>;
 }
@@ -95,10 +112,11 @@ export interface ActionRegistry extends AsyncDisposable {
  * types.
  *
  * @example
- * const registry = createActionRegistry({ templates });
+ * const registry = createActionRegistry();
  * registry.registerFunction('audit', async (event) => { await audit.write(event); });
  */
-export function createActionRegistry(options: ActionRegistryOptions): ActionRegistry {
+export function createActionRegistry(options: ActionRegistryOptions = {}): ActionRegistry {
+  const templates = options.templates ?? createTemplateRenderer();
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? process.env;
   const executors = new Map<string, ActionExecutor>();
@@ -106,7 +124,7 @@ export function createActionRegistry(options: ActionRegistryOptions): ActionRegi
   const functions = new Map<string, FunctionActionHandler>();
   const redisClients = new Map<string, Promise<OwnedRedis>>();
   const pool = createHttpPool(options.http);
-  const openRedis = options.redis ?? ioredisClient;
+  const openRedis = options.redis ?? ((url: string) => ioredisClient(url, logger));
   let closed = false;
 
   const redisFor = (url: string | undefined): Promise<OwnedRedis> => {
@@ -150,21 +168,18 @@ export function createActionRegistry(options: ActionRegistryOptions): ActionRegi
   };
 
   register(
-    createWebhookAction({ pool, templates: options.templates, ...nowOption(options) }),
+    createWebhookAction({ pool, templates, ...nowOption(options) }),
     builtinActionSchemas.webhook,
   );
-  register(createSlackAction({ pool, templates: options.templates }), builtinActionSchemas.slack);
+  register(createSlackAction({ pool, templates }), builtinActionSchemas.slack);
   register(
     createEmailAction({
-      templates: options.templates,
+      templates,
       ...(options.mailTransport === undefined ? {} : { transport: options.mailTransport }),
     }),
     builtinActionSchemas.email,
   );
-  register(
-    createCacheAction({ templates: options.templates, redis: redisFor }),
-    builtinActionSchemas.cache,
-  );
+  register(createCacheAction({ templates, redis: redisFor }), builtinActionSchemas.cache);
   register(
     createFunctionAction((name) => functions.get(name)),
     builtinActionSchemas.function,
@@ -227,8 +242,15 @@ function nowOption(options: ActionRegistryOptions): { now?: () => number } {
 }
 
 /** Opens an ioredis client, importing the optional peer on first use. */
-async function ioredisClient(url: string): Promise<OwnedRedis> {
-  let Redis: new (url: string, options: object) => OwnedRedis & { connect(): Promise<void> };
+async function ioredisClient(url: string, logger: Logger): Promise<OwnedRedis> {
+  let Redis: new (
+    url: string,
+    options: object,
+  ) => OwnedRedis & {
+    connect(): Promise<void>;
+    disconnect(): void;
+    on(event: 'error', listener: (error: Error) => void): unknown;
+  };
   try {
     const loaded = (await import('ioredis')) as unknown as { default: typeof Redis };
     Redis = loaded.default;
@@ -249,6 +271,15 @@ async function ioredisClient(url: string): Promise<OwnedRedis> {
     commandTimeout: 10_000,
     connectTimeout: 10_000,
   });
-  await client.connect();
+  // Connection errors surface on the commands; the event only gets a log line (never the URL).
+  client.on('error', (error) => {
+    logger.warn({ action: 'cache', error: error.message }, 'cache: Redis connection error');
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   return client;
 }
