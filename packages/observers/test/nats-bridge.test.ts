@@ -88,7 +88,7 @@ describe.skipIf(nats === undefined)('NATS bridge (in-memory stand-in for the cha
     expect(info.config.duplicate_window).toBe(90_000_000_000);
   });
 
-  it('keeps many publishes in flight, never more than maxPendingPublishes', async () => {
+  it('keeps many publishes in flight, bounded by maxPendingPublishes', async () => {
     const names = natsNames();
     const probe = await probeFor(names);
     const events = Array.from({ length: 2_000 }, () => makeEvent());

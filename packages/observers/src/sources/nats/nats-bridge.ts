@@ -85,6 +85,9 @@ class JetStreamBridge implements NatsBridge {
   #failed = 0;
   #rejected = 0;
   #pending = 0;
+  #drained: (() => void) | undefined;
+  // Aborted on close: the source stops handing out events while pending PubAcks arrive.
+  readonly #fetching = new AbortController();
 
   constructor(source: EventSource, config: ResolvedNatsConfig, logger: Logger) {
     this.#source = source;
@@ -108,7 +111,10 @@ class JetStreamBridge implements NatsBridge {
       options.signal?.addEventListener('abort', () => void this.close(), { once: true });
       await this.#source.start({
         maxInFlight: this.config.maxPendingPublishes,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        signal:
+          options.signal === undefined
+            ? this.#fetching.signal
+            : AbortSignal.any([options.signal, this.#fetching.signal]),
         onDelivery: (delivery) => {
           this.#publish(session, delivery);
         },
@@ -143,6 +149,14 @@ class JetStreamBridge implements NatsBridge {
   }
 
   async #shutdown(): Promise<void> {
+    this.#fetching.abort();
+    // Let publishes in flight get their PubAck and settle `done` before the source closes,
+    // so a clean stop republishes nothing; each publish ends within ackTimeout.
+    if (this.#pending > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
     try {
       await this.#source.close();
     } finally {
@@ -176,12 +190,11 @@ class JetStreamBridge implements NatsBridge {
         (ack) => {
           if (ack.duplicate) this.#duplicates += 1;
           else this.#published += 1;
-          this.#pending -= 1;
           this.#settle(delivery, { status: 'done' });
+          this.#publishEnded();
         },
         (cause: unknown) => {
           this.#failed += 1;
-          this.#pending -= 1;
           const error = new ObserverError(
             'TRANSPORT_UNAVAILABLE',
             `publishing event ${event.id} to NATS failed: ${String(cause)}`,
@@ -196,8 +209,14 @@ class JetStreamBridge implements NatsBridge {
             delayMs: this.config.publishRetryDelay,
             error,
           });
+          this.#publishEnded();
         },
       );
+  }
+
+  #publishEnded(): void {
+    this.#pending -= 1;
+    if (this.#pending === 0) this.#drained?.();
   }
 
   #settle(delivery: Delivery, outcome: Parameters<Delivery['settle']>[0]): void {
