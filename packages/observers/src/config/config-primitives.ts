@@ -1,5 +1,21 @@
 import { z } from 'zod';
 
+import { isObserverError } from '../errors.js';
+import { compileJsonTemplate } from '../templates/compile-json-template.js';
+import { compileTemplate } from '../templates/compile-template.js';
+
+/** A check that reports a template's compile error as a config issue. */
+function compiles<T>(compile: (value: T) => unknown): z.core.$ZodCheck<T> {
+  return z.superRefine<T>((value, ctx) => {
+    try {
+      compile(value);
+    } catch (error) {
+      if (!isObserverError(error)) throw error;
+      ctx.addIssue({ code: 'custom', input: value, message: error.message });
+    }
+  });
+}
+
 /** Name of an environment variable (`WEBHOOK_URL`, `SLACK_HOOK`). */
 export const envNameSchema = z
   .string()
@@ -16,6 +32,7 @@ export const httpUrlSchema = z
 /** A text template: `{{ path }}` placeholders are filled from the event when the action runs. */
 export const templateStringSchema = z
   .string()
+  .check(compiles(compileTemplate))
   .meta({ description: 'Text with {{ path }} placeholders filled from the event.' });
 
 /**
@@ -24,4 +41,5 @@ export const templateStringSchema = z
  */
 export const jsonTemplateSchema = z
   .json()
+  .check(compiles(compileJsonTemplate))
   .meta({ description: 'Any JSON value whose strings may contain {{ path }} placeholders.' });

@@ -15,8 +15,7 @@ export const durationSchema = z
       ctx.addIssue({
         code: 'custom',
         input,
-        message:
-          'expected a duration: milliseconds or text such as "30s", "5m", "1h30m" (units ms, s, m, h, d, w)',
+        message: `expected a duration: milliseconds or text such as "30s", "5m", "1h30m" (units ms, s, m, h, d, w), got ${JSON.stringify(input)}`,
       });
       return z.NEVER;
     }
