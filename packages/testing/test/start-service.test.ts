@@ -72,6 +72,40 @@ describe('startService', () => {
     },
   );
 
+  it('restarts PostgreSQL after a crash (SIGKILL) on the same port with its data', async () => {
+    await using service = await startService('postgres');
+    await expect(useIt.postgres(service.url)).resolves.toBe('2');
+
+    await service.stop('SIGKILL');
+    await expect(probeService('postgres', service.url, { timeoutMs: 500 })).resolves.toEqual(
+      expect.any(String),
+    );
+    await service.start();
+
+    const client = new pg.Client(service.url);
+    await client.connect();
+    try {
+      const rows = await client.query<{ n: string }>('SELECT count(*) AS n FROM t');
+      expect(rows.rows[0]?.n).toBe('2');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('restarts NATS with its JetStream store after a clean stop', async () => {
+    await using service = await startService('nats');
+    await expect(useIt.nats(service.url)).resolves.toBe(1);
+    await service.stop();
+    await service.start();
+    const nc = await connect({ servers: service.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('S')).state.messages).toBe(1);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('stops the server and removes its dir when the process that started it is killed', async () => {
     await using dir = await createTempDir();
     const script = join(dir.path, 'start-redis.mjs');

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TestingError } from '../errors.js';
 import type { ReaperConfig } from '../process/reaper-config.js';
@@ -26,8 +28,16 @@ const PLANNERS: Readonly<Record<ServiceKind, LaunchPlanner>> = {
 export interface StartedService extends AsyncDisposable {
   readonly kind: ServiceKind;
   readonly url: string;
-  /** The temp dir holding its data; removed once it has stopped. */
+  /** The temp dir holding its data; removed once it has stopped for good. */
   readonly dir: string;
+  /**
+   * Stops the server but keeps its port reserved and its data, for restart tests: `SIGKILL`
+   * kills its whole process group as a crash would; the default is the server's own clean,
+   * fast shutdown signal.
+   */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped server again on the same port and data, once it answers. */
+  start(): Promise<void>;
   /** Stops the server and removes its temp dir; safe to call twice. */
   close(): Promise<void>;
 }
@@ -79,8 +89,7 @@ async function startOnce(kind: ServiceKind, timeoutMs: number): Promise<StartedS
       cause: error,
     });
   }
-
-  const config: ReaperConfig = {
+  const reaper = new Reaper({
     command: plan.command,
     args: plan.args,
     cwd: dir,
@@ -90,60 +99,148 @@ async function startOnce(kind: ServiceKind, timeoutMs: number): Promise<StartedS
     removeDir: dir,
     ...(plan.uid === undefined ? {} : { uid: plan.uid }),
     ...(plan.gid === undefined ? {} : { gid: plan.gid }),
-  };
-  const reaper = spawn(process.execPath, [reaperScript(), JSON.stringify(config)], {
-    stdio: ['pipe', 'ignore', 'pipe'],
   });
-  let output = '';
-  reaper.stderr.setEncoding('utf8');
-  reaper.stderr.on('data', (chunk: string) => {
-    output = (output + chunk).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => {
-    reaper.once('exit', () => {
-      resolve();
-    });
-  });
-  // Neither the reaper nor its pipes may keep this process alive; when it exits the stdin pipe
-  // closes and the reaper stops the server.
-  reaper.unref();
-  unrefPipe(reaper.stdin);
-  unrefPipe(reaper.stderr);
 
-  const close = async (): Promise<void> => {
-    if (hasExited(reaper)) return;
-    reaper.stdin.end();
-    const timer = setTimeout(() => {
-      reaper.kill('SIGKILL');
-    }, 30_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const deadline = Date.now() + timeoutMs;
-  let lastProbe: string | undefined = 'not probed yet';
-  while (Date.now() < deadline && !hasExited(reaper)) {
-    lastProbe = await probeService(kind, plan.url, { timeoutMs: 1000 });
-    if (lastProbe === undefined) {
-      return { kind, url: plan.url, dir, close, [Symbol.asyncDispose]: close };
+  const awaitReady = async (): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    let lastProbe: string | undefined = 'not probed yet';
+    while (Date.now() < deadline && reaper.serverRunning) {
+      lastProbe = await probeService(kind, plan.url, { timeoutMs: 1000 });
+      if (lastProbe === undefined) return;
+      await reaper.nextChange(100);
     }
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 100))]);
+    const why = reaper.serverRunning ? `no answer within ${timeoutMs} ms` : 'the server exited';
+    throw new TestingError(
+      'SERVICE_START_FAILED',
+      `${kind}: started ${plan.command} but ${why} (last probe: ${lastProbe}). Server output:\n${reaper.output.trim()}`,
+    );
+  };
+
+  try {
+    await reaper.started();
+    await awaitReady();
+  } catch (error) {
+    await reaper.close();
+    throw error;
   }
-  await close();
-  const why = hasExited(reaper) ? 'the server exited' : `no answer within ${timeoutMs} ms`;
-  throw new TestingError(
-    'SERVICE_START_FAILED',
-    `${kind}: started ${plan.command} but ${why} (last probe: ${lastProbe}). Server output:\n${output.trim()}`,
-  );
+  const close = (): Promise<void> => reaper.close();
+  return {
+    kind,
+    url: plan.url,
+    dir,
+    stop: (signal = plan.stopSignal) => reaper.stopServer(signal),
+    start: async () => {
+      await reaper.startServer();
+      await awaitReady();
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
-/** Child pipes are sockets; unref lets this process exit while the pipe stays open. */
-function unrefPipe(pipe: object): void {
-  (pipe as { unref?: () => void }).unref?.();
-}
+/** The parent's side of the reaper process (see `process/reaper.ts`). */
+class Reaper {
+  output = '';
+  serverRunning = false;
+  readonly #child: ChildProcess;
+  readonly #changes = new EventEmitter();
+  readonly #exited: Promise<void>;
 
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
+  constructor(config: ReaperConfig) {
+    this.#child = spawn(process.execPath, [reaperScript(), JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.#child.stderr?.setEncoding('utf8');
+    this.#child.stderr?.on('data', (chunk: string) => {
+      this.output = (this.output + chunk).slice(-4000);
+    });
+    if (this.#child.stdout !== null) {
+      createInterface({ input: this.#child.stdout }).on('line', (line) => {
+        if (line.startsWith('started ')) this.serverRunning = true;
+        else if (line.startsWith('exited ')) this.serverRunning = false;
+        else return;
+        this.#changes.emit('change', line);
+      });
+    }
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('exit', () => {
+        this.serverRunning = false;
+        this.#changes.emit('change', 'exited reaper');
+        resolve();
+      });
+    });
+    // Neither the reaper nor its pipes may keep this process alive; when it exits the stdin
+    // pipe closes and the reaper stops the server.
+    this.#child.unref();
+    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) {
+      (pipe as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+
+  get #gone(): boolean {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null;
+  }
+
+  /** Resolves with the next `started …`/`exited …` report, or `undefined` after `ms`. */
+  async nextChange(ms?: number): Promise<string | undefined> {
+    if (this.#gone) return 'exited reaper';
+    // The reaper and its pipes are unref'd; a ref'd timer keeps this process alive while it
+    // waits for the reaper's answer.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    const signal = ms === undefined ? undefined : AbortSignal.timeout(ms);
+    try {
+      const [line] = (await once(
+        this.#changes,
+        'change',
+        signal === undefined ? {} : { signal },
+      )) as [string];
+      return line;
+    } catch {
+      return undefined;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async started(): Promise<void> {
+    for (;;) {
+      if (this.serverRunning) return;
+      const line = await this.nextChange();
+      if (line?.startsWith('started ') === true) return;
+      if (line?.startsWith('exited ') === true) {
+        throw new TestingError(
+          'SERVICE_START_FAILED',
+          `the server did not start: ${this.output.trim()}`,
+        );
+      }
+    }
+  }
+
+  async startServer(): Promise<void> {
+    if (this.#gone) throw new TestingError('SERVICE_START_FAILED', 'the service was closed');
+    const next = this.nextChange();
+    this.#child.stdin?.write('start\n');
+    await next;
+    await this.started();
+  }
+
+  async stopServer(signal: NodeJS.Signals): Promise<void> {
+    if (this.#gone || !this.serverRunning) return;
+    const next = this.nextChange();
+    this.#child.stdin?.write(`stop ${signal}\n`);
+    let line = await next;
+    while (line?.startsWith('exited ') !== true) line = await this.nextChange();
+  }
+
+  async close(): Promise<void> {
+    if (this.#gone) return;
+    this.#child.stdin?.end();
+    const timer = setTimeout(() => {
+      this.#child.kill('SIGKILL');
+    }, 30_000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
 }
 
 /** The compiled reaper script, next to this module in `dist/`, or in `dist/` when run from `src/`. */
