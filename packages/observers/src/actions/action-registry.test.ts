@@ -188,11 +188,11 @@ describe('createActionRegistry', () => {
 
   it('fails a cache action without any Redis URL as a config error', async () => {
     await using registry = newRegistry();
-    await expect(
-      registry.execute({ type: 'cache', keys: ['k'] }, context()),
-    ).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
-      retryable: false,
-    });
+    await expect(registry.execute({ type: 'cache', keys: ['k'] }, context())).rejects.toMatchObject(
+      {
+        code: 'CONFIG_INVALID',
+        retryable: false,
+      },
+    );
   });
 });

@@ -75,6 +75,22 @@ describe('classifyError', () => {
     ).toMatchObject({ code: 'ACTION_TIMEOUT', errorType: 'timeout', retryable: true });
   });
 
+  it('reports the abort reason of the execution layer, or a shutdown as aborted', () => {
+    const timeout = new ObserverError('ACTION_TIMEOUT', 'webhook action timed out after 10ms', {
+      retryable: true,
+      errorType: 'timeout',
+    });
+    expect(
+      classifyError(new Error('aborted'), { target: 't', signal: AbortSignal.abort(timeout) }),
+    ).toBe(timeout);
+    expect(
+      classifyError(new Error('aborted'), {
+        target: 't',
+        signal: AbortSignal.abort(new Error('shutdown')),
+      }),
+    ).toMatchObject({ code: 'ACTION_FAILED', retryable: true, errorType: 'aborted' });
+  });
+
   it('finds the code in the cause chain', () => {
     const wrapped = new Error('fetch failed', { cause: errno('ECONNREFUSED') });
     expect(classifyError(wrapped, { target: 't' }).errorType).toBe('network');

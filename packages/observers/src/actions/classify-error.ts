@@ -103,15 +103,7 @@ export function classifyError(error: unknown, context: ClassifyContext): Observe
     return error;
   }
   const signal = context.signal;
-  if (signal?.aborted === true) {
-    const reason: unknown = signal.reason;
-    const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
-    return new ObserverError(
-      timedOut ? 'ACTION_TIMEOUT' : 'ACTION_FAILED',
-      timedOut ? `${context.target}: timed out` : `${context.target}: aborted`,
-      { cause: error, retryable: true, errorType: timedOut ? 'timeout' : 'aborted' },
-    );
-  }
+  if (signal?.aborted === true) return abortFailure(signal, context.target, error);
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
@@ -149,6 +141,22 @@ export function classifyError(error: unknown, context: ClassifyContext): Observe
     retryable: true,
     errorType: 'network',
   });
+}
+
+/**
+ * The failure of an attempt whose signal aborted: the signal's reason when it is an
+ * `ObserverError` (the execution layer aborts with `ACTION_TIMEOUT`), a retryable `timeout` for
+ * a `TimeoutError` reason, and a retryable `aborted` (shutdown) otherwise.
+ */
+export function abortFailure(signal: AbortSignal, target: string, cause?: unknown): ObserverError {
+  const reason: unknown = signal.reason;
+  if (isObserverError(reason)) return reason;
+  const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
+  return new ObserverError(
+    timedOut ? 'ACTION_TIMEOUT' : 'ACTION_FAILED',
+    timedOut ? `${target}: timed out` : `${target}: aborted`,
+    { cause: cause ?? reason, retryable: true, errorType: timedOut ? 'timeout' : 'aborted' },
+  );
 }
 
 /** The `code` of an error or of the first error in its `cause` chain that has one. */

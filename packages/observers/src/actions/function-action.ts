@@ -3,6 +3,7 @@ import type { FunctionActionConfig } from '../config/action-config.js';
 import { ObserverError, isObserverError } from '../errors.js';
 import { abortable } from './abortable.js';
 import type { ActionExecutor, ActionResult } from './action-executor.js';
+import { abortFailure } from './classify-error.js';
 
 /** What a registered function handler is given besides the event. */
 export interface FunctionActionContext {
@@ -62,13 +63,7 @@ export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<Fun
       } catch (error) {
         if (isObserverError(error)) throw error;
         if (context.signal.aborted) {
-          const reason: unknown = context.signal.reason;
-          const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
-          throw new ObserverError(
-            timedOut ? 'ACTION_TIMEOUT' : 'ACTION_FAILED',
-            `function "${config.name}": ${timedOut ? 'timed out' : 'aborted'}`,
-            { cause: error, retryable: true, errorType: timedOut ? 'timeout' : 'aborted' },
-          );
+          throw abortFailure(context.signal, `function "${config.name}"`, error);
         }
         const message = error instanceof Error ? error.message : String(error);
         throw new ObserverError('ACTION_FAILED', `function "${config.name}" threw: ${message}`, {
