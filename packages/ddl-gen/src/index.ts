@@ -1,5 +1,6 @@
 export { DdlGenError, isDdlGenError, type DdlGenErrorCode } from './errors.js';
 export {
+  schemaDocumentJsonSchema,
   schemaDocumentSchema,
   type SchemaDocument,
   type SchemaDocumentInput,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isDdlGenError } from '../errors.js';
 import { loadSchema } from './load-schema.js';
+import { schemaDocumentJsonSchema } from './schema-document.js';
 import { resolveEntity } from './resolve-entity.js';
 
 const valid = {
@@ -46,5 +47,28 @@ describe('loadSchema', () => {
       expect(entity.view).toEqual({ schema: 'public', name: 'v_item' });
     }
     expect(() => resolveEntity(schema, 'Nope')).toThrow(/known: OrderItem/);
+  });
+});
+
+describe('schemaDocumentJsonSchema', () => {
+  it('describes the input format: required keys and field defaults', () => {
+    const json = schemaDocumentJsonSchema() as {
+      required: string[];
+      properties: {
+        types: {
+          items: {
+            properties: {
+              fields: {
+                items: { required: string[]; properties: { nullable: { default: unknown } } };
+              };
+            };
+          };
+        };
+      };
+    };
+    expect(json.required).toEqual(['types']);
+    const field = json.properties.types.items.properties.fields.items;
+    expect(field.required).toEqual(['name', 'type']);
+    expect(field.properties.nullable.default).toBe(true);
   });
 });

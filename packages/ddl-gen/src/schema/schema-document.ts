@@ -41,3 +41,11 @@ export type SchemaField = z.output<typeof schemaFieldSchema>;
 export type SchemaType = z.output<typeof schemaTypeSchema>;
 /** A validated query of a {@link SchemaDocument}. */
 export type SchemaQuery = z.output<typeof schemaQuerySchema>;
+
+/**
+ * The JSON Schema (draft 2020-12) of the schema document as written, for editors and other
+ * tools; generated from {@link schemaDocumentSchema} so the two cannot drift.
+ */
+export function schemaDocumentJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(schemaDocumentSchema, { io: 'input' }) as Record<string, unknown>;
+}
