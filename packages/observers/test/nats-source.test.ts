@@ -121,6 +121,11 @@ describe.skipIf(nats === undefined)('NATS source (JetStream durable pull consume
     await consumerSettled(probe, names, 1);
     expect(attempts).toEqual([1, 2]);
     expect(metrics.calls.get('natsRedelivered')).toEqual([[names.durable]]);
+    // One pending report per delivery: nothing else was waiting on the server.
+    expect(metrics.calls.get('natsPending')).toEqual([
+      [names.durable, 0],
+      [names.durable, 0],
+    ]);
     expect(event).toBeDefined();
   });
 
