@@ -47,5 +47,5 @@ export type SchemaQuery = z.output<typeof schemaQuerySchema>;
  * tools; generated from {@link schemaDocumentSchema} so the two cannot drift.
  */
 export function schemaDocumentJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(schemaDocumentSchema, { io: 'input' }) as Record<string, unknown>;
+  return z.toJSONSchema(schemaDocumentSchema, { io: 'input' });
 }
