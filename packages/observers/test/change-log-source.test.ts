@@ -104,6 +104,30 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     expect(source.status().heldBackSince).toBeUndefined();
   });
 
+  it('is not held back by an open transaction in another database on the same server', async () => {
+    const { db } = await database();
+    const source = track(createChangeLogSource(db, { consumer: 'neighbour', pollInterval: '1h' }));
+    const { events } = await collecting(source);
+    const other = new pg.Client({ connectionString: postgres!.url });
+    await other.connect();
+    cleanup.push(() => other.end());
+    await other.query('BEGIN');
+    const xid = await other.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+    // A plain xmin horizon would wait for that transaction: it is older than our writes.
+    const blocked = await db.query<{ blocked: boolean }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot()) <= $1::xid8 AS blocked',
+      [xid.rows[0]!.xid],
+    );
+    expect(blocked.rows[0]!.blocked).toBe(true);
+    const written = await writeEvents(db, 5);
+    await waitFor(() => events.length >= 5, {
+      message: 'delivery while the neighbour is open',
+      timeoutMs: 20_000,
+    });
+    expect(seqs(events)).toEqual(written.map((row) => row.seq));
+    await other.query('ROLLBACK');
+  });
+
   it('resumes after a restart without replaying finished rows; unsettled ones come back', async () => {
     const { db } = await database();
     const first = createChangeLogSource(db, { consumer: 'resume', batchSize: 10 });
@@ -201,6 +225,15 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
   it('starts a new consumer at the end of the log with startFrom "now"', async () => {
     const { db } = await database();
     await writeEvents(db, 5);
+    // "now" starts at the xmin horizon; transactions anywhere on the server can hold it back,
+    // so wait until the old rows are below it.
+    await waitFor(async () => {
+      const result = await db.query<{ below: boolean }>(
+        `SELECT max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()) AS below
+         FROM core.tb_entity_change_log`,
+      );
+      return result.rows[0]?.below === true;
+    });
     const source = track(createChangeLogSource(db, { consumer: 'fresh', startFrom: 'now' }));
     const { events } = await collecting(source);
     const written = await writeEvents(db, 3);
@@ -224,30 +257,28 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     await waitFor(() => fastRun.events.length >= 30);
     await waitFor(async () => (await fast.backlog()).events === 0);
 
-    // `slow` finishes its first batch of 10 except row 5, which stays claimed.
-    const slow = track(
-      createChangeLogSource(db, {
-        consumer: 'slow',
-        batchSize: 10,
-        listen: false,
-        pollInterval: '1h',
-      }),
-    );
-    let slowSeen = 0;
+    // `slow` finishes rows 1-10 except row 5, and holds the next nine it claims: its cursor
+    // stops after them and rows 5 and 11-19 stay claimed.
+    const slow = track(createChangeLogSource(db, { consumer: 'slow', batchSize: 10 }));
+    let slowFinished = 0;
     await slow.start({
       maxInFlight: 10,
       onDelivery: async (delivery) => {
-        slowSeen += 1;
-        if (delivery.event.data.n !== 5) await delivery.settle({ status: 'done' });
+        const n = Number(delivery.event.data.n);
+        if (n <= 10 && n !== 5) {
+          await delivery.settle({ status: 'done' });
+          slowFinished += 1;
+        }
       },
     });
-    await waitFor(async () => slowSeen === 10 && (await slow.backlog()).events === 21);
+    await waitFor(() => slowFinished === 9 && slow.status().inFlight === 10);
+    expect(await slow.backlog()).toMatchObject({ events: 21 });
 
-    // Rows 1-8 are old; 9 and 10 are young.
+    // Every row is old except 9 and 10.
     await db.query(
       `UPDATE core.tb_entity_change_log SET created_at = now() - interval '2 days'
-       WHERE pk_entity_change_log <= $1`,
-      [written[7]!.seq],
+       WHERE pk_entity_change_log NOT IN ($1, $2)`,
+      [written[8]!.seq, written[9]!.seq],
     );
     const result = await nothing.runRetention();
     expect(result).toEqual({ deleted: 7, batches: 3 });

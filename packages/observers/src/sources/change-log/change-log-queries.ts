@@ -1,9 +1,9 @@
 import { changeLogColumns } from '@fraiseql/core';
 
 // Every statement the change-log source runs, in one place. The eligibility rule lives in
-// CLAIM_FRESH: a row is claimable once its writing transaction is below the xmin horizon of the
-// statement's own snapshot, i.e. every transaction that could still add a row at or before it
-// has finished. See docs/architecture/change-log-delivery.md.
+// HORIZON and CLAIM_FRESH: a row is claimable once its writing transaction is below the horizon
+// of the statement's own snapshot, i.e. every transaction that could still add a row at or
+// before it has finished. See docs/architecture/change-log-delivery.md.
 
 const LOG = 'core.tb_entity_change_log';
 const CLAIM = 'core.tb_observer_claim';
@@ -13,10 +13,27 @@ const PARKED = 'core.tb_observer_parked';
 /** Change-log columns as the source reads them (ids and transaction ids as text). */
 const ROW_COLUMNS = changeLogColumns('l');
 
+/**
+ * The delivery horizon of the statement's snapshot: the oldest transaction still running in
+ * this database (or the snapshot's xmax when none is). Every transaction below it has finished,
+ * so no row can still appear below it. Transactions proven to run in another database (same
+ * server, per pg_stat_activity) are skipped: they cannot write this change log, and a long one
+ * must not stall delivery here. An xid that cannot be attributed (a prepared transaction, a
+ * session hidden from this role, one that just ended) counts as local: the safe side.
+ */
+const HORIZON = `(SELECT COALESCE(
+    (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+     WHERE (x::text::bigint % 4294967296) NOT IN (
+       SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+       WHERE a.backend_xid IS NOT NULL AND a.datname IS NOT NULL
+         AND a.datname <> current_database())),
+    pg_snapshot_xmax(s.snap))
+  FROM (SELECT pg_current_snapshot() AS snap) s)`;
+
 /** $1 consumer, $2 initial cursor: `'beginning'` or `'now'`. */
 export const REGISTER_CONSUMER = `
 INSERT INTO ${CHECKPOINT} (consumer, cursor_transaction_id, cursor_pk)
-SELECT $1, CASE WHEN $2 = 'now' THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE '0'::xid8 END, 0
+SELECT $1, CASE WHEN $2 = 'now' THEN ${HORIZON} ELSE '0'::xid8 END, 0
 ON CONFLICT (consumer) DO NOTHING`;
 
 /** $1 consumer. Serialises claiming per consumer across every worker. */
@@ -57,7 +74,7 @@ WITH fresh AS (
   SELECT l.*
   FROM ${LOG} l
   WHERE (l.transaction_id, l.pk_entity_change_log) > ($2::xid8, $3::bigint)
-    AND l.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND l.transaction_id < ${HORIZON}
   ORDER BY l.transaction_id, l.pk_entity_change_log
   LIMIT $4
 ), claimed AS (
@@ -81,19 +98,19 @@ ORDER BY l.transaction_id, l.pk_entity_change_log`;
  * yet below the horizon (held back by an open transaction), if any.
  */
 export const HELD_BACK = `
-SELECT l.created_at, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
+SELECT l.created_at
 FROM ${LOG} l
 WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
-  AND l.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+  AND l.transaction_id >= ${HORIZON}
 ORDER BY l.transaction_id, l.pk_entity_change_log
 LIMIT 1`;
 
-/** The oldest open transaction holding the horizon back, for the warning. */
+/** The oldest open writing transaction of this database, for the hold-back warning. */
 export const OLDEST_TRANSACTION = `
-SELECT pid, datname, backend_xid::text AS xid, state, xact_start,
+SELECT pid, backend_xid::text AS xid, state, xact_start,
        extract(epoch FROM clock_timestamp() - xact_start)::float8 AS age_seconds
 FROM pg_stat_activity
-WHERE backend_xid IS NOT NULL
+WHERE backend_xid IS NOT NULL AND datname = current_database() AND pid <> pg_backend_pid()
 ORDER BY age(backend_xid) DESC
 LIMIT 1`;
 

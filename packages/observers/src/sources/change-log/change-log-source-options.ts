@@ -59,8 +59,9 @@ export const changeLogSourceOptionsSchema = z.object({
    */
   statsInterval: durationSchema.default(10_000),
   /**
-   * Where a consumer seen for the first time starts: every row in the log, or only rows from
-   * transactions that finish after it registered.
+   * Where a consumer seen for the first time starts: every row in the log, or `'now'`: after
+   * every row whose transaction is below the xmin horizon when it registers (rows of
+   * transactions still open then, or committed while an older one was open, are delivered).
    * @defaultValue `'beginning'`
    */
   startFrom: z.enum(['beginning', 'now']).default('beginning'),

@@ -90,6 +90,7 @@ interface ClaimedRow extends ChangeLogRow {
 const KIND = 'change-log';
 const BACKLOG_COUNT_CAP = 1_000_000;
 const HELD_BACK_FIRST_RECHECK_MS = 10;
+const HELD_BACK_MAX_RECHECK_MS = 500;
 
 /**
  * Creates a source reading `core.tb_entity_change_log` for one durable consumer. Rows are
@@ -195,7 +196,12 @@ export function createChangeLogSource(
     }
     // Recheck soon (the blocking transaction may end without a NOTIFY), backing off to the poll.
     if (heldBackSince === undefined) heldBackSince = new Date();
-    else heldBackRecheckMs = Math.min(heldBackRecheckMs * 2, config.pollInterval);
+    else
+      heldBackRecheckMs = Math.min(
+        heldBackRecheckMs * 2,
+        HELD_BACK_MAX_RECHECK_MS,
+        config.pollInterval,
+      );
     const waitedMs = Date.now() - heldBackSince.getTime();
     if (
       waitedMs >= config.commitLagWindow &&
@@ -219,6 +225,9 @@ export function createChangeLogSource(
   function dispatch(row: ClaimedRow): void {
     const pk = String(row.pk_entity_change_log);
     const attempt = Number(row.attempts);
+    // Our own lease lapsed (a stalled renewal) and we took the claim back: the delivery is
+    // still with the handler, so keep the renewed lease and do not hand it out twice.
+    if (inFlight.has(pk)) return;
     if (!isDeliverableRow(row)) {
       // Nothing to deliver (a NOOP change): finish the claim without a handler.
       track(batcher.finish(pk));
