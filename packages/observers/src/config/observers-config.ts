@@ -1,3 +1,4 @@
+import type { DurationInput } from '@fraiseql/core';
 import { z } from 'zod';
 
 import {
@@ -9,6 +10,7 @@ import {
 import { envNameSchema } from './config-primitives.js';
 import { fieldPresence } from './field-presence.js';
 import { OBSERVER_NAME, createObserverConfigSchema } from './observer-config.js';
+import type { RetryConfig } from './retry-config.js';
 
 /** The slice of an action registry config validation uses (`ActionRegistry` fits). */
 export interface ActionSchemaSource {
@@ -114,6 +116,10 @@ export type ParsedObserverConfig = ParsedObserversConfig['observers'][string];
 /** An action of a type another package registered (`search`, `enqueue`). */
 export interface ExtensionActionConfig {
   readonly type: string;
+  /** Per-attempt timeout (milliseconds or `"30s"`), when the type has one. */
+  readonly timeout?: DurationInput;
+  /** Retry override, when the type has one. */
+  readonly retry?: RetryConfig;
   readonly [key: string]: unknown;
 }
 
