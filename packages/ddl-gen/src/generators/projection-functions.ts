@@ -35,9 +35,7 @@ function upsert(shape: ProjectionShape, where: string): string {
     WHERE ${tuple('p', columns)} IS DISTINCT FROM ${tuple('excluded', columns)}`;
   return `INSERT INTO ${qn(table)} AS p (${all})
   SELECT ${shape.select}
-  FROM ${qn(shape.plan.view)} AS v
-  ${where}
-  ORDER BY 1
+  FROM ${qn(shape.plan.view)} AS v${where === '' ? '' : `\n  ${where}`}
   ON CONFLICT (id) ${conflict}`;
 }
 

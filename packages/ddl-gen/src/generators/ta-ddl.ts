@@ -174,7 +174,10 @@ $do$;`
   ];
   return {
     name: names.table.name,
-    sql: `${sql.filter((part) => part !== '').join('\n\n')}\n`,
+    sql: `${sql
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .join('\n\n')}\n`,
     dropSql: `${dropSql.join('\n\n')}\n`,
     warnings: mode === 'trigger' ? plan.warnings : [],
   };

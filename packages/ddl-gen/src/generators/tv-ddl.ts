@@ -111,7 +111,10 @@ CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_data_gin'))} ON $
   ];
   return {
     name: names.table.name,
-    sql: `${sql.filter((part) => part !== '').join('\n\n')}\n`,
+    sql: `${sql
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .join('\n\n')}\n`,
     dropSql: `${dropSql.join('\n\n')}\n`,
     warnings: plan.warnings,
   };
