@@ -185,6 +185,8 @@ describe('webhook action against a local HTTP receiver', () => {
       `http://[::1]:${receiver.port}/hooks`,
       `http://[::ffff:127.0.0.1]:${receiver.port}/hooks`,
       'http://169.254.169.254/latest/meta-data/',
+      `http://2130706433:${receiver.port}/`,
+      'http://[fd00:ec2::254]/',
       'http://10.0.0.1/',
       'http://[fd00::1]/',
       'http://0.0.0.0/',
@@ -233,6 +235,18 @@ describe('webhook action against a local HTTP receiver', () => {
       expect(logged).not.toContain(leak);
     }
     expect(logged).toContain(`http://127.0.0.1:${receiver.port}/…`);
+  });
+
+  it('turns credentials in the URL into Basic auth and keeps them out of the summary', async () => {
+    receiver.respond((_req, res) => res.writeHead(200).end());
+    const url = `http://hook-user:p%40ss@127.0.0.1:${receiver.port}/basic`;
+    const result = await registry.execute(webhook({ url }), actionContext(orderEvent()));
+    const got = receiver.requests.at(-1)!;
+    expect(got.path).toBe('/basic');
+    expect(got.headers.authorization).toBe(
+      `Basic ${Buffer.from('hook-user:p@ss').toString('base64')}`,
+    );
+    expect(result.summary).not.toContain('hook-user');
   });
 
   it('sends GET without a body', async () => {

@@ -2,6 +2,7 @@ import type { EmailActionConfig, SmtpConfig } from '../config/action-config.js';
 import { ObserverError, isObserverError } from '../errors.js';
 import type { ActionExecutor } from './action-executor.js';
 import { abortable } from './abortable.js';
+import { attemptSignal } from './attempt-signal.js';
 import { classifyError } from './classify-error.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
@@ -114,7 +115,8 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
         ...(config.html === undefined ? {} : { html: render(config.html) }),
         messageId: `<${encodeURIComponent(context.event.id)}.${encodeURIComponent(context.observer)}.${context.actionIndex}@fraiseql>`,
       };
-      const signal = AbortSignal.any([context.signal, AbortSignal.timeout(config.timeout)]);
+      using attempt = attemptSignal(context.signal, config.timeout);
+      const signal = attempt.signal;
       const logFields = {
         action: 'email',
         observer: context.observer,

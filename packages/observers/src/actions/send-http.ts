@@ -3,6 +3,7 @@ import { ObserverError } from '../errors.js';
 import type { HttpPool, HttpResponse } from '../net/http-pool.js';
 import { redactTarget } from '../net/redact-target.js';
 import type { ActionContext } from './action-executor.js';
+import { attemptSignal } from './attempt-signal.js';
 import { classifyError, httpStatusError } from './classify-error.js';
 
 /** One HTTP call of an HTTP-based action. */
@@ -50,7 +51,21 @@ export async function sendHttp(
     });
   }
   const target = redactTarget(url, input.method);
-  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(input.timeoutMs)]);
+  let headers = input.headers;
+  if (url.username !== '' || url.password !== '') {
+    // Credentials in the URL become Basic auth (the request line never carries them).
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+      headers = {
+        ...headers,
+        authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+      };
+    }
+    url.username = '';
+    url.password = '';
+  }
+  using attempt = attemptSignal(context.signal, input.timeoutMs);
+  const signal = attempt.signal;
   const started = performance.now();
   const logFields = {
     action: input.action,
@@ -65,7 +80,7 @@ export async function sendHttp(
     response = await pool.request({
       url,
       method: input.method,
-      headers: input.headers,
+      headers,
       ...(input.body === undefined ? {} : { body: input.body }),
       signal,
       allowHosts: input.allowHosts,
