@@ -76,4 +76,45 @@ describe('NATS transport across a server restart', () => {
       }
     },
   );
+
+  it('recreates the stream and the consumer after a server with memory storage lost them', async () => {
+    const names = natsNames();
+    const common = {
+      servers: server.url,
+      stream: names.stream,
+      subjectPrefix: names.subjectPrefix,
+      storage: 'memory' as const,
+      ackTimeout: '1s',
+    };
+    const source = new MemorySource([]);
+    const bridge = createNatsBridge({ ...common, source, publishRetryDelay: 200 });
+    const worker = createNatsSource({ ...common, durable: names.durable, fetchExpires: '1s' });
+    const handled = new Set<string>();
+    try {
+      await bridge.start();
+      await worker.start({
+        onDelivery: async (delivery) => {
+          handled.add(delivery.event.id);
+          await delivery.settle({ status: 'done' });
+        },
+      });
+      const before = Array.from({ length: 100 }, () => makeEvent());
+      source.push(...before);
+      await waitFor(() => handled.size === 100, { timeoutMs: 30_000, message: '100 handled' });
+
+      await server.stop('SIGTERM');
+      await server.start(); // empty: memory storage keeps nothing across a restart
+      const after = Array.from({ length: 200 }, () => makeEvent());
+      source.push(...after);
+      await source.drained();
+      await waitFor(() => after.every((event) => handled.has(event.id)), {
+        timeoutMs: 60_000,
+        message: 'events published after the restart handled',
+      });
+      expect(bridge.stats().failed).toBeGreaterThan(0);
+    } finally {
+      await bridge.close();
+      await worker.close();
+    }
+  });
 });

@@ -330,4 +330,93 @@ describe.skipIf(nats === undefined)('NATS source (JetStream durable pull consume
       code: 'CLOSED',
     });
   });
+
+  it('hands unsettled messages back on close, for immediate redelivery to another worker', async () => {
+    const { names, probe, source, options } = await setup({ ackWait: '60s' });
+    const first: Delivery[] = [];
+    await source.start({
+      maxInFlight: 2,
+      onDelivery: (delivery) => {
+        first.push(delivery); // never settled: shutdown comes before the work
+      },
+    });
+    const events = await publishEvents(probe, names, 2);
+    await waitFor(() => first.length === 2, { message: 'two deliveries held' });
+    await source.close();
+    await expect(first[0]!.settle({ status: 'done' })).rejects.toMatchObject({ code: 'CLOSED' });
+
+    const next = createNatsSource(options);
+    cleanup.push(() => next.close());
+    const second: Delivery[] = [];
+    await next.start({
+      onDelivery: async (delivery) => {
+        second.push(delivery);
+        await delivery.settle({ status: 'done' });
+      },
+    });
+    // Well inside the 60s ack wait: the messages came back because they were handed back.
+    await consumerSettled(probe, names, 2);
+    expect(second.map((d) => [d.event.id, d.attempt])).toEqual(events.map((e) => [e.id, 2]));
+  });
+
+  it('stops fetching when the start signal aborts, and still accepts settlements', async () => {
+    const { names, probe, source } = await setup();
+    const stop = new AbortController();
+    const held: Delivery[] = [];
+    await source.start({
+      signal: stop.signal,
+      onDelivery: (delivery) => {
+        held.push(delivery);
+      },
+    });
+    await publishEvents(probe, names, 1);
+    await waitFor(() => held.length === 1, { message: 'first delivery' });
+    stop.abort();
+    await held[0]!.settle({ status: 'done' });
+    await publishEvents(probe, names, 1);
+    await consumerSettled(probe, names, 1);
+    const info = await probe.jsm.consumers.info(names.stream, names.durable);
+    expect(info.num_pending).toBe(1); // the second message was not fetched
+    expect(held).toHaveLength(1);
+  });
+
+  it('reports the consumer backlog and the age of its oldest message', async () => {
+    const { names, probe, source } = await setup();
+    const held: Delivery[] = [];
+    await source.start({
+      maxInFlight: 1,
+      onDelivery: (delivery) => {
+        held.push(delivery);
+      },
+    });
+    expect(await source.backlog()).toEqual({ events: 0, oldestAgeSeconds: 0 });
+    await publishEvents(probe, names, 3);
+    await waitFor(() => held.length === 1, { message: 'first delivery' });
+    const backlog = await source.backlog();
+    expect(backlog.events).toBe(3);
+    expect(backlog.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(backlog.oldestAgeSeconds).toBeLessThan(60);
+    await held[0]!.settle({ status: 'done' });
+    await waitFor(async () => (await source.backlog()).events === 2, {
+      message: 'backlog after one ack',
+    });
+  });
+
+  it('recreates its durable consumer when it was deleted, and goes on', async () => {
+    const { names, probe, source } = await setup({ fetchExpires: '1s' });
+    const handled: string[] = [];
+    await source.start({
+      onDelivery: async (delivery) => {
+        handled.push(delivery.event.id);
+        await delivery.settle({ status: 'done' });
+      },
+    });
+    await probe.jsm.consumers.delete(names.stream, names.durable);
+    const events = await publishEvents(probe, names, 5);
+    await waitFor(() => handled.length === 5, {
+      timeoutMs: 30_000,
+      message: 'events handled after the consumer was recreated',
+    });
+    expect(handled).toEqual(events.map((e) => e.id));
+  });
 });

@@ -13,6 +13,8 @@ import { ensureStream, eventStreamConfig } from './nats-topology.js';
 
 // Room left in the server's max_payload for the subject and the Nats-Msg-Id header.
 const HEADER_ALLOWANCE = 256;
+// While publishes fail, the stream is checked (and recreated if gone) at most this often.
+const STREAM_CHECK_INTERVAL_MS = 5_000;
 
 /** Options of {@link createNatsBridge}. */
 export interface NatsBridgeOptions extends NatsConfig {
@@ -86,6 +88,7 @@ class JetStreamBridge implements NatsBridge {
   #rejected = 0;
   #pending = 0;
   #drained: (() => void) | undefined;
+  #lastStreamCheck = 0;
   // Aborted on close: the source stops handing out events while pending PubAcks arrive.
   readonly #fetching = new AbortController();
 
@@ -204,6 +207,7 @@ class JetStreamBridge implements NatsBridge {
             { eventId: event.id, error },
             'nats publish failed; the event will be retried',
           );
+          this.#checkStream(session);
           this.#settle(delivery, {
             status: 'retry',
             delayMs: this.config.publishRetryDelay,
@@ -212,6 +216,20 @@ class JetStreamBridge implements NatsBridge {
           this.#publishEnded();
         },
       );
+  }
+
+  // A stream that vanished (deleted, or lost by a server with memory storage that restarted)
+  // makes every publish fail with "no responders": recreate it, at most every few seconds.
+  #checkStream(session: NatsSession): void {
+    const now = Date.now();
+    if (now - this.#lastStreamCheck < STREAM_CHECK_INTERVAL_MS || this.#isClosed()) return;
+    this.#lastStreamCheck = now;
+    ensureStream(session, eventStreamConfig(this.config), {
+      update: true,
+      logger: this.#logger,
+    }).catch((error: unknown) => {
+      this.#logger.debug({ error }, 'nats stream check failed; publishes keep being retried');
+    });
   }
 
   #publishEnded(): void {

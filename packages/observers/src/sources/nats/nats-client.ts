@@ -98,6 +98,16 @@ export interface NatsInfoLike<Config> {
   readonly config: { readonly [Key in keyof Config]?: unknown };
 }
 
+/** A consumer's info: its config and delivery state (`ConsumerInfo`). */
+export interface NatsConsumerInfoLike extends NatsInfoLike<NatsConsumerConfigLike> {
+  /** Messages not yet delivered. */
+  readonly num_pending: number;
+  /** Messages delivered and not yet acknowledged. */
+  readonly num_ack_pending: number;
+  /** Everything up to this stream sequence is acknowledged. */
+  readonly ack_floor: { readonly stream_seq: number };
+}
+
 /** JetStream management (`JetStreamManager`). */
 export interface JetStreamManagerLike {
   readonly streams: {
@@ -105,9 +115,10 @@ export interface JetStreamManagerLike {
     add(config: NatsStreamConfigLike): Promise<unknown>;
     update(name: string, config: Partial<NatsStreamConfigLike>): Promise<unknown>;
     delete(name: string): Promise<boolean>;
+    getMessage(stream: string, query: { seq: number }): Promise<{ readonly time: Date } | null>;
   };
   readonly consumers: {
-    info(stream: string, name: string): Promise<NatsInfoLike<NatsConsumerConfigLike>>;
+    info(stream: string, name: string): Promise<NatsConsumerInfoLike>;
     add(stream: string, config: NatsConsumerConfigLike): Promise<unknown>;
     update(stream: string, name: string, config: Partial<NatsConsumerConfigLike>): Promise<unknown>;
   };

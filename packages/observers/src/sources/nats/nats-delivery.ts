@@ -1,4 +1,5 @@
 import type { Delivery, DeliveryOutcome, EntityEvent } from '@fraiseql/core';
+import { ObserverError } from '../../errors.js';
 import type { NatsMsgLike } from './nats-client.js';
 
 /** What settling a NATS delivery does; supplied by the source that received the message. */
@@ -15,6 +16,7 @@ export class NatsDelivery implements Delivery {
   readonly #msg: NatsMsgLike;
   readonly #settler: NatsSettler;
   #settlement: Promise<void> | undefined;
+  #handedBack = false;
 
   constructor(msg: NatsMsgLike, event: EntityEvent, settler: NatsSettler) {
     this.#msg = msg;
@@ -23,20 +25,41 @@ export class NatsDelivery implements Delivery {
     this.#settler = settler;
   }
 
-  /** Whether `settle()` has been called. */
+  /** Whether `settle()` has been called (or the delivery was handed back). */
   get settled(): boolean {
-    return this.#settlement !== undefined;
+    return this.#settlement !== undefined || this.#handedBack;
   }
 
   /** Resets the server's ack timer for this message (JetStream `working()`). */
   heartbeat(): Promise<void> {
-    if (this.#settlement === undefined) this.#msg.working();
+    if (!this.settled) this.#msg.working();
     return Promise.resolve();
   }
 
-  /** Acks (`done`), naks with a delay (`retry`) or dead-letters (`dead`, or `retry` at max deliver). */
+  /**
+   * Acks (`done`), naks with a delay (`retry`) or dead-letters (`dead`, or `retry` on the
+   * last allowed delivery).
+   *
+   * @throws {ObserverError} `CLOSED` when the source already handed the message back.
+   */
   settle(outcome: DeliveryOutcome): Promise<void> {
+    if (this.#handedBack) {
+      return Promise.reject(
+        new ObserverError(
+          'CLOSED',
+          `the NATS source is closed; event ${this.event.id} was handed back and will be delivered again`,
+        ),
+      );
+    }
     this.#settlement ??= this.#settler(this.#msg, outcome);
     return this.#settlement;
+  }
+
+  /** Gives an unsettled message back to the server for immediate redelivery (on close). */
+  handBack(): boolean {
+    if (this.settled) return false;
+    this.#handedBack = true;
+    this.#msg.nak();
+    return true;
   }
 }

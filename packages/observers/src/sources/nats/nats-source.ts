@@ -4,6 +4,7 @@ import {
   type DeliveryOutcome,
   type EntityEvent,
   type EventSource,
+  type EventSourceBacklog,
   type EventSourceStartOptions,
   type Logger,
 } from '@fraiseql/core';
@@ -23,6 +24,7 @@ import {
 import { nakDelay } from './nak-delay.js';
 
 const MAX_FETCH_BACKOFF_MS = 5_000;
+const REPAIR_AFTER_FAILURES = 3;
 
 /** Options of {@link createNatsSource}: the NATS transport options plus logging and metrics. */
 export interface NatsSourceOptions extends NatsConfig {
@@ -37,6 +39,14 @@ export interface NatsSource extends EventSource {
   readonly kind: 'nats';
   /** The validated options, defaults filled in. */
   readonly config: ResolvedNatsConfig;
+  /**
+   * Messages of the consumer not yet acknowledged (pending and in flight, over all workers)
+   * and the age of the oldest, from the server's consumer info.
+   *
+   * @throws {ObserverError} `INVALID_ARGUMENT` before `start()`; `TRANSPORT_UNAVAILABLE`
+   * when the server cannot answer.
+   */
+  backlog(options?: { readonly signal?: AbortSignal }): Promise<EventSourceBacklog>;
 }
 
 /**
@@ -78,6 +88,8 @@ class NatsEventSource implements NatsSource {
   #closing: Promise<void> | undefined;
   // Messages this worker holds: received and not yet acked, naked or dead-lettered.
   #held = 0;
+  readonly #unsettled = new Set<NatsDelivery>();
+  readonly #settling = new Set<Promise<void>>();
   #waiters: (() => void)[] = [];
 
   constructor(config: ResolvedNatsConfig, logger: Logger, metrics: ObserverMetrics) {
@@ -104,16 +116,7 @@ class NatsEventSource implements NatsSource {
     this.#session = session;
     let consumer: NatsPullConsumerLike;
     try {
-      await ensureStream(session, eventStreamConfig(this.config), {
-        update: false,
-        logger: this.#logger,
-      });
-      await ensureStream(session, deadLetterStreamConfig(this.config), {
-        update: true,
-        logger: this.#logger,
-      });
-      await ensureConsumer(session, this.config, this.#logger);
-      consumer = await session.jetstream.consumers.get(this.config.stream, this.config.durable);
+      consumer = await this.#prepare(session);
     } catch (error) {
       await session.close();
       throw error;
@@ -122,8 +125,39 @@ class NatsEventSource implements NatsSource {
       await session.close();
       throw new ObserverError('CLOSED', 'nats source: closed while starting');
     }
-    options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    // The start signal only stops fetching: settlements are still accepted until close().
+    options.signal?.addEventListener('abort', () => void this.#stopFetching(), { once: true });
     this.#loop = this.#pull(session, consumer, options.onDelivery, maxInFlight);
+  }
+
+  async backlog(options: { readonly signal?: AbortSignal } = {}): Promise<EventSourceBacklog> {
+    const session = this.#session;
+    if (session === undefined) {
+      throw new ObserverError('INVALID_ARGUMENT', 'nats source: backlog() needs start() first');
+    }
+    options.signal?.throwIfAborted();
+    const { stream, durable } = this.config;
+    let events: number;
+    let oldestSeq: number;
+    try {
+      const info = await session.manager.consumers.info(stream, durable);
+      events = info.num_pending + info.num_ack_pending;
+      oldestSeq = info.ack_floor.stream_seq + 1;
+    } catch (cause) {
+      throw new ObserverError(
+        'TRANSPORT_UNAVAILABLE',
+        `nats source: consumer ${stream}/${durable} info failed: ${String(cause)}`,
+        { cause, retryable: true, errorType: 'nats_info' },
+      );
+    }
+    if (events === 0) return { events: 0, oldestAgeSeconds: 0 };
+    // The first message above the ack floor is the oldest one not yet acknowledged; it may
+    // be gone (age or size limits), in which case its age is unknown and reported as 0.
+    const oldest = await session.manager.streams
+      .getMessage(stream, { seq: oldestSeq })
+      .catch(() => null);
+    const ageMs = oldest === null ? 0 : Date.now() - oldest.time.getTime();
+    return { events, oldestAgeSeconds: Math.max(0, ageMs / 1000) };
   }
 
   close(): Promise<void> {
@@ -143,32 +177,51 @@ class NatsEventSource implements NatsSource {
     return this.#stop.signal.aborted;
   }
 
-  async #shutdown(): Promise<void> {
+  // Creates what is missing (streams, consumer) and binds to the durable consumer.
+  async #prepare(session: NatsSession): Promise<NatsPullConsumerLike> {
+    await ensureStream(session, eventStreamConfig(this.config), {
+      update: false,
+      logger: this.#logger,
+    });
+    await ensureStream(session, deadLetterStreamConfig(this.config), {
+      update: true,
+      logger: this.#logger,
+    });
+    await ensureConsumer(session, this.config, this.#logger);
+    return session.jetstream.consumers.get(this.config.stream, this.config.durable);
+  }
+
+  async #stopFetching(): Promise<void> {
     this.#stop.abort();
     this.#wake();
     await this.#batch?.close().catch(() => undefined);
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#stopFetching();
     await this.#loop;
-    // Handlers get one ack-wait to settle; after that the server redelivers their messages
-    // to another worker anyway, so waiting longer would only delay shutdown.
-    const deadline = Date.now() + this.config.ackWait;
-    while (this.#held > 0 && Date.now() < deadline) {
-      await this.#changed(deadline - Date.now());
+    while (this.#settling.size > 0) await Promise.all(this.#settling);
+    let handedBack = 0;
+    for (const delivery of this.#unsettled) {
+      if (delivery.handBack()) {
+        handedBack += 1;
+        this.#release();
+      }
     }
-    if (this.#held > 0) {
-      this.#logger.warn(
-        { held: this.#held },
-        'nats source closed with unsettled messages; the server will redeliver them',
-      );
+    this.#unsettled.clear();
+    if (handedBack > 0) {
+      this.#logger.info({ handedBack }, 'nats source closed; unsettled messages handed back');
     }
     await this.#session?.close();
   }
 
   async #pull(
     session: NatsSession,
-    consumer: NatsPullConsumerLike,
+    bound: NatsPullConsumerLike,
     onDelivery: EventSourceStartOptions['onDelivery'],
     maxInFlight: number,
   ): Promise<void> {
+    let consumer = bound;
     let failures = 0;
     while (!this.#stopping()) {
       while (this.#held >= maxInFlight && !this.#stopping()) await this.#changed();
@@ -192,6 +245,16 @@ class NatsEventSource implements NatsSource {
         const retryInMs = Math.min(100 * 2 ** failures, MAX_FETCH_BACKOFF_MS);
         this.#logger.warn({ error, failures, retryInMs }, 'nats pull failed; retrying');
         await this.#changed(retryInMs);
+        // Pulls keep failing while the server answers: the consumer (or the whole stream, on
+        // a server with memory storage that restarted) may be gone. Recreate what is missing.
+        if (failures % REPAIR_AFTER_FAILURES === 0 && !this.#stopping()) {
+          try {
+            consumer = await this.#prepare(session);
+            this.#logger.info({ failures }, 'nats consumer checked after repeated pull failures');
+          } catch (repairError) {
+            this.#logger.warn({ error: repairError }, 'nats consumer check failed; retrying');
+          }
+        }
       } finally {
         this.#batch = undefined;
       }
@@ -216,23 +279,31 @@ class NatsEventSource implements NatsSource {
       event = eventFromJson(msg.data);
     } catch (error) {
       this.#metrics.malformedEvent(this.kind);
-      void this.#deadLetter(session, { msg, kind: 'malformed', reason: describeError(error) });
+      this.#track(
+        this.#deadLetter(session, { msg, kind: 'malformed', reason: describeError(error) }),
+      );
       return;
     }
     if (deliveries > this.config.maxDeliver) {
       // The previous delivery was the last allowed one and was never settled (its worker
       // stopped or it outlived ackWait without progress).
-      void this.#deadLetter(session, {
-        msg,
-        kind: 'max-deliver',
-        eventId: event.id,
-        reason: `not settled after ${deliveries - 1} deliveries (maxDeliver ${this.config.maxDeliver}): the last attempt timed out after ackWait ${this.config.ackWait}ms or its worker stopped`,
-      });
+      this.#track(
+        this.#deadLetter(session, {
+          msg,
+          kind: 'max-deliver',
+          eventId: event.id,
+          reason: `not settled after ${deliveries - 1} deliveries (maxDeliver ${this.config.maxDeliver}): the last attempt timed out after ackWait ${this.config.ackWait}ms or its worker stopped`,
+        }),
+      );
       return;
     }
-    const delivery = new NatsDelivery(msg, event, (m, outcome) =>
-      this.#settle(session, m, event, outcome),
-    );
+    const delivery: NatsDelivery = new NatsDelivery(msg, event, (m, outcome) => {
+      this.#unsettled.delete(delivery);
+      const work = this.#settle(session, m, event, outcome);
+      this.#track(work);
+      return work;
+    });
+    this.#unsettled.add(delivery);
     void this.#hand(delivery, onDelivery);
   }
 
@@ -247,8 +318,18 @@ class NatsEventSource implements NatsSource {
         { error, eventId: delivery.event.id, attempt: delivery.attempt },
         'delivery handler threw; the message will be redelivered',
       );
-      if (!delivery.settled) await delivery.settle({ status: 'retry', error });
+      if (!delivery.settled)
+        await delivery.settle({ status: 'retry', error }).catch(() => undefined);
     }
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.#logger.error({ error }, 'nats settlement failed');
+      })
+      .finally(() => this.#settling.delete(tracked));
+    this.#settling.add(tracked);
   }
 
   async #settle(
