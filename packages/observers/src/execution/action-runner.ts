@@ -14,6 +14,7 @@ import { observerErrorOf } from './observer-error-of.js';
 import { pause } from './pause.js';
 import { RetryPolicy, type RetryPolicyConfig } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
+import type { SignalFanout } from './signal-fanout.js';
 
 /** How one action ended after its retries. */
 export type ActionOutcome =
@@ -48,6 +49,8 @@ export interface ActionRunnerSettings {
   readonly maxBreakerWaitMs: number;
   readonly heartbeatIntervalMs: number;
   readonly random: () => number;
+  /** Derives attempt signals without piling listeners onto shared signals. */
+  readonly fanout: SignalFanout;
 }
 
 /**
@@ -197,14 +200,10 @@ export class ActionRunner {
     timeoutMs: number,
     context: Parameters<ActionExecutor['execute']>[1],
   ): Promise<ActionResult> {
-    const controller = new AbortController();
     const outer = context.signal;
-    const onOuterAbort = (): void => {
-      controller.abort(outer.reason);
-    };
-    outer.addEventListener('abort', onOuterAbort, { once: true });
+    const link = this.#settings.fanout.link([outer]);
     const timer = setTimeout(() => {
-      controller.abort(
+      link.abort(
         new ObserverError(
           'ACTION_TIMEOUT',
           `${action.type} action timed out after ${timeoutMs}ms`,
@@ -217,26 +216,26 @@ export class ActionRunner {
     }, timeoutMs);
     // An executor that ignores its signal must not hold the observer beyond the timeout.
     const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener(
+      link.signal.addEventListener(
         'abort',
         () => {
-          reject(controller.signal.reason as Error);
+          reject(link.signal.reason as Error);
         },
         { once: true },
       );
     });
     try {
       return await Promise.race([
-        executor.execute(action, { ...context, signal: controller.signal }),
+        executor.execute(action, { ...context, signal: link.signal }),
         aborted,
       ]);
     } catch (error) {
       // The executor may surface the abort as its own error; the timeout is the real cause.
-      if (controller.signal.aborted && !outer.aborted) throw controller.signal.reason;
+      if (link.signal.aborted && !outer.aborted) throw link.signal.reason;
       throw error;
     } finally {
       clearTimeout(timer);
-      outer.removeEventListener('abort', onOuterAbort);
+      link.dispose();
     }
   }
 

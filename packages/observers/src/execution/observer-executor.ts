@@ -21,6 +21,7 @@ import type {
 import { applyFailurePolicy, type ObserverAlert } from './failure-policy.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { observerErrorOf } from './observer-error-of.js';
+import { SignalFanout } from './signal-fanout.js';
 import type { RetryPolicyConfig } from './retry-policy.js';
 
 /** Options of {@link createObserverExecutor}. */
@@ -107,6 +108,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     1,
     parseDuration(options.heartbeatInterval ?? '10s', 'heartbeatInterval'),
   );
+  const fanout = new SignalFanout();
   const runner = new ActionRunner({
     registry: options.registry,
     metrics,
@@ -118,6 +120,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     maxBreakerWaitMs: parseDuration(options.maxBreakerWait ?? '1m', 'maxBreakerWait'),
     heartbeatIntervalMs,
     random: options.random ?? Math.random,
+    fanout,
   });
   const failureDeps = { dlq: options.dlq, logger, metrics, onAlert: options.onAlert };
   const entityQueue = new KeyedQueue();
@@ -247,18 +250,21 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       });
     }
     const observers = options.matcher.match(event);
-    const signal = context.signal ?? new AbortController().signal;
-    const waitSignal = AbortSignal.any([signal, shutdown.signal]);
+    // `signal` stops everything (the runtime gave up on the handler); `wait` also stops on close.
+    const signal = fanout.link([context.signal]);
+    const wait = fanout.link([context.signal, shutdown.signal]);
     // Per-entity observers take their place in line now, before any await, so the call order
     // of the handler is the order in which their events run.
     const runs = observers.map((observer) => {
       const run = (): Promise<string | undefined> =>
-        runObserver(observer, event, context, signal, waitSignal);
+        runObserver(observer, event, context, signal.signal, wait.signal);
       return observer.ordering === 'per-entity'
         ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
         : run();
     });
     const settled = await Promise.allSettled(runs);
+    signal.dispose();
+    wait.dispose();
     const rejected = settled.find((result) => result.status === 'rejected');
     if (rejected !== undefined) {
       const error = observerErrorOf(rejected.reason);
@@ -298,11 +304,12 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         attempts: [],
       };
     }
-    const signal = replayOptions.signal ?? new AbortController().signal;
+    const signal = fanout.link([replayOptions.signal]);
+    const wait = fanout.link([replayOptions.signal, shutdown.signal]);
     try {
       const outcome = await runner.run(observer, action, item.actionIndex, item.event, {
-        signal,
-        waitSignal: AbortSignal.any([signal, shutdown.signal]),
+        signal: signal.signal,
+        waitSignal: wait.signal,
         keepAlive: () => Promise.resolve(),
         maxAttempts: 1,
       });
@@ -322,9 +329,12 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       const { code, errorType, message } = outcome.error;
       return { ok: false, error: { code, errorType, message }, attempts: outcome.attempts };
     } catch (thrown) {
-      if (signal.aborted) throw thrown;
+      if (signal.signal.aborted) throw thrown;
       const { code, errorType, message } = observerErrorOf(thrown);
       return { ok: false, error: { code, errorType, message }, attempts: [] };
+    } finally {
+      signal.dispose();
+      wait.dispose();
     }
   };
 
