@@ -25,18 +25,29 @@ function tuple(alias: string, columns: readonly string[]): string {
   return list.length === 1 ? (list[0] ?? '') : `ROW(${list.join(', ')})`;
 }
 
-function upsert(shape: ProjectionShape, where: string): string {
-  const { table, columns } = shape;
-  const all = ['id', ...columns].map(qi).join(', ');
-  const conflict =
-    columns.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET ${[...columns.map((c) => `${qi(c)} = excluded.${qi(c)}`), `${qi(shape.touchedColumn)} = now()`].join(', ')}
+function conflictClause(shape: ProjectionShape): string {
+  const { columns } = shape;
+  return columns.length === 0
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${[...columns.map((c) => `${qi(c)} = excluded.${qi(c)}`), `${qi(shape.touchedColumn)} = now()`].join(', ')}
     WHERE ${tuple('p', columns)} IS DISTINCT FROM ${tuple('excluded', columns)}`;
-  return `INSERT INTO ${qn(table)} AS p (${all})
+}
+
+/** Upsert of the rows of a CTE that has the table's columns. */
+function upsertFrom(shape: ProjectionShape, cte: string): string {
+  const all = ['id', ...shape.columns].map(qi).join(', ');
+  return `INSERT INTO ${qn(shape.table)} AS p (${all})
+    SELECT ${all} FROM ${cte}
+    ON CONFLICT (id) ${conflictClause(shape)}`;
+}
+
+/** Upsert of every document of the view (the rebuild). */
+function upsertAll(shape: ProjectionShape): string {
+  const all = ['id', ...shape.columns].map(qi).join(', ');
+  return `INSERT INTO ${qn(shape.table)} AS p (${all})
   SELECT ${shape.select}
-  FROM ${qn(shape.plan.view)} AS v${where === '' ? '' : `\n  ${where}`}
-  ON CONFLICT (id) ${conflict}`;
+  FROM ${qn(shape.plan.view)} AS v
+  ON CONFLICT (id) ${conflictClause(shape)}`;
 }
 
 /**
@@ -66,12 +77,21 @@ BEGIN
     RETURN 0;
   END IF;
   PERFORM ${qn(projectionLockFn(table.schema))}();
-  ${upsert(shape, 'WHERE v.id = ANY (p_ids)')};
-  GET DIAGNOSTICS v_upserted = ROW_COUNT;
-  DELETE FROM ${qn(table)} AS p
-  WHERE p.id = ANY (p_ids)
-    AND NOT EXISTS (SELECT 1 FROM ${qn(plan.view)} AS v WHERE v.id = p.id);
-  GET DIAGNOSTICS v_deleted = ROW_COUNT;
+  -- Documents are computed once; ids the view no longer returns are deleted without scanning it.
+  WITH fresh AS MATERIALIZED (
+    SELECT ${shape.select}
+    FROM (SELECT DISTINCT k.id FROM unnest(p_ids) AS k (id)) AS k
+    JOIN ${qn(plan.view)} AS v ON v.id = k.id
+  ), upserted AS (
+    ${upsertFrom(shape, 'fresh')}
+    RETURNING 1
+  ), deleted AS (
+    DELETE FROM ${qn(table)} AS p
+    WHERE p.id = ANY (p_ids) AND NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.id = p.id)
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM deleted)
+  INTO v_upserted, v_deleted;
   RETURN v_upserted + v_deleted;
 END
 $fn$;
@@ -89,7 +109,7 @@ DECLARE
   v_deleted integer;
 BEGIN
   PERFORM ${qn(projectionLockFn(table.schema))}();
-  ${upsert(shape, '')};
+  ${upsertAll(shape)};
   GET DIAGNOSTICS v_upserted = ROW_COUNT;
   DELETE FROM ${qn(table)} AS p
   WHERE NOT EXISTS (SELECT 1 FROM ${qn(plan.view)} AS v WHERE v.id = p.id);

@@ -15,7 +15,23 @@ export interface TriggerNames {
 }
 
 /** `SELECT <root id> FROM <rows> JOIN ...` following one lineage path. */
-function idsThroughPath(plan: ProjectionPlan, rows: string, path: readonly JoinStep[]): string {
+/**
+ * `SELECT <root id> FROM <changed keys> JOIN ...` following one lineage path. The keys the first
+ * join needs are deduplicated across the old and new images before joining.
+ */
+function idsThroughPath(
+  plan: ProjectionPlan,
+  rows: readonly string[],
+  path: readonly JoinStep[],
+): string {
+  const first = path[0];
+  const keys = (first === undefined ? [plan.rootIdColumn] : first.on.map(([from]) => from))
+    .map(qi)
+    .join(', ');
+  const changed =
+    rows.length === 1
+      ? (rows[0] ?? '')
+      : `(${rows.map((table) => `SELECT ${keys} FROM ${table}`).join(' UNION ')})`;
   const joins = path.map((step, index) => {
     const alias = `j${index + 1}`;
     const previous = index === 0 ? 't' : `j${index}`;
@@ -23,13 +39,11 @@ function idsThroughPath(plan: ProjectionPlan, rows: string, path: readonly JoinS
     return `JOIN ${qn(step.table)} AS ${alias} ON ${on.join(' AND ')}`;
   });
   const last = path.length === 0 ? 't' : `j${path.length}`;
-  return [`SELECT ${last}.${qi(plan.rootIdColumn)} FROM ${rows} AS t`, ...joins].join(' ');
+  return [`SELECT ${last}.${qi(plan.rootIdColumn)} FROM ${changed} AS t`, ...joins].join(' ');
 }
 
 function idsFrom(plan: ProjectionPlan, source: SourceLineage, rows: readonly string[]): string {
-  return rows
-    .flatMap((table) => source.paths.map((path) => idsThroughPath(plan, table, path)))
-    .join('\n      UNION ');
+  return source.paths.map((path) => idsThroughPath(plan, rows, path)).join('\n      UNION ');
 }
 
 function sourceFunctionName(names: TriggerNames, source: SourceLineage): SqlName {
