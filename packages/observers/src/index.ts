@@ -177,3 +177,86 @@ export {
   type ObserverRuntimeOptions,
 } from './runtime/observer-runtime-options.js';
 export type { RuntimeHealth, RuntimeState, SourceHealth } from './runtime/runtime-health.js';
+export {
+  EXTENSION_ACTION_PACKAGES,
+  WEBHOOK_METHODS,
+  builtinActionSchema,
+  builtinActionSchemas,
+  cacheActionSchema,
+  emailActionSchema,
+  functionActionSchema,
+  slackActionSchema,
+  webhookActionSchema,
+  type ActionConfig,
+  type ActionConfigInput,
+  type BuiltinActionType,
+  type CacheActionConfig,
+  type EmailActionConfig,
+  type FunctionActionConfig,
+  type SlackActionConfig,
+  type SmtpConfig,
+  type WebhookActionConfig,
+  type WebhookMethod,
+} from './config/action-config.js';
+export {
+  RETRY_STRATEGIES,
+  retryConfigSchema,
+  type RetryConfig,
+  type RetryConfigInput,
+  type RetryStrategy,
+} from './config/retry-config.js';
+export { durationSchema } from './config/duration-schema.js';
+export { FAILURE_POLICIES, OBSERVER_NAME, ORDERING_MODES } from './config/observer-config.js';
+export {
+  createObserversConfigSchema,
+  observersConfigSchema,
+  type ActionSchemaSource,
+  type ObserverConfig,
+  type ObserversConfig,
+  type ObserversConfigInput,
+  type ParsedObserversConfig,
+} from './config/observers-config.js';
+export { observersJsonSchema } from './config/observers-json-schema.js';
+export { formatConfigIssue, type ConfigIssue } from './config/config-issue.js';
+export { configFormatOf, type ConfigFormat } from './config/config-text.js';
+export { applyEnvOverrides, type EnvOverride } from './config/env-overrides.js';
+export {
+  checkObserversConfigFile,
+  checkObserversConfigText,
+  loadObserversConfig,
+  parseObserversConfig,
+  validateObserversConfig,
+  type LoadObserversConfigOptions,
+  type ObserversConfigCheck,
+  type ObserversConfigOptions,
+  type ParseObserversConfigOptions,
+} from './config/load-observers-config.js';
+export { watchConfig, type ConfigWatcher, type WatchConfigOptions } from './config/watch-config.js';
+export {
+  compileCondition,
+  type CompiledCondition,
+  type ConditionClause,
+  type ConditionExplanation,
+} from './conditions/compile-condition.js';
+export {
+  compileTemplate,
+  type CompiledTemplate,
+  type TemplateRenderOptions,
+} from './templates/compile-template.js';
+export {
+  compileJsonTemplate,
+  type CompiledJsonTemplate,
+} from './templates/compile-json-template.js';
+export { createTemplateRenderer } from './templates/create-template-renderer.js';
+export { TEMPLATE_ROOTS, templateScope, type TemplateScope } from './templates/template-scope.js';
+export {
+  createObserverDefinitions,
+  type ObserverDefinition,
+} from './matching/observer-definition.js';
+export {
+  createMatcher,
+  type MatchedObserver,
+  type ObserverMatcher,
+  type ObserverState,
+  type ObserverStatus,
+} from './matching/observer-matcher.js';
