@@ -1,3 +1,5 @@
+import { parseDuration, type DurationInput } from '@fraiseql/core';
+
 /** A signal for one attempt, and the way to release its timer and listener. */
 export interface AttemptSignal extends Disposable {
   readonly signal: AbortSignal;
@@ -28,4 +30,15 @@ export function attemptSignal(parent: AbortSignal, timeoutMs: number): AttemptSi
       parent.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/**
+ * An action's `timeout` in milliseconds. Configs from the schema carry milliseconds; hand-built
+ * ones may carry text such as `"10s"` or nothing (then `fallbackMs`).
+ *
+ * @throws {CoreError} `INVALID_DURATION` for unparseable text.
+ */
+export function timeoutMs(timeout: DurationInput | undefined, fallbackMs: number): number {
+  if (typeof timeout === 'number') return timeout;
+  return timeout === undefined ? fallbackMs : parseDuration(timeout, 'timeout');
 }

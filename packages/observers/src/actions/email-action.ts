@@ -2,7 +2,7 @@ import type { EmailActionConfig, SmtpConfig } from '../config/action-config.js';
 import { ObserverError, isObserverError } from '../errors.js';
 import type { ActionExecutor } from './action-executor.js';
 import { abortable } from './abortable.js';
-import { attemptSignal } from './attempt-signal.js';
+import { attemptSignal, timeoutMs } from './attempt-signal.js';
 import { classifyError } from './classify-error.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
@@ -86,7 +86,7 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
     type: 'email',
     endpoint: (config) => {
       try {
-        const { host, port } = smtpTarget(config.smtp, config.timeout);
+        const { host, port } = smtpTarget(config.smtp, 0);
         return `${host}:${port}`;
       } catch {
         return undefined;
@@ -96,7 +96,8 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
       const render = (template: string): string => options.templates.text(template, context.event);
       const list = (value: string | readonly string[]): string[] =>
         (typeof value === 'string' ? [value] : [...value]).map(render).filter((to) => to !== '');
-      const transportOptions = smtpTarget(config.smtp, config.timeout);
+      const timeout = timeoutMs(config.timeout, 30_000);
+      const transportOptions = smtpTarget(config.smtp, timeout);
       const target = `smtp ${transportOptions.host}:${transportOptions.port}`;
       const to = list(config.to);
       if (to.length === 0) {
@@ -115,7 +116,7 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
         ...(config.html === undefined ? {} : { html: render(config.html) }),
         messageId: `<${encodeURIComponent(context.event.id)}.${encodeURIComponent(context.observer)}.${context.actionIndex}@fraiseql>`,
       };
-      using attempt = attemptSignal(context.signal, config.timeout);
+      using attempt = attemptSignal(context.signal, timeout);
       const signal = attempt.signal;
       const logFields = {
         action: 'email',

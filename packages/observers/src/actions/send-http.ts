@@ -1,9 +1,10 @@
+import type { DurationInput } from '@fraiseql/core';
 import type { Dispatcher } from 'undici';
 import { ObserverError } from '../errors.js';
 import type { HttpPool, HttpResponse } from '../net/http-pool.js';
 import { redactTarget } from '../net/redact-target.js';
 import type { ActionContext } from './action-executor.js';
-import { attemptSignal } from './attempt-signal.js';
+import { attemptSignal, timeoutMs } from './attempt-signal.js';
 import { classifyError, httpStatusError } from './classify-error.js';
 
 /** One HTTP call of an HTTP-based action. */
@@ -13,8 +14,8 @@ export interface SendHttpInput {
   readonly method: Dispatcher.HttpMethod;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** The action's own timeout in milliseconds (the context signal applies as well). */
-  readonly timeoutMs: number;
+  /** The action's own timeout (the context signal applies as well). @defaultValue `10s` */
+  readonly timeout: DurationInput | undefined;
   readonly allowHosts?: readonly string[] | undefined;
   /** Turns a non-2xx response body into a short detail for the error message. */
   readonly describeFailure?: (response: HttpResponse) => string | undefined;
@@ -64,7 +65,7 @@ export async function sendHttp(
     url.username = '';
     url.password = '';
   }
-  using attempt = attemptSignal(context.signal, input.timeoutMs);
+  using attempt = attemptSignal(context.signal, timeoutMs(input.timeout, 10_000));
   const signal = attempt.signal;
   const started = performance.now();
   const logFields = {

@@ -39,7 +39,7 @@ export function createSlackAction(options: SlackActionOptions): ActionExecutor<S
             'user-agent': 'fraiseql-observers',
           },
           body: JSON.stringify(message),
-          timeoutMs: config.timeout,
+          timeout: config.timeout,
           allowHosts: config.allowHosts,
           describeFailure: (failed) => slackErrorText(failed.body),
         },

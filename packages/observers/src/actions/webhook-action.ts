@@ -66,7 +66,7 @@ export function createWebhookAction(
           method: config.method,
           headers,
           ...(body === undefined ? {} : { body }),
-          timeoutMs: config.timeout,
+          timeout: config.timeout,
           allowHosts: config.allowHosts,
         },
         context,

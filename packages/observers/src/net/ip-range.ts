@@ -62,18 +62,6 @@ export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
   return undefined;
 }
 
-/** Formats an address back to text (IPv6 without zero compression). */
-export function formatIp(address: IpAddress): string {
-  if (address.family === 4) {
-    return [24n, 16n, 8n, 0n].map((shift) => String((address.value >> shift) & 0xffn)).join('.');
-  }
-  const groups: string[] = [];
-  for (let shift = 112n; shift >= 0n; shift -= 16n) {
-    groups.push(((address.value >> shift) & 0xffffn).toString(16));
-  }
-  return groups.join(':');
-}
-
 function maskOf(bits: number, prefix: number): bigint {
   const all = (1n << BigInt(bits)) - 1n;
   return prefix === 0 ? 0n : (all >> BigInt(bits - prefix)) << BigInt(bits - prefix);
