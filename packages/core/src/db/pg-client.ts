@@ -75,6 +75,15 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
         connection.release?.();
       }
     },
+    async session<T>(fn: (connection: SqlClient) => Promise<T>): Promise<T> {
+      const connection = await pool.connect();
+      try {
+        return await fn(sessionClient(connection));
+      } finally {
+        // Session state (locks, settings) must not leak to the next borrower: close it.
+        connection.release?.(true);
+      }
+    },
     async listen(
       channel: string,
       onNotify: (payload: string) => void,
@@ -123,6 +132,29 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
   return client;
 }
 
+function sessionClient(connection: PgConnectionLike): SqlClient {
+  const session: SqlClient = {
+    dialect: 'postgres',
+    async query<Row extends object>(
+      text: string,
+      params: readonly unknown[] = [],
+    ): Promise<QueryResult<Row>> {
+      const result = await connection.query(text, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await connection.query(sql);
+    },
+    transaction: (fn) => runTransaction(connection, fn),
+    session: (fn) => fn(session),
+    listen: () =>
+      Promise.reject(new CoreError('INVALID_ARGUMENT', 'listen: not available inside a session')),
+    close: () => Promise.resolve(),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  return session;
+}
+
 async function runTransaction<T>(
   connection: PgConnectionLike,
   fn: (tx: SqlClient) => Promise<T>,
@@ -140,6 +172,7 @@ async function runTransaction<T>(
       await connection.query(sql);
     },
     transaction: (inner) => inner(tx),
+    session: (inner) => inner(tx),
     listen: () =>
       Promise.reject(
         new CoreError('INVALID_ARGUMENT', 'listen: not available inside a transaction'),

@@ -49,6 +49,7 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
             await raw.exec(sql);
           },
           transaction: (inner) => inner(tx),
+          session: (inner) => inner(tx),
           listen: () =>
             Promise.reject(
               new CoreError('INVALID_ARGUMENT', 'listen: not available inside a transaction'),
@@ -59,6 +60,8 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
         return fn(tx);
       });
     },
+    // One connection: a session is the database itself.
+    session: (fn) => fn(client),
     async listen(
       channel: string,
       onNotify: (payload: string) => void,

@@ -29,6 +29,12 @@ export interface SqlClient {
    */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /**
+   * Runs `fn` on one connection reserved for it, outside a transaction (each statement commits
+   * on its own), for work that needs session state such as a session advisory lock held across
+   * statements. Inside {@link SqlClient.transaction}, it runs on the transaction's connection.
+   */
+  session<T>(fn: (connection: SqlClient) => Promise<T>): Promise<T>;
+  /**
    * Subscribes to `NOTIFY` on `channel` (a plain identifier). Resolves once listening, to a
    * function that unsubscribes.
    */

@@ -12,6 +12,7 @@ import {
   readLedgerEntry,
   type LedgerEntry,
 } from './migration-ledger.js';
+import { announceLiveRunner, isRunnerBusy, waitForRunner } from './migration-runner-lock.js';
 import { isTransactional, type Migration, type MigrationSet } from './migration.js';
 
 /** Options for {@link migrate}. */
@@ -59,7 +60,9 @@ export interface MigrationReport {
  * A migration whose first line is `-- fraiseql:no-transaction` runs outside a transaction
  * (PostgreSQL then runs a multi-statement script as one implicit transaction, so keep such a
  * migration to one statement, e.g. `CREATE INDEX CONCURRENTLY`). It is recorded as `running`
- * before it starts, so a crash or failure midway is detected by the next run.
+ * before it starts, so a crash or failure midway is detected by the next run, while a runner
+ * that is still executing it is waited for. It runs on a connection of its own, so a pool needs
+ * at least two connections.
  *
  * @throws {CoreError} `MIGRATION_INCOMPLETE` naming a migration recorded as `running` or
  *   `failed` (resolve it with {@link resolveMigration}); `MIGRATION_CHECKSUM_MISMATCH` naming an
@@ -89,14 +92,13 @@ export async function migrate(
   );
   options.signal?.throwIfAborted();
 
-  const ledger =
-    options.dryRun === true
-      ? await readLedger(db)
-      : await db.transaction(async (tx) => {
-          await lockMigrations(tx);
-          await ensureLedger(tx);
-          return readLedger(tx);
-        });
+  const ledger = await settledLedger(
+    db,
+    namespaces,
+    options.dryRun === true,
+    logger,
+    options.signal,
+  );
   const plans = loaded.map(({ namespace, migrations }) =>
     plan(namespace, migrations, ledger, logger),
   );
@@ -119,9 +121,7 @@ export async function migrate(
     const skipped = [...p.skipped];
     for (const migration of p.pending) {
       options.signal?.throwIfAborted();
-      const outcome = isTransactional(migration)
-        ? await applyInTransaction(db, p.namespace, migration)
-        : await applyOutsideTransaction(db, p.namespace, migration);
+      const outcome = await apply(db, p.namespace, migration, logger, options.signal);
       (outcome === 'applied' ? applied : skipped).push(migration.id);
       logger.info(
         { namespace: p.namespace, migration: migration.id, outcome },
@@ -178,19 +178,81 @@ function checkEntry(namespace: string, migration: Migration, entry: LedgerEntry)
   if (entry.checksum !== migration.checksum) throw checksumError(namespace, migration, entry);
 }
 
+// Reads the ledger; while a live runner is still executing a migration of these namespaces,
+// waits for it, so a `running` row that remains means a runner died midway.
+async function settledLedger(
+  db: SqlClient,
+  namespaces: ReadonlySet<string>,
+  dryRun: boolean,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<LedgerEntry[]> {
+  for (;;) {
+    const state = await db.transaction(async (tx) => {
+      if (!dryRun) {
+        await lockMigrations(tx);
+        await ensureLedger(tx);
+      }
+      const ledger = await readLedger(tx);
+      for (const entry of ledger) {
+        if (entry.status !== 'running' || !namespaces.has(entry.namespace)) continue;
+        const key = `${entry.namespace}/${entry.id}`;
+        if (await isRunnerBusy(tx, key)) return { busy: key };
+      }
+      return { ledger };
+    });
+    if (state.ledger !== undefined) return state.ledger;
+    logger.info({ migration: state.busy }, `waiting for another runner to finish ${state.busy}`);
+    await waitForRunner(db, state.busy, signal);
+  }
+}
+
+type Outcome = 'applied' | 'skipped' | { readonly busy: string };
+
+async function apply(
+  db: SqlClient,
+  namespace: string,
+  migration: Migration,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<'applied' | 'skipped'> {
+  for (;;) {
+    const outcome = isTransactional(migration)
+      ? await applyInTransaction(db, namespace, migration)
+      : await applyOutsideTransaction(db, namespace, migration);
+    if (typeof outcome === 'string') return outcome;
+    logger.info(
+      { migration: outcome.busy },
+      `waiting for another runner to finish ${outcome.busy}`,
+    );
+    await waitForRunner(db, outcome.busy, signal);
+  }
+}
+
+// The ledger row of a migration, read under the lock: another runner may have applied it (or
+// be applying it) since this run read the ledger.
+async function checkLedger(
+  tx: SqlClient,
+  namespace: string,
+  migration: Migration,
+): Promise<Outcome | undefined> {
+  const entry = await readLedgerEntry(tx, namespace, migration.id);
+  if (entry === undefined) return undefined;
+  const key = `${namespace}/${migration.id}`;
+  if (entry.status === 'running' && (await isRunnerBusy(tx, key))) return { busy: key };
+  checkEntry(namespace, migration, entry);
+  return 'skipped';
+}
+
 async function applyInTransaction(
   db: SqlClient,
   namespace: string,
   migration: Migration,
-): Promise<'applied' | 'skipped'> {
+): Promise<Outcome> {
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
-    // Another runner may have applied it between our ledger check and this lock.
-    const entry = await readLedgerEntry(tx, namespace, migration.id);
-    if (entry !== undefined) {
-      checkEntry(namespace, migration, entry);
-      return 'skipped';
-    }
+    const existing = await checkLedger(tx, namespace, migration);
+    if (existing !== undefined) return existing;
     try {
       await tx.exec(migration.sql);
     } catch (cause) {
@@ -210,33 +272,45 @@ async function applyOutsideTransaction(
   db: SqlClient,
   namespace: string,
   migration: Migration,
-): Promise<'applied' | 'skipped'> {
-  const claimed = await db.transaction(async (tx) => {
-    await lockMigrations(tx);
-    const entry = await readLedgerEntry(tx, namespace, migration.id);
-    if (entry !== undefined) {
-      checkEntry(namespace, migration, entry);
-      return false;
-    }
-    await insertLedgerEntry(tx, { ...migration, namespace, status: 'running' });
-    return true;
-  });
-  if (!claimed) return 'skipped';
-  try {
-    await db.exec(migration.sql);
-  } catch (cause) {
-    const error = failedError(
-      namespace,
-      migration,
-      cause,
-      'it ran outside a transaction and may be half-applied; it is recorded as failed',
-    );
-    await finishLedgerEntry(db, namespace, migration.id, {
-      status: 'failed',
-      error: error.message,
+): Promise<Outcome> {
+  const key = `${namespace}/${migration.id}`;
+  return db.session(async (connection) => {
+    const claim = await db.transaction(async (tx) => {
+      await lockMigrations(tx);
+      const found = await checkLedger(tx, namespace, migration);
+      if (found !== undefined) return found;
+      const runner = await announceLiveRunner(connection, key);
+      try {
+        // Recorded as running before it starts: if this process dies midway, the row stays.
+        await insertLedgerEntry(tx, { ...migration, namespace, status: 'running' });
+      } catch (error) {
+        await runner.release();
+        throw error;
+      }
+      return runner;
     });
-    throw error;
-  }
-  await finishLedgerEntry(db, namespace, migration.id, { status: 'applied' });
-  return 'applied';
+    if (typeof claim === 'string' || 'busy' in claim) return claim;
+    try {
+      try {
+        await connection.exec(migration.sql);
+      } catch (cause) {
+        const error = failedError(
+          namespace,
+          migration,
+          cause,
+          'it ran outside a transaction and may be half-applied; it is recorded as failed',
+        );
+        await finishLedgerEntry(db, namespace, migration.id, {
+          status: 'failed',
+          error: error.message,
+        });
+        throw error;
+      }
+      await finishLedgerEntry(db, namespace, migration.id, { status: 'applied' });
+      return 'applied';
+    } finally {
+      // Released after the final status is recorded, so waiting runners read it.
+      await claim.release();
+    }
+  });
 }
