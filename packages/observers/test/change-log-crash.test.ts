@@ -31,7 +31,13 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
 
   function worker(workerId: string, env: Record<string, string> = {}): SpawnedNode {
     const child = spawnNode(WORKER, {
-      env: { DATABASE_URL: database.url!, CONSUMER: 'crash', WORKER_ID: workerId, ...env },
+      env: {
+        DATABASE_URL: database.url!,
+        CONSUMER: 'crash',
+        WORKER_ID: workerId,
+        LEASE: '2s',
+        ...env,
+      },
     });
     children.push(child);
     return child;
@@ -46,7 +52,12 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
     const total = 2000;
     const written = await writeEvents(db, total);
     const batch = 20;
-    const first = worker('w1', { HANDLER_DELAY_MS: '5', BATCH: String(batch), CONCURRENCY: '10' });
+    const first = worker('w1', {
+      HANDLER_DELAY_MS: '5',
+      BATCH: String(batch),
+      CONCURRENCY: '10',
+      PREFETCH: '10',
+    });
     await first.waitForLine(/^ready$/);
     await waitFor(async () => (await count('SELECT count(*) AS n FROM deliveries')) >= 300, {
       timeoutMs: 30_000,
@@ -60,7 +71,8 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
     const heldByDead = await db.query<{ pk: string }>(
       "SELECT pk_entity_change_log::text AS pk FROM core.tb_observer_claim WHERE consumer = 'crash' AND lease_owner = 'w1'",
     );
-    // Killed mid-batch: work was claimed but not finished, and much was never started.
+    // Killed mid-batch: work was claimed but not finished (at most concurrency + prefetch
+    // = 20 rows), and much was never started.
     expect(heldByDead.rows.length).toBeGreaterThan(0);
     expect(heldByDead.rows.length).toBeLessThanOrEqual(batch);
     expect(deliveredBeforeCrash).toBeLessThan(total);
@@ -94,8 +106,11 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
     );
     const inFlight = new Set(heldByDead.rows.map((row) => row.pk));
     for (const row of duplicates.rows) {
-      expect(inFlight.has(row.seq)).toBe(true);
-      expect(row.workers).toEqual(['w1', 'w2']);
+      expect({ seq: row.seq, inFlight: inFlight.has(row.seq), workers: row.workers }).toEqual({
+        seq: row.seq,
+        inFlight: true,
+        workers: ['w1', 'w2'],
+      });
     }
     expect(duplicates.rows.length).toBeLessThanOrEqual(batch);
     const redelivered = await count(

@@ -257,22 +257,36 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     await waitFor(() => fastRun.events.length >= 30);
     await waitFor(async () => (await fast.backlog()).events === 0);
 
-    // `slow` finishes rows 1-10 except row 5, and holds the next nine it claims: its cursor
-    // stops after them and rows 5 and 11-19 stay claimed.
+    // `slow` stops fetching after its first 10 rows and finishes them: its cursor is at row 10.
     const slow = track(createChangeLogSource(db, { consumer: 'slow', batchSize: 10 }));
+    const stop = new AbortController();
     let slowFinished = 0;
     await slow.start({
       maxInFlight: 10,
+      signal: stop.signal,
       onDelivery: async (delivery) => {
-        const n = Number(delivery.event.data.n);
-        if (n <= 10 && n !== 5) {
+        if (Number(delivery.event.data.n) === 10) stop.abort();
+        await delivery.settle({ status: 'done' });
+        slowFinished += 1;
+      },
+    });
+    await waitFor(() => slowFinished === 10 && slow.status().inFlight === 0);
+    expect(await slow.backlog()).toMatchObject({ events: 20 });
+
+    // `holder` has everything but keeps row 7 claimed.
+    const holder = track(createChangeLogSource(db, { consumer: 'holder' }));
+    let held: Delivery | undefined;
+    let holderFinished = 0;
+    await holder.start({
+      onDelivery: async (delivery) => {
+        if (Number(delivery.event.data.n) === 7) held = delivery;
+        else {
           await delivery.settle({ status: 'done' });
-          slowFinished += 1;
+          holderFinished += 1;
         }
       },
     });
-    await waitFor(() => slowFinished === 9 && slow.status().inFlight === 10);
-    expect(await slow.backlog()).toMatchObject({ events: 21 });
+    await waitFor(() => holderFinished === 29 && held !== undefined);
 
     // Every row is old except 9 and 10.
     await db.query(
@@ -280,14 +294,22 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
        WHERE pk_entity_change_log NOT IN ($1, $2)`,
       [written[8]!.seq, written[9]!.seq],
     );
-    const result = await nothing.runRetention();
-    expect(result).toEqual({ deleted: 7, batches: 3 });
-    const left = await db.query<{ n: number }>(
-      `SELECT (object_data->>'n')::int AS n FROM core.tb_entity_change_log ORDER BY pk_entity_change_log`,
-    );
-    expect(left.rows.map((row) => row.n)).toEqual([
-      5,
-      ...Array.from({ length: 22 }, (_, i) => i + 9),
-    ]);
+    const remaining = async (): Promise<number[]> =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT (object_data->>'n')::int AS n FROM core.tb_entity_change_log ORDER BY pk_entity_change_log`,
+        )
+      ).rows.map((row) => row.n);
+    const range = (from: number, to: number): number[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    // Up to the oldest open claim (row 7), three rows per statement.
+    expect(await nothing.runRetention()).toEqual({ deleted: 6, batches: 3 });
+    expect(await remaining()).toEqual(range(7, 30));
+
+    // Row 7 finished: up to the slowest cursor (row 10), and only old rows.
+    await held!.settle({ status: 'done' });
+    expect(await nothing.runRetention()).toEqual({ deleted: 2, batches: 1 });
+    expect(await remaining()).toEqual(range(9, 30));
   });
 });

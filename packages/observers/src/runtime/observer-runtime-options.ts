@@ -28,6 +28,13 @@ export const observerRuntimeOptionsSchema = z.object({
    */
   concurrency: z.number().int().min(1).max(10_000).default(16),
   /**
+   * Deliveries a source may hand out beyond the running handlers, so the next batch is ready
+   * when a slot frees up. They stay leased while they wait; after a crash they are part of the
+   * window that is delivered again.
+   * @defaultValue 256
+   */
+  prefetch: z.number().int().min(0).max(100_000).default(256),
+  /**
    * How long `close()` waits for running handlers before aborting their signals.
    * @defaultValue `'30s'`
    */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { silentLogger, type Delivery, type EventSource } from '@fraiseql/core';
 import { isObserverError, ObserverError } from '../errors.js';
 import { RetryPolicy } from '../execution/retry-policy.js';
@@ -65,6 +66,8 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   const slots = new Semaphore(config.concurrency, 'createObserverRuntime.options.concurrency');
   const fetching = new AbortController();
   const queueing = new AbortController();
+  // Every delivery waiting for a slot listens on it; there can be `prefetch` of them.
+  setMaxListeners(0, queueing.signal);
   const handlers = new AbortController();
   const running = new Set<Promise<void>>();
   let state: RuntimeState = 'idle';
@@ -80,11 +83,21 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
       .acquire(queueing.signal)
       .then(
         async (release) => {
+          let failure: { error: unknown } | undefined;
           try {
-            await handle(delivery);
+            await handler(delivery.event, {
+              attempt: delivery.attempt,
+              signal: handlers.signal,
+              heartbeat: () => delivery.heartbeat(),
+            });
+          } catch (error) {
+            failure = { error };
           } finally {
+            // The slot limits handlers, not settlement writes: sources batch those.
             release();
           }
+          if (failure === undefined) await succeed(delivery);
+          else await fail(delivery, failure.error);
         },
         // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
         () => undefined,
@@ -93,26 +106,15 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     running.add(task);
   }
 
-  async function handle(delivery: Delivery): Promise<void> {
-    const { event, attempt } = delivery;
-    try {
-      await handler(event, {
-        attempt,
-        signal: handlers.signal,
-        heartbeat: () => delivery.heartbeat(),
-      });
-    } catch (error) {
-      await fail(delivery, error);
-      return;
-    }
+  async function succeed(delivery: Delivery): Promise<void> {
     try {
       await delivery.settle({ status: 'done' });
       metrics.eventProcessed();
     } catch (error) {
       noteError(error);
       logger.error(
-        { eventId: event.id, err: error },
-        `could not settle event ${event.id}; it will be delivered again`,
+        { eventId: delivery.event.id, err: error },
+        `could not settle event ${delivery.event.id}; it will be delivered again`,
       );
     }
   }
@@ -190,7 +192,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
         for (const source of sources) {
           await source.start({
             onDelivery,
-            maxInFlight: config.concurrency,
+            maxInFlight: config.concurrency + config.prefetch,
             signal: fetching.signal,
           });
           started.push(source);

@@ -14,6 +14,15 @@ const PARKED = 'core.tb_observer_parked';
 const ROW_COLUMNS = changeLogColumns('l');
 
 /**
+ * Commits the source's own writes without waiting for the WAL flush. Losing the last few of
+ * them in a server crash only repeats deliveries (a claim or a finished mark is forgotten, so
+ * the row is claimed and delivered again), which at-least-once allows; waiting for the flush
+ * would put a disk sync on every claim and settlement. Used as a condition so that it runs in
+ * the statement's own transaction.
+ */
+const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) IS NOT NULL`;
+
+/**
  * The delivery horizon of the statement's snapshot: the oldest transaction still running in
  * this database (or the snapshot's xmax when none is). Every transaction below it has finished,
  * so no row can still appear below it. Transactions proven to run in another database (same
@@ -39,7 +48,7 @@ ON CONFLICT (consumer) DO NOTHING`;
 /** $1 consumer. Serialises claiming per consumer across every worker. */
 export const LOCK_CHECKPOINT = `
 SELECT cursor_transaction_id::text AS cursor_transaction_id, cursor_pk::text AS cursor_pk
-FROM ${CHECKPOINT} WHERE consumer = $1 FOR UPDATE`;
+FROM ${CHECKPOINT} WHERE consumer = $1 AND ${ASYNC_COMMIT} FOR UPDATE`;
 
 /**
  * $1 consumer, $2 worker, $3 lease ms, $4 limit. Takes over claims whose lease expired (a
@@ -117,18 +126,19 @@ LIMIT 1`;
 /** $1 consumer, $2 worker, $3 lease ms. Extends every lease this worker holds. */
 export const RENEW_LEASES = `
 UPDATE ${CLAIM} SET lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-WHERE consumer = $1 AND lease_owner = $2`;
+WHERE consumer = $1 AND lease_owner = $2 AND ${ASYNC_COMMIT}`;
 
 /** $1 consumer, $2 worker, $3 lease ms, $4 pk. Extends one lease; no row = lease lost. */
 export const RENEW_LEASE = `
 UPDATE ${CLAIM} SET lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $4
+WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $4 AND ${ASYNC_COMMIT}
 RETURNING pk_entity_change_log`;
 
 /** $1 consumer, $2 worker, $3 pk[]. Finishes claims; pks not returned had lost their lease. */
 export const SETTLE_DONE = `
 DELETE FROM ${CLAIM}
 WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = ANY($3::bigint[])
+  AND ${ASYNC_COMMIT}
 RETURNING pk_entity_change_log::text AS pk`;
 
 /** $1 consumer, $2 worker, $3 pk, $4 delay ms, $5 error text. Hands a claim back for later. */
@@ -136,7 +146,7 @@ export const SETTLE_RETRY = `
 UPDATE ${CLAIM}
 SET lease_owner = NULL, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
     last_error = $5
-WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3
+WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3 AND ${ASYNC_COMMIT}
 RETURNING pk_entity_change_log`;
 
 /**
@@ -146,7 +156,7 @@ RETURNING pk_entity_change_log`;
 export const PARK = `
 WITH finished AS (
   DELETE FROM ${CLAIM}
-  WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3
+  WHERE consumer = $1 AND lease_owner = $2 AND pk_entity_change_log = $3 AND ${ASYNC_COMMIT}
   RETURNING pk_entity_change_log, attempts
 )
 INSERT INTO ${PARKED} (consumer, pk_entity_change_log, event_id, kind, reason, attempts, raw_row)
@@ -157,7 +167,7 @@ RETURNING pk_observer_parked`;
 /** $1 consumer, $2 worker. Gives back every lease of this worker for immediate redelivery. */
 export const RELEASE_LEASES = `
 UPDATE ${CLAIM} SET lease_owner = NULL, lease_expires_at = clock_timestamp()
-WHERE consumer = $1 AND lease_owner = $2`;
+WHERE consumer = $1 AND lease_owner = $2 AND ${ASYNC_COMMIT}`;
 
 /**
  * $1 consumer, $2 count cap. Unfinished rows (after the cursor, or claimed and not finished) and
@@ -179,24 +189,34 @@ SELECT
      ORDER BY l.transaction_id, l.pk_entity_change_log LIMIT 1)))::float8 AS oldest_age_seconds
 FROM ${CHECKPOINT} c WHERE c.consumer = $1`;
 
-/** The furthest-behind consumer's cursor: no row after it may be deleted. */
-export const SLOWEST_CURSOR = `
-SELECT cursor_transaction_id::text AS cursor_transaction_id, cursor_pk::text AS cursor_pk
-FROM ${CHECKPOINT}
-ORDER BY cursor_transaction_id, cursor_pk
+/**
+ * How far retention may go: the furthest-behind consumer's cursor, or the oldest claim still
+ * open (any consumer) when that is further behind. Every row at or before it has been passed
+ * and finished by every consumer. No row when no consumer is registered.
+ */
+export const RETENTION_BOUND = `
+SELECT b.transaction_id::text AS transaction_id, b.pk::text AS pk, b.inclusive
+FROM (
+  (SELECT cursor_transaction_id AS transaction_id, cursor_pk AS pk, true AS inclusive
+   FROM ${CHECKPOINT} ORDER BY cursor_transaction_id, cursor_pk LIMIT 1)
+  UNION ALL
+  (SELECT transaction_id, pk_entity_change_log, false FROM ${CLAIM}
+   ORDER BY transaction_id, pk_entity_change_log LIMIT 1)
+) b
+ORDER BY b.transaction_id, b.pk, b.inclusive
 LIMIT 1`;
 
 /**
- * $1 max age ms, $2 limit, $3/$4 the slowest cursor. Deletes up to $2 rows older than the max
- * age, at or before every consumer's cursor, that no consumer still holds a claim on.
+ * $1 max age ms, $2 limit, $3/$4 the bound (inclusive), $5 whether the bound row itself may go.
+ * Deletes up to $2 rows older than the max age at or before the bound.
  */
 export const RETENTION_DELETE = `
 WITH doomed AS (
   SELECT l.pk_entity_change_log
   FROM ${LOG} l
   WHERE (l.transaction_id, l.pk_entity_change_log) <= ($3::xid8, $4::bigint)
+    AND ($5 OR (l.transaction_id, l.pk_entity_change_log) <> ($3::xid8, $4::bigint))
     AND l.created_at < clock_timestamp() - $1 * interval '1 millisecond'
-    AND NOT EXISTS (SELECT 1 FROM ${CLAIM} cl WHERE cl.pk_entity_change_log = l.pk_entity_change_log)
   ORDER BY l.transaction_id, l.pk_entity_change_log
   LIMIT $2
   FOR UPDATE SKIP LOCKED

@@ -1,5 +1,5 @@
 import type { SqlClient } from '@fraiseql/core';
-import { RETENTION_DELETE, SLOWEST_CURSOR } from './change-log-queries.js';
+import { RETENTION_BOUND, RETENTION_DELETE } from './change-log-queries.js';
 
 /** What one retention run removed. */
 export interface RetentionResult {
@@ -19,27 +19,29 @@ export interface RetentionRunOptions {
 
 /**
  * Deletes change-log rows older than `maxAgeMs` that every registered consumer has passed and
- * none still holds a claim on, `batchSize` rows per statement, until a statement deletes fewer
- * than that, `maxBatchesPerRun` is reached or `signal` aborts. With no consumer registered it
- * deletes nothing: a consumer that registers later must still find the rows.
+ * finished: in log order, up to the furthest-behind cursor or the oldest row still claimed by
+ * any consumer, `batchSize` rows per statement, until a statement deletes fewer than that,
+ * `maxBatchesPerRun` is reached or `signal` aborts. With no consumer registered it deletes
+ * nothing: a consumer that registers later must still find the rows.
  */
 export async function runChangeLogRetention(
   db: SqlClient,
   options: RetentionRunOptions,
 ): Promise<RetentionResult> {
-  const slowest = await db.query<{ cursor_transaction_id: string; cursor_pk: string }>(
-    SLOWEST_CURSOR,
+  const bound = await db.query<{ transaction_id: string; pk: string; inclusive: boolean }>(
+    RETENTION_BOUND,
   );
-  const cursor = slowest.rows[0];
-  if (cursor === undefined) return { deleted: 0, batches: 0 };
+  const limit = bound.rows[0];
+  if (limit === undefined) return { deleted: 0, batches: 0 };
   let deleted = 0;
   let batches = 0;
   while (batches < options.maxBatchesPerRun && options.signal?.aborted !== true) {
     const result = await db.query(RETENTION_DELETE, [
       options.maxAgeMs,
       options.batchSize,
-      cursor.cursor_transaction_id,
-      cursor.cursor_pk,
+      limit.transaction_id,
+      limit.pk,
+      limit.inclusive,
     ]);
     batches += 1;
     deleted += result.rowCount;

@@ -89,7 +89,7 @@ interface ClaimedRow extends ChangeLogRow {
 
 const KIND = 'change-log';
 const BACKLOG_COUNT_CAP = 1_000_000;
-const HELD_BACK_FIRST_RECHECK_MS = 10;
+const HELD_BACK_FIRST_RECHECK_MS = 2;
 const HELD_BACK_MAX_RECHECK_MS = 500;
 
 /**

@@ -1,0 +1,311 @@
+/* global console, process, URL, setTimeout, setInterval, clearInterval, performance */
+// The change-log source and observer runtime on their own (no-op handler), against baselines
+// measured in the same run on the same database:
+//
+//   throughput  drain a backlog of N events through source + runtime, vs a bare keyset loop
+//               `SELECT … WHERE pk > $1 ORDER BY pk LIMIT 1000` over the same rows
+//   latency     commit → handler start at RATE events/s (one INSERT per transaction), vs the
+//               commit → NOTIFY arrival latency of a plain LISTEN connection
+//   capture     INSERT throughput on a table with core's capture triggers vs the same table
+//               without them (single-row autocommit INSERTs and 1000-row INSERT statements)
+//   memory      RSS of this process while the source drains a continuous write load of
+//               EVENTS events (sampled every 2 s)
+//
+//   pnpm exec tsc -b && node bench/observers-source.mjs [all|throughput|latency|capture|memory]
+//   env: N=50000 RATE=500 SECONDS=10 EVENTS=1000000 MAX_SECONDS=300 DATABASE_URL=postgres://…
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../packages/observers/package.json', import.meta.url));
+const pg = require('pg');
+const core = await import('../packages/core/dist/index.js');
+const { createChangeLogSource } =
+  await import('../packages/observers/dist/sources/change-log/change-log-source.js');
+const { createObserverRuntime } =
+  await import('../packages/observers/dist/runtime/observer-runtime.js');
+const { observerMigrations } =
+  await import('../packages/observers/dist/migrations/observer-migrations.js');
+
+const mode = process.argv[2] ?? 'all';
+const env = process.env;
+const N = Number(env.N ?? 50_000);
+const RATE = Number(env.RATE ?? 500);
+const SECONDS = Number(env.SECONDS ?? 10);
+const EVENTS = Number(env.EVENTS ?? 1_000_000);
+const MAX_SECONDS = Number(env.MAX_SECONDS ?? 300);
+const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const now = () => performance.now();
+
+async function withDatabase(label, fn) {
+  const name = `fraiseql_bench_source_${label}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
+  pool.on('error', () => undefined);
+  const db = core.pgClient(pool, { ownsPool: true });
+  await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
+  try {
+    return await fn(db, url.toString());
+  } finally {
+    await db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+const INSERT_ROWS = `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+  SELECT 'Order', g::text, 'INSERT', jsonb_build_object('n', g, 'status', 'new', 'amount', g % 1000)
+  FROM generate_series($1::int, $2::int) g`;
+
+async function writeBacklog(db, count) {
+  for (let from = 1; from <= count; from += 10_000) {
+    await db.query(INSERT_ROWS, [from, Math.min(count, from + 9_999)]);
+  }
+}
+
+/** Starts source + runtime with a handler; resolves to { runtime, source }. */
+async function startRuntime(db, handler, sourceOptions = {}, runtimeOptions = {}) {
+  const source = createChangeLogSource(db, {
+    consumer: 'bench',
+    batchSize: 1000,
+    ...sourceOptions,
+  });
+  const runtime = createObserverRuntime({
+    sources: source,
+    concurrency: 64,
+    prefetch: 2000,
+    handler,
+    ...runtimeOptions,
+  });
+  await runtime.start();
+  return { runtime, source };
+}
+
+async function until(predicate, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('bench: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function throughput() {
+  return withDatabase('tp', async (db) => {
+    await writeBacklog(db, N);
+    await db.exec('VACUUM ANALYZE core.tb_entity_change_log');
+    // Baseline: a bare keyset loop reading the same rows with the same column list.
+    let t = now();
+    let last = 0;
+    let read = 0;
+    for (;;) {
+      const page = await db.query(
+        `SELECT ${core.CHANGE_LOG_COLUMNS} FROM core.tb_entity_change_log
+         WHERE pk_entity_change_log > $1 ORDER BY pk_entity_change_log LIMIT 1000`,
+        [last],
+      );
+      if (page.rows.length === 0) break;
+      read += page.rows.length;
+      last = Number(page.rows.at(-1).pk_entity_change_log);
+    }
+    const baselineMs = now() - t;
+
+    let handled = 0;
+    t = now();
+    const { runtime, source } = await startRuntime(db, async () => {
+      handled += 1;
+    });
+    await until(() => handled >= N);
+    await until(async () => (await source.backlog()).events === 0);
+    const sourceMs = now() - t;
+    await runtime.close();
+    const baselineRate = (read / baselineMs) * 1000;
+    const sourceRate = (N / sourceMs) * 1000;
+    return {
+      events: N,
+      baselineEventsPerSecond: Math.round(baselineRate),
+      sourceEventsPerSecond: Math.round(sourceRate),
+      ratio: +(sourceRate / baselineRate).toFixed(3),
+    };
+  });
+}
+
+async function latency() {
+  return withDatabase('lat', async (db, url) => {
+    const writer = new pg.Client({ connectionString: url });
+    writer.on('error', () => undefined);
+    await writer.connect();
+    // One writer, one row per transaction: without a disk sync per commit it can hold RATE.
+    await writer.query('SET synchronous_commit = off');
+    // Reference time: when the writer got its commit acknowledged. A delivery can start before
+    // that acknowledgement reaches the writer; those count as 0 ms.
+    const committedAt = new Map();
+    const notifiedAt = new Map();
+    const handledAt = new Map();
+    // Baseline: the same commits observed by a plain LISTEN connection.
+    const listener = new pg.Client({ connectionString: url });
+    listener.on('error', () => undefined);
+    await listener.connect();
+    await listener.query(`LISTEN ${core.CHANGE_LOG_CHANNEL}`);
+    listener.on('notification', (message) => {
+      if (message.payload !== undefined) notifiedAt.set(message.payload, now());
+    });
+    const { runtime } = await startRuntime(
+      db,
+      async (event) => {
+        handledAt.set(event.seq.toString(), now());
+      },
+      { batchSize: 500 },
+      { concurrency: 16, prefetch: 256 },
+    );
+    const total = RATE * SECONDS;
+    const start = now();
+    for (let i = 0; i < total; i += 1) {
+      const due = start + (i * 1000) / RATE;
+      const wait = due - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const result = await writer.query(
+        `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+         VALUES ('Order', $1, 'INSERT', '{"n": 1}') RETURNING pk_entity_change_log::text AS pk`,
+        [String(i)],
+      );
+      committedAt.set(result.rows[0].pk, now());
+    }
+    const achievedRate = (total / (now() - start)) * 1000;
+    await until(() => handledAt.size >= total && notifiedAt.size >= total, 60_000);
+    await runtime.close();
+    await listener.end();
+    await writer.end();
+    // The first second warms up connections and JIT; report the steady state.
+    const latencies = (seen) =>
+      [...committedAt]
+        .slice(RATE)
+        .map(([seq, at]) => Math.max(0, seen.get(seq) - at))
+        .sort((a, b) => a - b);
+    const handler = latencies(handledAt);
+    const notify = latencies(notifiedAt);
+    return {
+      events: total,
+      achievedRate: Math.round(achievedRate),
+      notifyP50Ms: +percentile(notify, 50).toFixed(2),
+      notifyP99Ms: +percentile(notify, 99).toFixed(2),
+      handlerP50Ms: +percentile(handler, 50).toFixed(2),
+      handlerP99Ms: +percentile(handler, 99).toFixed(2),
+      handlerMaxMs: +handler.at(-1).toFixed(2),
+    };
+  });
+}
+
+async function capture() {
+  return withDatabase('cap', async (db, url) => {
+    for (const table of ['tb_plain', 'tb_captured']) {
+      await db.exec(
+        `CREATE TABLE ${table} (id bigint PRIMARY KEY, status text NOT NULL, amount int NOT NULL)`,
+      );
+    }
+    await core.installCapture(db, { table: 'tb_captured', entityType: 'Order', idColumn: 'id' });
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    await client.connect();
+    const SINGLE = 3000;
+    const BULK = 100;
+    const result = {};
+    // Alternate the two tables to spread machine noise evenly.
+    const times = { tb_plain: { single: 0, bulk: 0 }, tb_captured: { single: 0, bulk: 0 } };
+    let id = 0;
+    for (let round = 0; round < 3; round += 1) {
+      for (const table of ['tb_plain', 'tb_captured']) {
+        let t = now();
+        for (let i = 0; i < SINGLE / 3; i += 1) {
+          id += 1;
+          await client.query(`INSERT INTO ${table} (id, status, amount) VALUES ($1, 'new', $2)`, [
+            id,
+            id % 1000,
+          ]);
+        }
+        times[table].single += now() - t;
+        t = now();
+        for (let i = 0; i < BULK / 3; i += 1) {
+          await client.query(
+            `INSERT INTO ${table} (id, status, amount) SELECT g, 'new', g % 1000 FROM generate_series($1::bigint, $2::bigint) g`,
+            [id + 1, id + 1000],
+          );
+          id += 1000;
+        }
+        times[table].bulk += now() - t;
+      }
+    }
+    await client.end();
+    const singleRows = Math.floor(SINGLE / 3) * 3;
+    const bulkRows = Math.floor(BULK / 3) * 3 * 1000;
+    for (const table of ['tb_plain', 'tb_captured']) {
+      result[table] = {
+        singleRowInsertsPerSecond: Math.round((singleRows / times[table].single) * 1000),
+        bulkRowsPerSecond: Math.round((bulkRows / times[table].bulk) * 1000),
+      };
+    }
+    result.singleRowRatio = +(
+      result.tb_captured.singleRowInsertsPerSecond / result.tb_plain.singleRowInsertsPerSecond
+    ).toFixed(3);
+    result.bulkRatio = +(
+      result.tb_captured.bulkRowsPerSecond / result.tb_plain.bulkRowsPerSecond
+    ).toFixed(3);
+    return result;
+  });
+}
+
+async function memory() {
+  return withDatabase('mem', async (db) => {
+    let handled = 0;
+    const { runtime, source } = await startRuntime(db, async () => {
+      handled += 1;
+    });
+    const samples = [];
+    const started = now();
+    const sampler = setInterval(() => {
+      samples.push({
+        s: Math.round((now() - started) / 1000),
+        handled,
+        rssMb: Math.round(process.memoryUsage().rss / 1048576),
+      });
+    }, 2000);
+    let written = 0;
+    // Keep a bounded backlog (at most 20k rows ahead) so the writer does not outrun the reader.
+    while (written < EVENTS && now() - started < MAX_SECONDS * 1000) {
+      if (written - handled > 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      const count = Math.min(5_000, EVENTS - written);
+      await db.query(INSERT_ROWS, [written + 1, written + count]);
+      written += count;
+    }
+    await until(() => handled >= written, 120_000);
+    const elapsed = (now() - started) / 1000;
+    clearInterval(sampler);
+    await until(async () => (await source.backlog()).events === 0);
+    await runtime.close();
+    // Skip the first 10 s (pools, JIT and buffers warming up).
+    const steady = samples.filter((sample) => sample.s >= 10).map((sample) => sample.rssMb);
+    return {
+      events: written,
+      seconds: Math.round(elapsed),
+      eventsPerSecond: Math.round(written / elapsed),
+      rssMbAfterWarmup: { min: Math.min(...steady), max: Math.max(...steady), last: steady.at(-1) },
+      samples: samples.filter((_, i) => i % 10 === 0),
+    };
+  });
+}
+
+const runs = { throughput, latency, capture, memory };
+const selected = mode === 'all' ? Object.keys(runs) : [mode];
+for (const name of selected) {
+  const result = await runs[name]();
+  console.log(JSON.stringify({ [name]: result }, null, 2));
+}
