@@ -249,6 +249,22 @@ describe('webhook action against a local HTTP receiver', () => {
     expect(result.summary).not.toContain('hook-user');
   });
 
+  it('sends a text template as text/plain and a single-placeholder template as JSON', async () => {
+    receiver.respond((_req, res) => res.writeHead(200).end());
+    await registry.execute(
+      webhook({ body: 'Order {{ entityId }} shipped' }),
+      actionContext(orderEvent()),
+    );
+    expect(receiver.requests.at(-1)).toMatchObject({ body: 'Order ord_1 shipped' });
+    expect(receiver.requests.at(-1)?.headers['content-type']).toBe('text/plain; charset=utf-8');
+    await registry.execute(webhook({ body: '{{ data.customer }}' }), actionContext(orderEvent()));
+    expect(JSON.parse(receiver.requests.at(-1)!.body)).toEqual({
+      email: 'ann@example.com',
+      tier: 'gold',
+    });
+    expect(receiver.requests.at(-1)?.headers['content-type']).toBe('application/json');
+  });
+
   it('sends GET without a body', async () => {
     receiver.respond((_req, res) => res.writeHead(200).end());
     await registry.execute(webhook({ method: 'GET' }), actionContext(orderEvent()));
