@@ -3,6 +3,7 @@ import { createTestDatabase, requireService, type TestDatabase } from '@fraiseql
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   generateTvDdl,
+  isDdlGenError,
   loadSchema,
   planProjection,
   type GeneratedDdl,
@@ -192,6 +193,55 @@ describe.skipIf(pg === undefined)('generateTvDdl on PostgreSQL', () => {
       `SELECT count(*) AS n FROM tv_order WHERE data->'items' <> '[]'::jsonb`,
     );
     expect(Number(items.rows[0]!.n)).toBe(0);
+  });
+
+  it('follows nested views down to their base tables (rootTable option)', async () => {
+    await db.exec(`
+      CREATE VIEW v_author AS
+      SELECT u.id, jsonb_build_object('name', u.data->>'name', 'postCount', jsonb_array_length(u.data->'posts')) AS data
+      FROM v_user u`);
+    const schema = loadSchema({
+      types: [{ name: 'Author', fields: [{ name: 'name', type: 'String' }] }],
+      queries: [{ name: 'authors', return_type: 'Author', sql_source: 'v_author' }],
+    });
+    const plan = await planProjection(schema, 'Author', { db, rootTable: 'tb_user' });
+    expect(plan.sources.map((source) => source.table.name).sort()).toEqual([
+      'tb_comment',
+      'tb_post',
+      'tb_user',
+    ]);
+    await db.exec(generateTvDdl(plan).sql);
+    await db.exec(`DELETE FROM tb_post WHERE pk_post = (SELECT min(pk_post) FROM tb_post)`);
+    await db.exec(`INSERT INTO tb_post (fk_user, title) SELECT max(pk_user), 'new' FROM tb_user`);
+    expect((await db.query('SELECT * FROM check_tv_author()')).rows).toEqual([]);
+    await db.exec(generateTvDdl(plan).dropSql);
+    await db.exec('DROP VIEW v_author');
+  });
+
+  it('explains a missing view, a view without id/data and a wrong root table', async () => {
+    const schema = loadSchema({
+      types: [
+        { name: 'Ghost', fields: [] },
+        { name: 'Flat', fields: [] },
+      ],
+      queries: [],
+    });
+    await db.exec('CREATE VIEW v_flat AS SELECT pk_user AS id, name FROM tb_user');
+    const errorOf = (promise: Promise<unknown>): Promise<unknown> =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const missing = await errorOf(planProjection(schema, 'Ghost', { db }));
+    expect(isDdlGenError(missing, 'SOURCE_VIEW_MISSING')).toBe(true);
+    const shape = await errorOf(planProjection(schema, 'Flat', { db, rootTable: 'tb_user' }));
+    expect(isDdlGenError(shape, 'SOURCE_VIEW_SHAPE')).toBe(true);
+    expect((shape as Error).message).toMatch(/"data" jsonb column/);
+    const root = await errorOf(
+      planProjection(loadSchema(BLOG_SCHEMA), 'User', { db, rootTable: 'tb_order' }),
+    );
+    expect((root as Error).message).toMatch(/does not read public\.tb_order; set rootTable/);
+    await db.exec('DROP VIEW v_flat');
   });
 
   it('drops every object it created, and only those', async () => {
