@@ -1,7 +1,22 @@
-/** Reads one step of a path: an own property of an object or an index of an array. */
-function step(value: unknown, segment: string): unknown {
-  if (typeof value !== 'object' || value === null) return undefined;
-  return Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+type Step = (value: unknown) => unknown;
+
+/**
+ * One step of a path: a property of an object or an index of an array. Names that exist on
+ * `Object.prototype` or `Array.prototype` (`constructor`, `toString`, `map`) are read only when
+ * they are own properties, so inherited members never leak in; other names skip that check.
+ */
+function compileStep(segment: string): Step {
+  const inherited = segment in Object.prototype || segment in Array.prototype;
+  if (inherited) {
+    return (value) =>
+      typeof value === 'object' && value !== null && Object.hasOwn(value, segment)
+        ? (value as Record<string, unknown>)[segment]
+        : undefined;
+  }
+  return (value) =>
+    typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)[segment]
+      : undefined;
 }
 
 /**
@@ -9,17 +24,11 @@ function step(value: unknown, segment: string): unknown {
  * `undefined`. Only own properties are read, so `constructor` or `__proto__` never leak in.
  */
 export function compilePathGetter(segments: readonly string[]): (root: unknown) => unknown {
-  const [a = '', b = '', c = ''] = segments;
-  switch (segments.length) {
-    case 0:
-      return (root) => root;
-    case 1:
-      return (root) => step(root, a);
-    case 2:
-      return (root) => step(step(root, a), b);
-    case 3:
-      return (root) => step(step(step(root, a), b), c);
-    default:
-      return (root) => segments.reduce<unknown>(step, root);
-  }
+  const steps = segments.map(compileStep);
+  const [a, b, c] = steps;
+  if (a === undefined) return (root) => root;
+  if (b === undefined) return a;
+  if (c === undefined) return (root) => b(a(root));
+  if (steps.length === 3) return (root) => c(b(a(root)));
+  return (root) => steps.reduce<unknown>((value, step) => step(value), root);
 }
