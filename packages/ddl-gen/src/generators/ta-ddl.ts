@@ -69,7 +69,8 @@ export function taNames(plan: ProjectionPlan): {
  * the table is recreated (it is a cache of the view); a table of that name that ddl-gen did not
  * create is never dropped. Idempotent.
  *
- * @throws {DdlGenError} `INVALID_ARGUMENT` for an invalid schedule or id type.
+ * @throws {DdlGenError} `INVALID_ARGUMENT` for an invalid schedule or id type, or when two
+ *   fields map to the same column.
  */
 export function generateTaDdl(plan: ProjectionPlan, options: TaDdlOptions = {}): GeneratedDdl {
   const mode = options.refresh ?? 'trigger';

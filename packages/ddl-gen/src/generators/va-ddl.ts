@@ -19,6 +19,8 @@ export interface VaDdlOptions {
  * ready for Arrow. Recreated on each apply (`DROP VIEW IF EXISTS` + `CREATE VIEW`), so a changed
  * field list or type always takes effect; PostgreSQL refuses the drop while other views depend
  * on it.
+ *
+ * @throws {DdlGenError} `INVALID_ARGUMENT` when two fields map to the same column.
  */
 export function generateVaDdl(plan: ProjectionPlan, options: VaDdlOptions = {}): GeneratedDdl {
   const view: SqlName = { schema: plan.schema, name: objectName(`va_${plan.entity}`) };
