@@ -1,0 +1,69 @@
+import { waitFor } from '@fraiseql/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CHANGE_LOG_CHANNEL, installCapture, migrate, type SqlClient } from '../src/index.js';
+import { BACKENDS, closeBackends, type OpenDatabase } from './backends.js';
+
+afterAll(closeBackends);
+
+describe.each(BACKENDS)('change-log wake-ups on $name', (backend) => {
+  describe.runIf(backend.available)('', () => {
+    let open: OpenDatabase;
+    let db: SqlClient;
+    const payloads: string[] = [];
+    let unlisten: () => Promise<void>;
+
+    beforeAll(async () => {
+      open = await backend.open();
+      db = open.db;
+      await migrate(db);
+      await db.exec('CREATE TABLE tb_item (id integer PRIMARY KEY, name text)');
+      await installCapture(db, { table: 'tb_item', entityType: 'Item', idColumn: 'id' });
+      unlisten = await db.listen(CHANGE_LOG_CHANNEL, (payload) => payloads.push(payload));
+    });
+    afterAll(async () => {
+      await unlisten();
+      await open.close();
+    });
+
+    async function maxSeq(): Promise<string> {
+      const result = await db.query<{ max: string }>(
+        'SELECT max(pk_entity_change_log)::text AS max FROM core.tb_entity_change_log',
+      );
+      return result.rows[0]?.max ?? '';
+    }
+
+    it('sends one wake-up per inserting statement, carrying only its highest sequence', async () => {
+      payloads.length = 0;
+      await db.query(`INSERT INTO tb_item VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+      const afterThree = await maxSeq();
+      // Another writer (FraiseQL's own functions, an application) inserting directly.
+      await db.query(
+        `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+         VALUES ('Item', '9', 'CUSTOM', '{"note": "direct"}')`,
+      );
+      const afterDirect = await maxSeq();
+      // Notifications arrive in commit order: once the second is here, the first has arrived.
+      await waitFor(() => payloads.includes(afterDirect), { message: 'the direct insert wake-up' });
+      expect(payloads).toEqual([afterThree, afterDirect]);
+    });
+
+    it('wakes listeners only when the writer commits', async () => {
+      payloads.length = 0;
+      await db
+        .transaction(async (tx) => {
+          await tx.query(`INSERT INTO tb_item VALUES (10, 'rolled back')`);
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      await db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO tb_item VALUES (11, 'x')`);
+        await tx.query(`UPDATE tb_item SET name = 'y' WHERE id = 11`);
+      });
+      const last = await maxSeq();
+      await waitFor(() => payloads.includes(last), { message: 'the committed wake-ups' });
+      expect(payloads).toHaveLength(2);
+      expect(payloads.map(BigInt).every((seq) => seq <= BigInt(last))).toBe(true);
+    });
+  });
+});
