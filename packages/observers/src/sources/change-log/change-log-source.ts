@@ -12,7 +12,6 @@ import {
   type EventSourceBacklog,
   type EventSourceStartOptions,
   type Logger,
-  type ChangeLogRow,
   type SqlClient,
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
@@ -26,20 +25,17 @@ import {
 } from './change-log-source-options.js';
 import {
   BACKLOG,
-  CLAIM_FRESH,
   HELD_BACK,
-  LOCK_CHECKPOINT,
   OLDEST_TRANSACTION,
-  PARK,
-  RECLAIM,
   REGISTER_CONSUMER,
   RELEASE_LEASES,
   RENEW_LEASE,
   RENEW_LEASES,
-  SETTLE_RETRY,
 } from './change-log-queries.js';
 import { runChangeLogRetention, type RetentionResult } from './change-log-retention.js';
+import { claimRows, type ClaimedRow } from './claim-rows.js';
 import { DoneBatcher } from './done-batcher.js';
+import { errorMessage, parkClaim, settleClaim } from './settle-claim.js';
 
 /** Options of {@link createChangeLogSource}: the data options plus logger and metrics. */
 export type ChangeLogSourceOptions = ChangeLogSourceConfig & {
@@ -82,11 +78,6 @@ export interface ChangeLogSource extends EventSource {
   status(): ChangeLogSourceStatus;
 }
 
-interface ClaimedRow extends ChangeLogRow {
-  readonly transaction_id: string;
-  readonly attempts: number | string;
-}
-
 const KIND = 'change-log';
 const BACKLOG_COUNT_CAP = 1_000_000;
 const HELD_BACK_FIRST_RECHECK_MS = 2;
@@ -114,6 +105,7 @@ export function createChangeLogSource(
   const workerId = config.workerId ?? defaultWorkerId();
   const leaseMs = config.leaseDuration;
   const log = { source: KIND, consumer, workerId };
+  const owner = { consumer, workerId };
   const batcher = new DoneBatcher(db, consumer, workerId);
   const wakeup = new Wakeup();
   const inFlight = new Map<string, Delivery>();
@@ -140,49 +132,11 @@ export function createChangeLogSource(
   async function claimRound(): Promise<number> {
     const limit = Math.min(config.batchSize, maxInFlight - inFlight.size);
     if (limit <= 0) return 0;
-    const claim = await db.transaction(async (tx) => {
-      const locked = await tx.query<{ cursor_transaction_id: string; cursor_pk: string }>(
-        LOCK_CHECKPOINT,
-        [consumer],
-      );
-      const cursor = locked.rows[0];
-      if (cursor === undefined) {
-        throw new ObserverError(
-          'SOURCE_FAILED',
-          `change-log consumer ${JSON.stringify(consumer)} has no checkpoint row; was core.tb_observer_checkpoint emptied while the source ran?`,
-        );
-      }
-      const reclaimed = await tx.query<ClaimedRow>(RECLAIM, [consumer, workerId, leaseMs, limit]);
-      const remaining = limit - reclaimed.rows.length;
-      const fresh =
-        remaining > 0
-          ? await tx.query<ClaimedRow>(CLAIM_FRESH, [
-              consumer,
-              cursor.cursor_transaction_id,
-              cursor.cursor_pk,
-              remaining,
-              workerId,
-              leaseMs,
-            ])
-          : { rows: [] as ClaimedRow[] };
-      const last = fresh.rows.at(-1);
-      return {
-        rows: [...reclaimed.rows, ...fresh.rows],
-        full: fresh.rows.length === remaining,
-        cursor:
-          last === undefined
-            ? cursor
-            : {
-                cursor_transaction_id: last.transaction_id,
-                cursor_pk: String(last.pk_entity_change_log),
-              },
-      };
-    });
+    const claim = await claimRows(db, { consumer, workerId, leaseMs, limit });
     if (claim.rows.length > 0) metrics.sourceBatch(KIND, claim.rows.length);
     for (const row of claim.rows) dispatch(row);
     moreWaiting = claim.full;
-    if (!claim.full)
-      await checkHeldBack(claim.cursor.cursor_transaction_id, claim.cursor.cursor_pk);
+    if (!claim.full) await checkHeldBack(claim.cursor.transactionId, claim.cursor.pk);
     return claim.rows.length;
   }
 
@@ -243,11 +197,9 @@ export function createChangeLogSource(
         `change-log row ${pk} (id ${row.id}) is malformed and was moved to core.tb_observer_parked: ${errorMessage(error)}`,
       );
       track(
-        db
-          .query(PARK, [consumer, workerId, pk, 'malformed', errorMessage(error)])
-          .catch((parkError: unknown) => {
-            fail(parkError, `could not park malformed change-log row ${pk}`);
-          }),
+        parkClaim(db, owner, pk, 'malformed', errorMessage(error)).catch((parkError: unknown) => {
+          fail(parkError, `could not park malformed change-log row ${pk}`);
+        }),
       );
       return;
     }
@@ -296,7 +248,7 @@ export function createChangeLogSource(
           );
         }
         settled = true;
-        const work = settleClaim(pk, event, outcome);
+        const work = settle(pk, event, outcome);
         track(work);
         try {
           await work;
@@ -309,39 +261,8 @@ export function createChangeLogSource(
     };
   }
 
-  async function settleClaim(
-    pk: string,
-    event: EntityEvent,
-    outcome: DeliveryOutcome,
-  ): Promise<void> {
-    let held: boolean;
-    switch (outcome.status) {
-      case 'done':
-        held = await batcher.finish(pk);
-        break;
-      case 'retry': {
-        const result = await db.query(SETTLE_RETRY, [
-          consumer,
-          workerId,
-          pk,
-          Math.max(0, Math.round(outcome.delayMs ?? 0)),
-          errorMessage(outcome.error),
-        ]);
-        held = result.rowCount > 0;
-        break;
-      }
-      case 'dead': {
-        const result = await db.query(PARK, [
-          consumer,
-          workerId,
-          pk,
-          'dead',
-          errorMessage(outcome.error),
-        ]);
-        held = result.rowCount > 0;
-        break;
-      }
-    }
+  async function settle(pk: string, event: EntityEvent, outcome: DeliveryOutcome): Promise<void> {
+    const held = await settleClaim(db, batcher, owner, pk, outcome);
     if (!held) {
       logger.warn(
         { ...log, pk, eventId: event.id, outcome: outcome.status },
@@ -547,11 +468,4 @@ export function createChangeLogSource(
 
 function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  const json = JSON.stringify(error) as unknown;
-  return typeof json === 'string' ? json : String(error);
 }
