@@ -16,11 +16,14 @@ export {
   type ActionRegistryOptions,
   type AnyActionConfig,
   type ExtensionActionConfig,
-  type OwnedRedis,
 } from './actions/action-registry.js';
+export { openIoredis, type OwnedRedis } from './actions/redis-client.js';
 export type { RenderTextOptions, TemplateRenderer } from './actions/template-renderer.js';
 export {
+  abortFailure,
   classifyError,
+  classifyRedisError,
+  classifySmtpError,
   httpStatusError,
   parseRetryAfter,
   type ClassifyContext,
@@ -34,16 +37,16 @@ export {
 export { escapeGlob } from './actions/escape-glob.js';
 export { createWebhookAction, type WebhookActionOptions } from './actions/webhook-action.js';
 export { createSlackAction, type SlackActionOptions } from './actions/slack-action.js';
+export { createEmailAction, type EmailActionOptions } from './actions/email-action.js';
 export {
-  createEmailAction,
   nodemailerTransport,
-  type EmailActionOptions,
+  smtpTransportOptions,
   type MailMessage,
   type MailSendInfo,
   type MailTransport,
   type MailTransportFactory,
   type MailTransportOptions,
-} from './actions/email-action.js';
+} from './actions/mail-transport.js';
 export {
   createCacheAction,
   type CacheActionOptions,

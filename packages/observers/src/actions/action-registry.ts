@@ -9,10 +9,12 @@ import { ObserverError } from '../errors.js';
 import { createTemplateRenderer } from '../templates/create-template-renderer.js';
 import { createHttpPool, type HttpPoolOptions } from '../net/http-pool.js';
 import type { ActionContext, ActionExecutor, ActionResult } from './action-executor.js';
-import { createCacheAction, type CacheRedis } from './cache-action.js';
-import { createEmailAction, type MailTransportFactory } from './email-action.js';
+import { createCacheAction } from './cache-action.js';
+import { createEmailAction } from './email-action.js';
+import type { MailTransportFactory } from './mail-transport.js';
 import { createFunctionAction, type FunctionActionHandler } from './function-action.js';
 import { createSlackAction } from './slack-action.js';
+import { openIoredis, type OwnedRedis } from './redis-client.js';
 import type { TemplateRenderer } from './template-renderer.js';
 import { createWebhookAction } from './webhook-action.js';
 
@@ -24,11 +26,6 @@ export interface ExtensionActionConfig {
 
 /** Any action config the registry can be asked to run. */
 export type AnyActionConfig = ActionConfig | ExtensionActionConfig;
-
-/** A Redis client the registry owns: the cache action's slice plus a way to close it. */
-export interface OwnedRedis extends CacheRedis {
-  quit(): Promise<unknown>;
-}
 
 /** Options for {@link createActionRegistry}. */
 export interface ActionRegistryOptions {
@@ -124,7 +121,7 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
   const functions = new Map<string, FunctionActionHandler>();
   const redisClients = new Map<string, Promise<OwnedRedis>>();
   const pool = createHttpPool(options.http);
-  const openRedis = options.redis ?? ((url: string) => ioredisClient(url, logger));
+  const openRedis = options.redis ?? ((url: string) => openIoredis(url, logger));
   let closed = false;
 
   const redisFor = (url: string | undefined): Promise<OwnedRedis> => {
@@ -239,47 +236,4 @@ function unsupported(type: string, executors: ReadonlyMap<string, ActionExecutor
 
 function nowOption(options: ActionRegistryOptions): { now?: () => number } {
   return options.now === undefined ? {} : { now: options.now };
-}
-
-/** Opens an ioredis client, importing the optional peer on first use. */
-async function ioredisClient(url: string, logger: Logger): Promise<OwnedRedis> {
-  let Redis: new (
-    url: string,
-    options: object,
-  ) => OwnedRedis & {
-    connect(): Promise<void>;
-    disconnect(): void;
-    on(event: 'error', listener: (error: Error) => void): unknown;
-  };
-  try {
-    const loaded = (await import('ioredis')) as unknown as { default: typeof Redis };
-    Redis = loaded.default;
-  } catch (cause) {
-    throw new ObserverError(
-      'ACTION_UNSUPPORTED',
-      'action type "cache" needs ioredis: npm install ioredis',
-      {
-        cause,
-        retryable: false,
-        errorType: 'redis',
-      },
-    );
-  }
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 10_000,
-    connectTimeout: 10_000,
-  });
-  // Connection errors surface on the commands; the event only gets a log line (never the URL).
-  client.on('error', (error) => {
-    logger.warn({ action: 'cache', error: error.message }, 'cache: Redis connection error');
-  });
-  try {
-    await client.connect();
-  } catch (error) {
-    client.disconnect();
-    throw error;
-  }
-  return client;
 }

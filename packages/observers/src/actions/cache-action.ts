@@ -1,8 +1,7 @@
 import type { CacheActionConfig } from '../config/action-config.js';
-import { ObserverError, isObserverError } from '../errors.js';
 import { abortable } from './abortable.js';
 import type { ActionExecutor } from './action-executor.js';
-import { classifyError } from './classify-error.js';
+import { classifyRedisError } from './classify-error.js';
 import { escapeGlob } from './escape-glob.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
@@ -31,9 +30,6 @@ export interface CacheActionOptions {
    */
   readonly batchSize?: number;
 }
-
-/** Redis errors that go away by themselves. */
-const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/;
 
 /**
  * The `cache` action: deletes the rendered `keys` and every key matching the rendered
@@ -105,26 +101,6 @@ export function createCacheAction(options: CacheActionOptions): ActionExecutor<C
       };
     },
   };
-}
-
-function classifyRedisError(error: unknown, target: string, signal: AbortSignal): ObserverError {
-  if (isObserverError(error)) return error;
-  if (signal.aborted) return classifyError(error, { target, signal });
-  const { name, message } = error instanceof Error ? error : { name: '', message: String(error) };
-  if (name === 'ReplyError') {
-    // Redis refused the command (WRONGTYPE, NOPERM, NOAUTH, ...): permanent unless transient.
-    const retryable = TRANSIENT_REPLIES.test(message);
-    return new ObserverError('ACTION_FAILED', `${target}: ${message}`, {
-      cause: error,
-      retryable,
-      errorType: 'redis',
-    });
-  }
-  return new ObserverError('ACTION_FAILED', `${target}: ${message}`, {
-    cause: error,
-    retryable: true,
-    errorType: 'redis',
-  });
 }
 
 function redisHost(url: string | undefined): string | undefined {

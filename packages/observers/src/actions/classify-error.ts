@@ -1,5 +1,8 @@
 import { isObserverError, ObserverError } from '../errors.js';
 
+/** Redis errors that go away by themselves. */
+const TRANSIENT_REDIS_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/;
+
 /** Network error codes worth another attempt. */
 const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -168,4 +171,76 @@ function errorCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * SMTP replies: 4xx is transient, 5xx permanent; authentication and message errors are
+ * permanent; connection and timeout errors are retryable.
+ */
+export function classifySmtpError(
+  error: unknown,
+  target: string,
+  signal: AbortSignal,
+): ObserverError {
+  if (isObserverError(error)) return error;
+  if (signal.aborted) return classifyError(error, { target, signal });
+  const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
+  if (typeof responseCode === 'number') {
+    const retryable = responseCode >= 400 && responseCode < 500;
+    return new ObserverError('ACTION_FAILED', `${target} replied ${responseCode}`, {
+      cause: error,
+      retryable,
+      errorType: 'smtp',
+      details: { responseCode },
+    });
+  }
+  if (code === 'EAUTH' || code === 'EENVELOPE' || code === 'EMESSAGE') {
+    return new ObserverError('ACTION_FAILED', `${target}: ${code}`, {
+      cause: error,
+      retryable: false,
+      errorType: 'smtp',
+    });
+  }
+  if (code === 'ETIMEDOUT') {
+    return new ObserverError('ACTION_TIMEOUT', `${target}: timed out`, {
+      cause: error,
+      retryable: true,
+      errorType: 'timeout',
+    });
+  }
+  if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS') {
+    return new ObserverError('ACTION_FAILED', `${target}: network error ${code}`, {
+      cause: error,
+      retryable: true,
+      errorType: 'network',
+    });
+  }
+  return classifyError(error, { target, signal });
+}
+
+/**
+ * Redis failures: a refused command (`WRONGTYPE`, `NOPERM`, `NOAUTH`, …) is permanent unless
+ * Redis says it is transient (`LOADING`, `BUSY`, `TRYAGAIN`, …); connection errors are retryable.
+ */
+export function classifyRedisError(
+  error: unknown,
+  target: string,
+  signal: AbortSignal,
+): ObserverError {
+  if (isObserverError(error)) return error;
+  if (signal.aborted) return classifyError(error, { target, signal });
+  const { name, message } = error instanceof Error ? error : { name: '', message: String(error) };
+  if (name === 'ReplyError') {
+    const retryable = TRANSIENT_REDIS_REPLIES.test(message);
+    return new ObserverError('ACTION_FAILED', `${target}: ${message}`, {
+      cause: error,
+      retryable,
+      errorType: 'redis',
+    });
+  }
+  return new ObserverError('ACTION_FAILED', `${target}: ${message}`, {
+    cause: error,
+    retryable: true,
+    errorType: 'redis',
+  });
 }

@@ -1,50 +1,17 @@
-import type { EmailActionConfig, SmtpConfig } from '../config/action-config.js';
-import { ObserverError, isObserverError } from '../errors.js';
+import type { EmailActionConfig } from '../config/action-config.js';
+import { ObserverError } from '../errors.js';
 import type { ActionExecutor } from './action-executor.js';
 import { abortable } from './abortable.js';
 import { attemptSignal, timeoutMs } from './attempt-signal.js';
-import { classifyError } from './classify-error.js';
+import { classifySmtpError } from './classify-error.js';
+import {
+  nodemailerTransport,
+  smtpTransportOptions,
+  type MailMessage,
+  type MailSendInfo,
+  type MailTransportFactory,
+} from './mail-transport.js';
 import type { TemplateRenderer } from './template-renderer.js';
-
-/** One message as handed to the SMTP transport. */
-export interface MailMessage {
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly cc?: readonly string[];
-  readonly subject: string;
-  readonly text: string;
-  readonly html?: string;
-  readonly messageId?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** What the SMTP server said about a message (nodemailer's `SentMessageInfo` slice). */
-export interface MailSendInfo {
-  readonly accepted: readonly (string | { readonly address: string })[];
-  readonly rejected: readonly (string | { readonly address: string })[];
-  readonly messageId?: string;
-  readonly response?: string;
-}
-
-/** The slice of a nodemailer transport the email action uses. */
-export interface MailTransport {
-  sendMail(message: MailMessage): Promise<MailSendInfo>;
-  close(): void;
-}
-
-/** Options for one SMTP transport (nodemailer's SMTP transport options slice). */
-export interface MailTransportOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly secure: boolean;
-  readonly auth?: { readonly user: string; readonly pass: string };
-  readonly connectionTimeout: number;
-  readonly greetingTimeout: number;
-  readonly socketTimeout: number;
-}
-
-/** Creates an SMTP transport; the default lazily loads `nodemailer`. */
-export type MailTransportFactory = (options: MailTransportOptions) => Promise<MailTransport>;
 
 /** What {@link createEmailAction} needs. */
 export interface EmailActionOptions {
@@ -55,24 +22,6 @@ export interface EmailActionOptions {
    */
   readonly transport?: MailTransportFactory;
 }
-
-/** Creates transports with nodemailer, importing it on first use. */
-export const nodemailerTransport: MailTransportFactory = async (options) => {
-  let nodemailer: { createTransport(options: object): MailTransport };
-  try {
-    const loaded = (await import('nodemailer')) as unknown as {
-      default: { createTransport(options: object): MailTransport };
-    };
-    nodemailer = loaded.default;
-  } catch (cause) {
-    throw new ObserverError(
-      'ACTION_UNSUPPORTED',
-      'action type "email" needs nodemailer: npm install nodemailer',
-      { cause, retryable: false, errorType: 'smtp' },
-    );
-  }
-  return nodemailer.createTransport({ ...options });
-};
 
 /**
  * The `email` action: renders `from`/`to`/`cc`/`subject`/`text`/`html` and sends one message
@@ -86,7 +35,7 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
     type: 'email',
     endpoint: (config) => {
       try {
-        const { host, port } = smtpTarget(config.smtp, 0);
+        const { host, port } = smtpTransportOptions(config.smtp, 0);
         return `${host}:${port}`;
       } catch {
         return undefined;
@@ -97,7 +46,7 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
       const list = (value: string | readonly string[]): string[] =>
         (typeof value === 'string' ? [value] : [...value]).map(render).filter((to) => to !== '');
       const timeout = timeoutMs(config.timeout, 30_000);
-      const transportOptions = smtpTarget(config.smtp, timeout);
+      const transportOptions = smtpTransportOptions(config.smtp, timeout);
       const target = `smtp ${transportOptions.host}:${transportOptions.port}`;
       const to = list(config.to);
       if (to.length === 0) {
@@ -171,87 +120,4 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
       };
     },
   };
-}
-
-/** Transport options from the action's SMTP settings (URL or host/port). */
-function smtpTarget(smtp: SmtpConfig, timeout: number): MailTransportOptions {
-  let host = smtp.host;
-  let port = smtp.port;
-  let secure = smtp.secure;
-  let user = smtp.user;
-  let password = smtp.password;
-  if (smtp.url !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(smtp.url);
-    } catch (cause) {
-      throw new ObserverError('CONFIG_INVALID', 'email.smtp.url: not a valid URL', {
-        cause,
-        retryable: false,
-        errorType: 'config',
-      });
-    }
-    host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    secure ??= url.protocol === 'smtps:';
-    port ??= url.port === '' ? (secure ? 465 : 587) : Number(url.port);
-    if (url.username !== '') user ??= decodeURIComponent(url.username);
-    if (url.password !== '') password ??= decodeURIComponent(url.password);
-  }
-  if (host === undefined || host === '') {
-    throw new ObserverError('CONFIG_INVALID', 'email.smtp: needs url, urlEnv or host', {
-      retryable: false,
-      errorType: 'config',
-    });
-  }
-  secure ??= port === 465;
-  return {
-    host,
-    port: port ?? (secure ? 465 : 587),
-    secure,
-    ...(user === undefined ? {} : { auth: { user, pass: password ?? '' } }),
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-  };
-}
-
-/**
- * SMTP replies: 4xx is transient, 5xx permanent; authentication and message errors are
- * permanent; connection and timeout errors are retryable.
- */
-function classifySmtpError(error: unknown, target: string, signal: AbortSignal): ObserverError {
-  if (isObserverError(error)) return error;
-  if (signal.aborted) return classifyError(error, { target, signal });
-  const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
-  if (typeof responseCode === 'number') {
-    const retryable = responseCode >= 400 && responseCode < 500;
-    return new ObserverError('ACTION_FAILED', `${target} replied ${responseCode}`, {
-      cause: error,
-      retryable,
-      errorType: 'smtp',
-      details: { responseCode },
-    });
-  }
-  if (code === 'EAUTH' || code === 'EENVELOPE' || code === 'EMESSAGE') {
-    return new ObserverError('ACTION_FAILED', `${target}: ${code}`, {
-      cause: error,
-      retryable: false,
-      errorType: 'smtp',
-    });
-  }
-  if (code === 'ETIMEDOUT') {
-    return new ObserverError('ACTION_TIMEOUT', `${target}: timed out`, {
-      cause: error,
-      retryable: true,
-      errorType: 'timeout',
-    });
-  }
-  if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS') {
-    return new ObserverError('ACTION_FAILED', `${target}: network error ${code}`, {
-      cause: error,
-      retryable: true,
-      errorType: 'network',
-    });
-  }
-  return classifyError(error, { target, signal });
 }
