@@ -259,5 +259,23 @@ describe.skipIf(pg === undefined)('generateTvDdl on PostgreSQL', () => {
       `UPDATE tb_user SET name = 'after drop' WHERE pk_user = (SELECT min(pk_user) FROM tb_user)`,
     );
     expect(await divergence('post')).toEqual([]);
+    // A table keeps the projection lock trigger while some projection reads it.
+    const locked = async (): Promise<string[]> =>
+      (
+        await db.query<{ t: string }>(
+          `SELECT tgrelid::regclass::text AS t FROM pg_trigger WHERE tgname = 'fraiseql_lock_public' ORDER BY 1`,
+        )
+      ).rows.map((row) => row.t);
+    expect(await locked()).toEqual([
+      'tb_comment',
+      'tb_order',
+      'tb_order_item',
+      'tb_post',
+      'tb_user',
+    ]);
+    await db.exec(ddl.get('order')!.dropSql);
+    expect(await locked()).toEqual(['tb_comment', 'tb_post', 'tb_user']);
+    await db.exec(ddl.get('post')!.dropSql);
+    expect(await locked()).toEqual([]);
   });
 });

@@ -62,27 +62,27 @@ $do$;`;
 }
 
 /**
- * Removes the lock trigger from the given tables where no projection trigger of `schema` is left
- * (run after a projection's own triggers are dropped).
+ * Removes the schema's lock trigger from every table where no projection trigger of the schema is
+ * left (after a projection is dropped, or stops reading a table).
  */
-export function dropUnusedLockTriggersSql(schema: string, tables: readonly SqlName[]): string {
-  if (tables.length === 0) return '';
+export function dropUnusedLockTriggersSql(schema: string): string {
   const name = lockTriggerName(schema);
   return `DO $do$
 DECLARE
   v_table regclass;
 BEGIN
-  FOREACH v_table IN ARRAY ARRAY[${tables.map((table) => `to_regclass(${literal(qn(table))})`).join(', ')}]
+  FOR v_table IN
+    SELECT l.tgrelid::regclass FROM pg_trigger AS l
+    WHERE l.tgname = ${literal(name)}
+      AND NOT EXISTS (
+        SELECT 1 FROM pg_trigger AS t
+        JOIN pg_proc AS p ON p.oid = t.tgfoid
+        JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE t.tgrelid = l.tgrelid AND n.nspname = ${literal(schema)}
+          AND p.proname ~ '^t[av]_.*__(from_|rebuild)'
+      )
   LOOP
-    IF v_table IS NOT NULL AND NOT EXISTS (
-      SELECT 1 FROM pg_trigger AS t
-      JOIN pg_proc AS p ON p.oid = t.tgfoid
-      JOIN pg_namespace AS n ON n.oid = p.pronamespace
-      WHERE t.tgrelid = v_table AND n.nspname = ${literal(schema)} AND t.tgname <> ${literal(name)}
-        AND p.proname ~ '^t[av]_.*__(from_|rebuild)'
-    ) THEN
-      EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', ${literal(name)}, v_table);
-    END IF;
+    EXECUTE format('DROP TRIGGER %I ON %s', ${literal(name)}, v_table);
   END LOOP;
 END
 $do$;`;

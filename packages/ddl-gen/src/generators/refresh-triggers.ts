@@ -1,7 +1,7 @@
 import type { JoinStep, ProjectionPlan, SourceLineage } from '../plan/projection-plan.js';
 import { objectName } from '../sql/object-name.js';
 import { literal, qi, qn, type SqlName } from '../sql/sql-name.js';
-import { lockTriggerSql } from './projection-lock.js';
+import { dropUnusedLockTriggersSql, lockTriggerSql } from './projection-lock.js';
 
 const NEW_ROWS = 'fraiseql_new_rows';
 const OLD_ROWS = 'fraiseql_old_rows';
@@ -145,6 +145,7 @@ BEGIN
   END LOOP;
 END
 $do$;`);
+  parts.push(dropUnusedLockTriggersSql(names.projection.schema));
   return parts.join('\n\n');
 }
 

@@ -143,10 +143,7 @@ ${timeColumns.map((c) => `CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table
     }),
     mode === 'trigger'
       ? refreshTriggersSql(plan, triggerNames)
-      : `${dropTriggersSql(triggerNames)}\n\n${dropUnusedLockTriggersSql(
-          plan.schema,
-          plan.sources.map((source) => source.table),
-        )}`,
+      : `${dropTriggersSql(triggerNames)}\n\n${dropUnusedLockTriggersSql(plan.schema)}`,
     mode === 'scheduled'
       ? `DO $do$
 BEGIN
@@ -163,10 +160,7 @@ $do$;`
   const dropSql = [
     unscheduleSql(names.cronJob),
     dropTriggersSql(triggerNames),
-    dropUnusedLockTriggersSql(
-      plan.schema,
-      plan.sources.map((source) => source.table),
-    ),
+    dropUnusedLockTriggersSql(plan.schema),
     `DROP FUNCTION IF EXISTS ${qn(names.refreshFn)}(${plan.idType}[]);`,
     `DROP FUNCTION IF EXISTS ${qn(names.rebuildFn)}();`,
     `DROP FUNCTION IF EXISTS ${qn(names.checkFn)}();`,

@@ -99,10 +99,7 @@ CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_data_gin'))} ON $
       refreshFn: names.refreshFn,
       rebuildFn: names.rebuildFn,
     }),
-    dropUnusedLockTriggersSql(
-      plan.schema,
-      plan.sources.map((source) => source.table),
-    ),
+    dropUnusedLockTriggersSql(plan.schema),
     `DROP FUNCTION IF EXISTS ${qn(names.refreshFn)}(${plan.idType}[]);`,
     `DROP FUNCTION IF EXISTS ${qn(names.rebuildFn)}();`,
     `DROP FUNCTION IF EXISTS ${qn(names.checkFn)}();`,
