@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../errors.js';
-import { classifyError, httpStatusError, parseRetryAfter } from './classify-error.js';
+import {
+  classifyError,
+  classifyRedisError,
+  classifySmtpError,
+  httpStatusError,
+  parseRetryAfter,
+} from './classify-error.js';
 
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
@@ -105,6 +111,56 @@ describe('classifyError', () => {
       code: 'TEMPLATE_ERROR',
       retryable: false,
       errorType: 'template',
+    });
+  });
+});
+
+describe('classifySmtpError', () => {
+  const live = new AbortController().signal;
+  const smtp = (fields: Record<string, unknown>): Error => Object.assign(new Error('smtp'), fields);
+
+  it('follows the reply class: 4xx transient, 5xx permanent', () => {
+    expect(classifySmtpError(smtp({ responseCode: 421 }), 't', live)).toMatchObject({
+      retryable: true,
+      errorType: 'smtp',
+    });
+    expect(classifySmtpError(smtp({ responseCode: 550 }), 't', live)).toMatchObject({
+      retryable: false,
+      errorType: 'smtp',
+    });
+  });
+
+  it('treats authentication failures as permanent and connection failures as retryable', () => {
+    expect(classifySmtpError(smtp({ code: 'EAUTH' }), 't', live)).toMatchObject({
+      retryable: false,
+      errorType: 'smtp',
+    });
+    expect(classifySmtpError(smtp({ code: 'ECONNECTION' }), 't', live)).toMatchObject({
+      retryable: true,
+      errorType: 'network',
+    });
+    expect(classifySmtpError(smtp({ code: 'ETIMEDOUT' }), 't', live)).toMatchObject({
+      retryable: true,
+      errorType: 'timeout',
+    });
+  });
+});
+
+describe('classifyRedisError', () => {
+  const live = new AbortController().signal;
+  const reply = (message: string): Error =>
+    Object.assign(new Error(message), { name: 'ReplyError' });
+
+  it('treats refused commands as permanent unless Redis says they are transient', () => {
+    expect(
+      classifyRedisError(reply('NOPERM this user has no permissions'), 't', live),
+    ).toMatchObject({ retryable: false, errorType: 'redis' });
+    expect(
+      classifyRedisError(reply('LOADING Redis is loading the dataset'), 't', live),
+    ).toMatchObject({ retryable: true, errorType: 'redis' });
+    expect(classifyRedisError(new Error('Connection is closed.'), 't', live)).toMatchObject({
+      retryable: true,
+      errorType: 'redis',
     });
   });
 });
