@@ -268,6 +268,15 @@ const cases: { kind: string; text: string; expected: string; env?: Record<string
     expected: 'observer: unknown key "observer" (did you mean "observers"?) (observers.yaml:1)',
   },
   {
+    kind: 'action written as a bare name',
+    text: yaml(`    entity: Order
+    events: [UPDATE]
+    actions: [webhook]
+`),
+    expected:
+      'observers.order_shipped.actions[0]: expected an action object with a "type" (one of cache, email, function, slack, webhook), got "webhook" (observers.yaml:5)',
+  },
+  {
     kind: 'YAML syntax error',
     text: `observers:\n  order_shipped:\n    entity: Order\n   events: [UPDATE\n`,
     expected:

@@ -149,8 +149,15 @@ export function createObserversConfigSchema(registry?: ActionSchemaSource) {
   ]);
   const functionNames = registry?.functionNames?.();
   const action = z.unknown().transform((value, ctx) => {
-    const type =
-      typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        message: `expected an action object with a "type" (one of ${[...known].sort().join(', ')}), got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    const type = (value as { type?: unknown }).type;
     const schema = schemaOf(type, registry);
     if (schema === undefined) {
       ctx.addIssue({
