@@ -82,6 +82,10 @@ const KIND = 'change-log';
 const BACKLOG_COUNT_CAP = 1_000_000;
 const HELD_BACK_FIRST_RECHECK_MS = 2;
 const HELD_BACK_MAX_RECHECK_MS = 500;
+// Looking for expired leases and due retries scans the claim index, dead entries included; at
+// thousands of events per second that is most of a round's cost, so it runs at most this often
+// (and when this worker's own retry comes due). A crashed worker's claims wait a lease anyway.
+const RECLAIM_INTERVAL_MS = 1_000;
 
 /**
  * Creates a source reading `core.tb_entity_change_log` for one durable consumer. Rows are
@@ -123,6 +127,8 @@ export function createChangeLogSource(
   let lastHoldWarning = 0;
   let round: Promise<number> | undefined;
   let moreWaiting = false;
+  let lastReclaimAt = 0;
+  let reclaimDue = true;
 
   const fail = (error: unknown, message: string): void => {
     lastError = { message: errorMessage(error), at: new Date() };
@@ -132,7 +138,14 @@ export function createChangeLogSource(
   async function claimRound(): Promise<number> {
     const limit = Math.min(config.batchSize, maxInFlight - inFlight.size);
     if (limit <= 0) return 0;
-    const claim = await claimRows(db, { consumer, workerId, leaseMs, limit });
+    const reclaim = reclaimDue || Date.now() - lastReclaimAt >= RECLAIM_INTERVAL_MS;
+    if (reclaim) {
+      reclaimDue = false;
+      lastReclaimAt = Date.now();
+    }
+    const claim = await claimRows(db, { consumer, workerId, leaseMs, limit, reclaim });
+    // A full take-over may have left more behind: look again next round.
+    if (claim.reclaimed > 0 && claim.reclaimed >= limit) reclaimDue = true;
     if (claim.rows.length > 0) metrics.sourceBatch(KIND, claim.rows.length);
     for (const row of claim.rows) dispatch(row);
     moreWaiting = claim.full;
@@ -263,6 +276,17 @@ export function createChangeLogSource(
 
   async function settle(pk: string, event: EntityEvent, outcome: DeliveryOutcome): Promise<void> {
     const held = await settleClaim(db, batcher, owner, pk, outcome);
+    if (held && outcome.status === 'retry') {
+      // Pick our own retry up when it is due, not at the next periodic take-over scan.
+      const timer = setTimeout(
+        () => {
+          reclaimDue = true;
+          wakeup.wake();
+        },
+        Math.max(0, outcome.delayMs ?? 0),
+      );
+      timer.unref();
+    }
     if (!held) {
       logger.warn(
         { ...log, pk, eventId: event.id, outcome: outcome.status },

@@ -20,6 +20,8 @@ export interface ClaimedBatch {
   readonly rows: readonly ClaimedRow[];
   /** True when the round was limited by `limit` (more rows are probably waiting). */
   readonly full: boolean;
+  /** Claims taken over from expired leases or due retries. */
+  readonly reclaimed: number;
   /** The cursor after the round. */
   readonly cursor: ClaimCursor;
 }
@@ -27,7 +29,8 @@ export interface ClaimedBatch {
 /**
  * Runs one claim round for `consumer` in one short transaction: locks the consumer's checkpoint
  * row (serialising rounds across workers), takes over claims whose lease expired or whose retry
- * delay is over, then claims new rows after the cursor below the horizon and advances it.
+ * delay is over (when `reclaim` is set), then claims new rows after the cursor below the
+ * horizon and advances it.
  *
  * @throws {ObserverError} `SOURCE_FAILED` when the consumer has no checkpoint row.
  */
@@ -38,6 +41,8 @@ export async function claimRows(
     readonly workerId: string;
     readonly leaseMs: number;
     readonly limit: number;
+    /** Look for expired leases and due retries too (skipped on most rounds: see the source). */
+    readonly reclaim: boolean;
   },
 ): Promise<ClaimedBatch> {
   const { consumer, workerId, leaseMs, limit } = options;
@@ -53,7 +58,9 @@ export async function claimRows(
         `change-log consumer ${JSON.stringify(consumer)} has no checkpoint row; was core.tb_observer_checkpoint emptied while the source ran?`,
       );
     }
-    const reclaimed = await tx.query<ClaimedRow>(RECLAIM, [consumer, workerId, leaseMs, limit]);
+    const reclaimed = options.reclaim
+      ? await tx.query<ClaimedRow>(RECLAIM, [consumer, workerId, leaseMs, limit])
+      : { rows: [] as ClaimedRow[] };
     const remaining = limit - reclaimed.rows.length;
     const fresh =
       remaining > 0
@@ -70,6 +77,7 @@ export async function claimRows(
     return {
       rows: [...reclaimed.rows, ...fresh.rows],
       full: fresh.rows.length === remaining,
+      reclaimed: reclaimed.rows.length,
       cursor:
         last === undefined
           ? { transactionId: checkpoint.cursor_transaction_id, pk: checkpoint.cursor_pk }
