@@ -1,3 +1,4 @@
+import { uniqueName } from '@fraiseql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -297,6 +298,59 @@ describe.each(BACKENDS)('capture trigger on $name', (backend) => {
       expect(event?.entityId).toBe(inserted.rows[0]?.id);
       expect(event?.data["it's"]).toBe('x\\y');
       expect(event?.metadata?.sourceTable).toBe('Sales Dept.Order Line');
+    });
+
+    it('records whole rows even when columns share the names of its internal aliases', async () => {
+      await db.exec(`
+        CREATE TABLE t_aliases (id integer PRIMARY KEY, r text, o text, n text, d text, j text, e text, f text)`);
+      await installCapture(db, { table: 't_aliases', entityType: 'AliasRow', idColumn: 'id' });
+      await db.query(`INSERT INTO t_aliases VALUES (1, 'r', 'o', 'n', 'd', 'j', 'e', 'f')`);
+      await db.query(`UPDATE t_aliases SET r = 'r2', f = 'f2'`);
+      await db.query(`DELETE FROM t_aliases`);
+      const events = await changeLogEvents(db, 'AliasRow');
+      const row = { id: 1, r: 'r', o: 'o', n: 'n', d: 'd', j: 'j', e: 'e', f: 'f' };
+      expect(events.map((event) => [event.eventType, event.data])).toEqual([
+        ['INSERT', row],
+        ['UPDATE', { ...row, r: 'r2', f: 'f2' }],
+        ['DELETE', { ...row, r: 'r2', f: 'f2' }],
+      ]);
+      expect(events[1]?.changes).toEqual({
+        f: { old: 'f', new: 'f2' },
+        r: { old: 'r', new: 'r2' },
+      });
+    });
+
+    it('captures writes of a role that has no privileges on the change log', async () => {
+      const role = uniqueName('fraiseql_writer');
+      await orderTable('t_roles');
+      await installCapture(db, { table: 't_roles', entityType: 'RoleOrder', idColumn: 'id' });
+      await db.exec(`
+        CREATE ROLE ${role} NOLOGIN;
+        GRANT USAGE ON SCHEMA public TO ${role};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON t_roles TO ${role};`);
+      try {
+        await db.transaction(async (tx) => {
+          await tx.exec(`SET LOCAL ROLE ${role}`);
+          await tx.query(`INSERT INTO t_roles (id, status, total) VALUES (1, 'new', 1)`);
+          await tx.query(`UPDATE t_roles SET status = 'paid'`);
+        });
+        const denied = await db
+          .transaction(async (tx) => {
+            await tx.exec(`SET LOCAL ROLE ${role}`);
+            await tx.query('SELECT count(*) FROM core.tb_entity_change_log');
+          })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        expect(String(denied)).toMatch(/permission denied/);
+        expect((await changeLogRows(db, 'RoleOrder')).map((row) => row.modification_type)).toEqual([
+          'INSERT',
+          'UPDATE',
+        ]);
+      } finally {
+        await db.exec(`DROP TABLE t_roles; DROP OWNED BY ${role}; DROP ROLE ${role};`);
+      }
     });
 
     it('names the missing table or column', async () => {

@@ -95,14 +95,14 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         EXECUTE format(
             'INSERT INTO core.tb_entity_change_log (%s)
-             SELECT %s, %s, $1, %s, ''INSERT'', ''captured'', to_jsonb(r), NULL, NULL, $2
+             SELECT %s, %s, $1, %s, ''INSERT'', ''captured'', to_jsonb(r.*), NULL, NULL, $2
                FROM fraiseql_new r',
             v_columns, v_tenant_expr, v_user_expr, v_object_expr)
         USING v_entity_type, v_metadata, v_tenant, v_user;
     ELSIF TG_OP = 'DELETE' THEN
         EXECUTE format(
             'INSERT INTO core.tb_entity_change_log (%s)
-             SELECT %s, %s, $1, %s, ''DELETE'', ''captured'', NULL, to_jsonb(r), NULL, $2
+             SELECT %s, %s, $1, %s, ''DELETE'', ''captured'', NULL, to_jsonb(r.*), NULL, $2
                FROM fraiseql_old r',
             v_columns, v_tenant_expr, v_user_expr, v_object_expr)
         USING v_entity_type, v_metadata, v_tenant, v_user;
@@ -123,15 +123,15 @@ BEGIN
                            (SELECT array_agg(e.key ORDER BY e.key)
                               FROM jsonb_each(j.after) e
                              WHERE e.value IS DISTINCT FROM j.before -> e.key) AS fields
-                      FROM (SELECT to_jsonb(o) AS before, to_jsonb(r) AS after) j
+                      FROM (SELECT to_jsonb(o.*) AS before, to_jsonb(r.*) AS after) j
               ) d
               WHERE d.fields IS NOT NULL
              UNION ALL
-             SELECT %2$s, %3$s, $1, %4$s, ''DELETE'', ''captured'', NULL, to_jsonb(r), NULL, $2
+             SELECT %2$s, %3$s, $1, %4$s, ''DELETE'', ''captured'', NULL, to_jsonb(r.*), NULL, $2
                FROM fraiseql_old r
               WHERE NOT EXISTS (SELECT 1 FROM fraiseql_new n WHERE n.%5$I = r.%5$I)
              UNION ALL
-             SELECT %2$s, %3$s, $1, %4$s, ''INSERT'', ''captured'', to_jsonb(r), NULL, NULL, $2
+             SELECT %2$s, %3$s, $1, %4$s, ''INSERT'', ''captured'', to_jsonb(r.*), NULL, NULL, $2
                FROM fraiseql_new r
               WHERE NOT EXISTS (SELECT 1 FROM fraiseql_old o WHERE o.%5$I = r.%5$I)',
             v_columns, v_tenant_expr, v_user_expr, v_object_expr, v_id_column)
