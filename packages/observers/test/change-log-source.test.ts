@@ -69,7 +69,15 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
 
   it('holds a later commit back behind an open transaction and then delivers both, skipping nothing', async () => {
     const { db, url } = await database();
-    const source = track(createChangeLogSource(db, { consumer: 'late', pollInterval: '1h' }));
+    const logger = recordingLogger();
+    const source = track(
+      createChangeLogSource(db, {
+        consumer: 'late',
+        pollInterval: '1h',
+        commitLagWindow: 1,
+        logger,
+      }),
+    );
     const { events } = await collecting(source);
 
     const writerA = new pg.Client({ connectionString: url });
@@ -95,6 +103,17 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     await source.poll();
     expect(seqs(events)).toEqual([]);
     expect(source.status().heldBackSince).toBeInstanceOf(Date);
+    // Past the commit-lag window, the source names the transaction it waits for.
+    const pidA = (await writerA.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!
+      .pid;
+    await waitFor(async () => {
+      await source.poll();
+      return logger.lines.some((line) => line.level === 'warn');
+    });
+    const warning = logger.lines.find((line) => line.level === 'warn')!;
+    expect(warning.message).toMatch(/behind an open transaction/);
+    expect(warning.fields.blocker).toMatchObject({ pid: pidA });
+    expect(source.status().lastError?.message).toMatch(/behind an open transaction/);
 
     await writerA.query('COMMIT');
     await waitFor(() => events.length >= 2, { message: 'both rows delivered' });

@@ -89,7 +89,8 @@ const RECLAIM_INTERVAL_MS = 1_000;
 
 /**
  * Creates a source reading `core.tb_entity_change_log` for one durable consumer. Rows are
- * claimed in transaction order once their transaction is below the xmin horizon, leased to
+ * claimed in transaction order once their transaction is below the horizon (every older
+ * transaction of this database has finished), leased to
  * this worker, and handed out as {@link Delivery}s; `done` finishes a claim, `retry` hands it
  * back after a delay, `dead` moves the row to `core.tb_observer_parked`. Run
  * `observerMigrations` (after core's) before starting it.
@@ -181,7 +182,7 @@ export function createChangeLogSource(
         .catch(() => undefined);
       const error = new ObserverError(
         'SOURCE_FAILED',
-        `change-log rows have waited ${Math.round(waitedMs / 1000)}s behind an open transaction (xmin horizon); delivery resumes when it ends`,
+        `change-log rows have waited ${Math.round(waitedMs / 1000)}s behind an open transaction in this database; delivery resumes when it ends`,
         { details: { blocker } },
       );
       lastError = { message: error.message, at: new Date() };
