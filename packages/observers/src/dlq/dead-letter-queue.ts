@@ -157,7 +157,8 @@ export function createDeadLetterQueue(
       throw error;
     }
     if (outcome.ok) {
-      await db.query(`DELETE FROM ${TABLE} WHERE id = $1::uuid`, [id]);
+      const removed = await db.query(`DELETE FROM ${TABLE} WHERE id = $1::uuid`, [id]);
+      metrics.deadLetterRemoved?.('retried', removed.rowCount);
       await refreshCount();
       logger.info(
         { dlqId: id, observer: item.observer, actionIndex: item.actionIndex },
@@ -209,6 +210,7 @@ export function createDeadLetterQueue(
           JSON.stringify(entry.attempts),
         ],
       );
+      metrics.deadLettered?.(entry.actionType);
       await refreshCount();
       const row = rows[0];
       if (row === undefined)
@@ -273,6 +275,7 @@ export function createDeadLetterQueue(
     async remove(id) {
       checkId(id);
       const { rowCount } = await db.query(`DELETE FROM ${TABLE} WHERE id = $1::uuid`, [id]);
+      metrics.deadLetterRemoved?.('removed', rowCount);
       await refreshCount();
       return rowCount > 0;
     },
@@ -280,6 +283,7 @@ export function createDeadLetterQueue(
     async removeAll(filter = {}) {
       const { where, params } = whereClause(filter);
       const { rowCount } = await db.query(`DELETE FROM ${TABLE} ${where}`, params);
+      metrics.deadLetterRemoved?.('removed', rowCount);
       await refreshCount();
       return rowCount;
     },

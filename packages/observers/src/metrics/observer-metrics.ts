@@ -34,6 +34,10 @@ export interface ObserverMetrics {
   cacheEviction(): void;
   /** Current number of items in the dead-letter table. */
   dlqItems(count: number): void;
+  /** A failed action was written to the dead-letter table. Optional: absent means no-op. */
+  deadLettered?(actionType: string): void;
+  /** `count` items left the dead-letter table (replayed successfully, or deleted). Optional. */
+  deadLetterRemoved?(reason: 'retried' | 'removed', count: number): void;
   /** A breaker changed state. `endpoint` is a host, never a full URL. */
   breakerState(endpoint: string, state: BreakerState): void;
   /** NATS consumer: messages pending on the server for this consumer. */
@@ -61,6 +65,8 @@ export const noopObserverMetrics: ObserverMetrics = Object.freeze({
   cacheMiss: noop,
   cacheEviction: noop,
   dlqItems: noop,
+  deadLettered: noop,
+  deadLetterRemoved: noop,
   breakerState: noop,
   natsPending: noop,
   natsRedelivered: noop,

@@ -1,0 +1,48 @@
+export { MetricsError, isMetricsError, type MetricsErrorCode } from './errors.js';
+export {
+  createMetricsRegistry,
+  type MetricsRegistryOptions,
+} from './registry/create-metrics-registry.js';
+export { registerMetrics } from './registry/register-metrics.js';
+export { LabelLimiter, OVERFLOW_LABEL } from './registry/label-limiter.js';
+export {
+  ACTION_DURATION_BUCKETS,
+  BATCH_SIZE_BUCKETS,
+  observerMetricSet,
+  type ObserverMetricSet,
+} from './observers/observer-metric-set.js';
+export {
+  createObserverMetrics,
+  type BreakerStateName,
+  type ObserverMetricsOptions,
+  type ObserverMetricsReporter,
+} from './observers/create-observer-metrics.js';
+export {
+  JOB_DURATION_BUCKETS,
+  jobQueueMetricSet,
+  type JobQueueMetricSet,
+} from './job-queue/job-queue-metric-set.js';
+export {
+  createJobQueueMetrics,
+  type JobQueueDepthState,
+  type JobQueueMetricsOptions,
+  type JobQueueMetricsReporter,
+} from './job-queue/create-job-queue-metrics.js';
+export {
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  negotiateMetricsFormat,
+  type MetricsFormat,
+} from './http/negotiate-metrics-format.js';
+export { renderMetrics, type RenderedMetrics } from './http/render-metrics.js';
+export { renderOpenMetrics } from './http/render-open-metrics.js';
+export { createMetricsHandler, type MetricsRequestHandler } from './http/create-metrics-handler.js';
+export {
+  createWebMetricsHandler,
+  type WebMetricsHandler,
+} from './http/create-web-metrics-handler.js';
+export {
+  startMetricsServer,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from './http/start-metrics-server.js';
