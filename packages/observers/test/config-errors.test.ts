@@ -277,6 +277,17 @@ const cases: { kind: string; text: string; expected: string; env?: Record<string
       'observers.order_shipped.actions[0]: expected an action object with a "type" (one of cache, email, function, slack, webhook), got "webhook" (observers.yaml:5)',
   },
   {
+    kind: 'source option rejected by the source',
+    text: `source:\n  kind: nats\n  maxDeliver: 0\nobservers: {}\n`,
+    expected: 'source.maxDeliver: expected a number >= 1, got 0 (observers.yaml:3)',
+  },
+  {
+    kind: 'unknown source kind',
+    text: `source:\n  kind: kafka\nobservers: {}\n`,
+    expected:
+      'source.kind: expected one of "change-log", "nats", "memory", got "kafka" (observers.yaml:2)',
+  },
+  {
     kind: 'YAML syntax error',
     text: `observers:\n  order_shipped:\n    entity: Order\n   events: [UPDATE\n`,
     expected:

@@ -178,7 +178,7 @@ describe('loadObserversConfig', () => {
       },
       {
         env: {
-          FRAISEQL_SOURCE__KIND: 'nats',
+          FRAISEQL_SOURCE__START_FROM: 'now',
           FRAISEQL_SOURCE__POLL_INTERVAL: '"10s"',
           FRAISEQL_SOURCE__BATCH_SIZE: '50',
           FRAISEQL_OBSERVERS__ORDER_SHIPPED__ENABLED: 'false',
@@ -191,11 +191,17 @@ describe('loadObserversConfig', () => {
       },
     );
     expect(config.source).toEqual({
-      kind: 'nats',
+      kind: 'change-log',
       consumer: 'orders',
       pollInterval: '10s',
       batchSize: 50,
+      startFrom: 'now',
     });
+    const nats = validateObserversConfig(
+      { source: { kind: 'change-log' }, observers: {} },
+      { env: { FRAISEQL_SOURCE__KIND: 'nats', FRAISEQL_SOURCE__MAX_DELIVER: '3' } },
+    );
+    expect(nats.source).toEqual({ kind: 'nats', maxDeliver: 3 });
     const observer = config.observers.order_shipped!;
     expect(observer.enabled).toBe(false);
     expect(observer.events).toEqual(['INSERT', 'UPDATE']);

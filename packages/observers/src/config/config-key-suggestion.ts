@@ -38,7 +38,9 @@ function knownKeysAt(input: unknown, path: readonly PropertyKey[]): string[] {
       (typeof path[index] === 'number' ? node.items : node.additionalProperties);
     node = typeof next === 'object' ? choose(next, input, path.slice(0, index + 1)) : undefined;
   }
-  return node?.properties === undefined ? [] : Object.keys(node.properties);
+  // An open object (the source's options) has keys the schema does not list: no suggestion.
+  if (node?.properties === undefined || node.additionalProperties !== false) return [];
+  return Object.keys(node.properties);
 }
 
 /** Picks the `oneOf` branch whose `type` constant matches the value's `type`. */

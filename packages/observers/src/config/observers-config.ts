@@ -9,6 +9,7 @@ import {
 } from './action-config.js';
 import { envNameSchema } from './config-primitives.js';
 import { fieldPresence } from './field-presence.js';
+import { sourceConfigSchema } from './source-config.js';
 import { OBSERVER_NAME, createObserverConfigSchema } from './observer-config.js';
 import type { RetryConfig } from './retry-config.js';
 
@@ -21,20 +22,6 @@ export interface ActionSchemaSource {
   /** Names of registered `function` handlers; when given, `function` actions must use one. */
   functionNames?(): readonly string[];
 }
-
-const SOURCE_KINDS = ['change-log', 'nats', 'memory'] as const;
-
-const sourceSchema = z
-  .looseObject({
-    kind: z
-      .enum(SOURCE_KINDS)
-      .default('change-log')
-      .meta({ description: 'Where events come from.' }),
-  })
-  .meta({
-    description:
-      'Event source: "kind" plus the options of that source (validated by the source when it starts).',
-  });
 
 const redisSchema = z
   .strictObject({
@@ -68,7 +55,7 @@ function topLevelSchema<Action extends z.ZodType>(action: Action) {
     .strictObject({
       $schema: z.string().optional().meta({ description: 'JSON Schema reference for editors.' }),
       version: z.literal(1).default(1).meta({ description: 'Config format version.' }),
-      source: sourceSchema.optional(),
+      source: sourceConfigSchema.optional(),
       redis: redisSchema.optional(),
       observers: z
         .record(
