@@ -220,6 +220,12 @@ export {
   type ParsedObserversConfig,
 } from './config/observers-config.js';
 export { observersJsonSchema } from './config/observers-json-schema.js';
+export {
+  SOURCE_KINDS,
+  sourceConfigSchema,
+  type SourceConfig,
+  type SourceKind,
+} from './config/source-config.js';
 export { formatConfigIssue, type ConfigIssue } from './config/config-issue.js';
 export { configFormatOf, type ConfigFormat } from './config/config-text.js';
 export { applyEnvOverrides, type EnvOverride } from './config/env-overrides.js';
