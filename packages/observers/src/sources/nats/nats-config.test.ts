@@ -73,4 +73,9 @@ describe('parseNatsConfig', () => {
       'nats.fetchExpires: expected at least 1s',
     );
   });
+
+  it('reports a misspelt option instead of ignoring it', () => {
+    expect(() => parseNatsConfig({ ackwait: '10s' })).toThrow('nats: Unrecognized key: "ackwait"');
+    expect(parseNatsConfig({ kind: 'nats', durable: 'mailer' }).durable).toBe('mailer');
+  });
 });

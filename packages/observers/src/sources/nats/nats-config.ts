@@ -25,9 +25,12 @@ const limit = z
 /**
  * Options of the NATS JetStream transport, shared by the bridge (publisher) and the source
  * (consumer) so that both agree on the stream, the subjects and the dead-letter destination.
+ * Unknown keys are rejected, so a misspelt option is reported rather than ignored.
  */
 export const natsConfigSchema = z
-  .object({
+  .strictObject({
+    /** Source kind, as written in an observers config file (`source.kind`). */
+    kind: z.literal('nats').optional(),
     /**
      * Server URL(s); several URLs are tried in turn, and on reconnect.
      * @defaultValue `"nats://127.0.0.1:4222"` (the `NATS_URL` convention applies in apps)
