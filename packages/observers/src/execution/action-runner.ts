@@ -26,12 +26,24 @@ export type ActionOutcome =
       readonly attempts: DeadLetterAttempt[];
     };
 
+interface ActionSettings {
+  /** The retry config the policy was parsed from, to notice a reloaded observer. */
+  readonly retry: RetryPolicyConfig | undefined;
+  readonly policy: RetryPolicy;
+  readonly timeoutMs: number;
+}
+
 /** Where an action runs: the abort signal and how to keep the delivery alive while waiting. */
 export interface ActionScope {
   /** Aborts everything, running attempts included (lease lost, hard stop). */
   readonly signal: AbortSignal;
-  /** Aborts waits only (retry delays, breaker deferrals, slots): graceful shutdown. */
-  readonly waitSignal: AbortSignal;
+  /**
+   * Aborts waits only (retry delays, breaker deferrals, slots): `signal` or graceful shutdown.
+   * Made on first use, since most actions never wait.
+   */
+  readonly waitSignal: () => AbortSignal;
+  /** Throws when `waitSignal()` is (or would be) aborted. */
+  readonly throwIfStopped: () => void;
   readonly keepAlive: () => Promise<void>;
   /** Caps the policy's attempts (a dead-letter retry runs once by default). */
   readonly maxAttempts?: number | undefined;
@@ -63,7 +75,7 @@ export class ActionRunner {
   readonly #global: Semaphore;
   readonly #perObserver = new Map<string, Semaphore>();
   readonly #breakers = new Map<string, CircuitBreaker>();
-  readonly #policies = new WeakMap<object, RetryPolicy>();
+  readonly #actionSettings = new WeakMap<ExecutableAction, ActionSettings>();
 
   constructor(settings: ActionRunnerSettings) {
     this.#settings = settings;
@@ -107,15 +119,8 @@ export class ActionRunner {
       metrics.actionFailed(action.type, error.errorType, 0);
       return { ok: false, error, reason: 'permanent', attempts };
     }
-    const policy = this.#policyFor(observer, action);
+    const { policy, timeoutMs } = this.#settingsFor(observer, action, actionIndex);
     const maxAttempts = Math.min(policy.maxAttempts, scope.maxAttempts ?? Number.POSITIVE_INFINITY);
-    const timeoutMs =
-      action.timeout === undefined
-        ? this.#settings.actionTimeoutMs
-        : parseDuration(
-            action.timeout,
-            `observers.${observer.name}.actions[${actionIndex}].timeout`,
-          );
     const breaker = this.#breakerFor(executor, action);
     const first = Date.now();
     let deferredMs = 0;
@@ -128,8 +133,8 @@ export class ActionRunner {
     };
 
     for (;;) {
-      scope.waitSignal.throwIfAborted();
-      const release = await this.#slots(observer, scope.waitSignal);
+      scope.throwIfStopped();
+      const release = await this.#slots(observer, scope);
       let permit: BreakerPermit | undefined;
       if (breaker !== undefined) {
         const admission = breaker.tryAcquire();
@@ -187,7 +192,7 @@ export class ActionRunner {
       );
       await pause(
         decision.delayMs,
-        scope.waitSignal,
+        scope.waitSignal(),
         scope.keepAlive,
         this.#settings.heartbeatIntervalMs,
       );
@@ -201,7 +206,13 @@ export class ActionRunner {
     context: Parameters<ActionExecutor['execute']>[1],
   ): Promise<ActionResult> {
     const outer = context.signal;
-    const link = this.#settings.fanout.link([outer]);
+    // An executor that ignores its signal must not hold the observer beyond the timeout: the
+    // race below also ends when the attempt's signal aborts.
+    let stop: (reason: unknown) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      stop = reject;
+    });
+    const link = this.#settings.fanout.link([outer], stop);
     const timer = setTimeout(() => {
       link.abort(
         new ObserverError(
@@ -214,16 +225,6 @@ export class ActionRunner {
         ),
       );
     }, timeoutMs);
-    // An executor that ignores its signal must not hold the observer beyond the timeout.
-    const aborted = new Promise<never>((_, reject) => {
-      link.signal.addEventListener(
-        'abort',
-        () => {
-          reject(link.signal.reason as Error);
-        },
-        { once: true },
-      );
-    });
     try {
       return await Promise.race([
         executor.execute(action, { ...context, signal: link.signal }),
@@ -258,11 +259,11 @@ export class ActionRunner {
       'circuit open; deferring attempt',
     );
     await scope.keepAlive();
-    await pause(retryInMs, scope.waitSignal, scope.keepAlive, this.#settings.heartbeatIntervalMs);
+    await pause(retryInMs, scope.waitSignal(), scope.keepAlive, this.#settings.heartbeatIntervalMs);
     return retryInMs;
   }
 
-  async #slots(observer: ExecutableObserver, signal: AbortSignal): Promise<() => void> {
+  async #slots(observer: ExecutableObserver, scope: ActionScope): Promise<() => void> {
     let own: Semaphore | undefined;
     if (observer.concurrency !== undefined) {
       own = this.#perObserver.get(observer.name);
@@ -273,13 +274,17 @@ export class ActionRunner {
         own.resize(observer.concurrency); // the config was reloaded
       }
     }
-    const releaseOwn = await own?.acquire(signal);
+    const releaseOwn =
+      own === undefined ? undefined : (own.tryAcquire() ?? (await own.acquire(scope.waitSignal())));
     try {
-      const releaseGlobal = await this.#global.acquire(signal);
-      return () => {
-        releaseGlobal();
-        releaseOwn?.();
-      };
+      const releaseGlobal =
+        this.#global.tryAcquire() ?? (await this.#global.acquire(scope.waitSignal()));
+      return releaseOwn === undefined
+        ? releaseGlobal
+        : () => {
+            releaseGlobal();
+            releaseOwn();
+          };
     } catch (error) {
       releaseOwn?.();
       throw error;
@@ -294,14 +299,27 @@ export class ActionRunner {
     }
   }
 
-  #policyFor(observer: ExecutableObserver, action: ExecutableAction): RetryPolicy {
-    const key = action.retry ?? observer.retry ?? this.#settings.defaultRetry ?? {};
-    let policy = this.#policies.get(key);
-    if (policy === undefined) {
-      policy = new RetryPolicy(key, `observers.${observer.name}.retry`);
-      this.#policies.set(key, policy);
+  /** The parsed retry policy and timeout of an action, cached per action object. */
+  #settingsFor(
+    observer: ExecutableObserver,
+    action: ExecutableAction,
+    actionIndex: number,
+  ): ActionSettings {
+    const retry = action.retry ?? observer.retry ?? this.#settings.defaultRetry;
+    let cached = this.#actionSettings.get(action);
+    if (cached === undefined || cached.retry !== retry) {
+      const path = `observers.${observer.name}.actions[${actionIndex}]`;
+      cached = {
+        retry,
+        policy: new RetryPolicy(retry ?? {}, `${path}.retry`),
+        timeoutMs:
+          action.timeout === undefined
+            ? this.#settings.actionTimeoutMs
+            : parseDuration(action.timeout, `${path}.timeout`),
+      };
+      this.#actionSettings.set(action, cached);
     }
-    return policy;
+    return cached;
   }
 
   #breakerFor(executor: ActionExecutor, action: ExecutableAction): CircuitBreaker | undefined {

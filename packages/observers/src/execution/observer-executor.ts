@@ -21,7 +21,17 @@ import type {
 import { applyFailurePolicy, type ObserverAlert } from './failure-policy.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { observerErrorOf } from './observer-error-of.js';
-import { SignalFanout } from './signal-fanout.js';
+import { SignalFanout, type LinkedSignal } from './signal-fanout.js';
+
+/** The signal of an event's waits, made only when something waits. */
+interface WaitScope {
+  readonly signal: () => AbortSignal;
+  readonly throwIfStopped: () => void;
+  readonly dispose: () => void;
+}
+
+// Handlers called without a signal share one that never aborts.
+const NEVER_ABORTED = new AbortController().signal;
 import type { RetryPolicyConfig } from './retry-policy.js';
 
 /** Options of {@link createObserverExecutor}. */
@@ -126,6 +136,17 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
   const entityQueue = new KeyedQueue();
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
+  const waitScope = (signal: AbortSignal): WaitScope => {
+    let link: LinkedSignal | undefined;
+    return {
+      signal: () => (link ??= fanout.link([signal, shutdown.signal])).signal,
+      throwIfStopped: () => {
+        signal.throwIfAborted();
+        shutdown.signal.throwIfAborted();
+      },
+      dispose: () => link?.dispose(),
+    };
+  };
   let dedupFailures = 0;
   let dedupDown = false;
 
@@ -152,7 +173,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     event: EntityEvent,
     context: ObserverHandlerContext,
     signal: AbortSignal,
-    waitSignal: AbortSignal,
+    waits: WaitScope,
   ): Promise<string | undefined> => {
     const key = `${event.id}:${observer.name}`;
     let claim: DedupClaim | undefined;
@@ -180,7 +201,8 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     const token = claim?.claimed === true ? claim.token : undefined;
     const scope: ActionScope = {
       signal,
-      waitSignal,
+      waitSignal: waits.signal,
+      throwIfStopped: waits.throwIfStopped,
       keepAlive: async () => {
         await context.heartbeat?.();
         if (token !== undefined && dedup !== undefined) {
@@ -250,21 +272,20 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       });
     }
     const observers = options.matcher.match(event);
-    // `signal` stops everything (the runtime gave up on the handler); `wait` also stops on close.
-    const signal = fanout.link([context.signal]);
-    const wait = fanout.link([context.signal, shutdown.signal]);
+    // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
+    const signal = context.signal ?? NEVER_ABORTED;
+    const waits = waitScope(signal);
     // Per-entity observers take their place in line now, before any await, so the call order
     // of the handler is the order in which their events run.
     const runs = observers.map((observer) => {
       const run = (): Promise<string | undefined> =>
-        runObserver(observer, event, context, signal.signal, wait.signal);
+        runObserver(observer, event, context, signal, waits);
       return observer.ordering === 'per-entity'
         ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
         : run();
     });
     const settled = await Promise.allSettled(runs);
-    signal.dispose();
-    wait.dispose();
+    waits.dispose();
     const rejected = settled.find((result) => result.status === 'rejected');
     if (rejected !== undefined) {
       const error = observerErrorOf(rejected.reason);
@@ -304,12 +325,13 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         attempts: [],
       };
     }
-    const signal = fanout.link([replayOptions.signal]);
-    const wait = fanout.link([replayOptions.signal, shutdown.signal]);
+    const signal = replayOptions.signal ?? NEVER_ABORTED;
+    const waits = waitScope(signal);
     try {
       const outcome = await runner.run(observer, action, item.actionIndex, item.event, {
-        signal: signal.signal,
-        waitSignal: wait.signal,
+        signal,
+        waitSignal: waits.signal,
+        throwIfStopped: waits.throwIfStopped,
         keepAlive: () => Promise.resolve(),
         maxAttempts: 1,
       });
@@ -329,12 +351,11 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       const { code, errorType, message } = outcome.error;
       return { ok: false, error: { code, errorType, message }, attempts: outcome.attempts };
     } catch (thrown) {
-      if (signal.signal.aborted) throw thrown;
+      if (signal.aborted) throw thrown;
       const { code, errorType, message } = observerErrorOf(thrown);
       return { ok: false, error: { code, errorType, message }, attempts: [] };
     } finally {
-      signal.dispose();
-      wait.dispose();
+      waits.dispose();
     }
   };
 

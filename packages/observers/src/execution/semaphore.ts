@@ -45,6 +45,13 @@ export class Semaphore {
     this.#drain();
   }
 
+  /** Takes a slot when one is free and nobody waits, without allocating a promise. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#inUse >= this.#limit || this.#waiters.length > 0) return undefined;
+    this.#inUse += 1;
+    return this.#releaser();
+  }
+
   /** Waits for a slot. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
