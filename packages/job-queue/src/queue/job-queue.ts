@@ -1,0 +1,231 @@
+import { eventToJson, silentLogger, type EntityEvent, type Logger } from '@fraiseql/core';
+import { Queue, type JobsOptions } from 'bullmq';
+import { DeadLetterStore } from '../dlq/dead-letter-store.js';
+import { JobQueueError, redisFailure } from '../errors.js';
+import type { JobData } from '../jobs/job-data.js';
+import { BACKOFF_TYPE, UNBOUNDED_ATTEMPTS } from '../jobs/job-defaults.js';
+import { jobIdOf } from '../jobs/job-id.js';
+import { noopJobQueueMetrics } from '../metrics/job-queue-metrics.js';
+import { openRedis } from '../redis/open-redis.js';
+import { DEFAULT_REDIS_URL, redisConnectionOptions } from '../redis/redis-connection.js';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAME, type JobQueueConfig, type JobQueueOptions } from './job-queue-options.js';
+import { parseJobQueueConfig } from './parse-job-queue-config.js';
+
+/** The work one job does: action `actionIndex` of `observer` for `event`. */
+export interface NewJob {
+  readonly event: EntityEvent;
+  readonly observer: string;
+  readonly actionIndex: number;
+  /** Type of the referenced action (`webhook`, `email`, ...). */
+  readonly actionType: string;
+  /** @defaultValue the queue's `defaultQueue` */
+  readonly queue?: string | undefined;
+}
+
+/** Where an enqueued job went. */
+export interface EnqueuedJob {
+  readonly jobId: string;
+  readonly queue: string;
+}
+
+/** Producer side of the job queue: idempotent enqueue onto named BullMQ queues. */
+export interface JobQueue extends AsyncDisposable {
+  /** Validated settings (durations in milliseconds). */
+  readonly config: JobQueueConfig & { readonly redisUrl: string };
+  /**
+   * Adds a job with id `{eventId}:{observer}:{actionIndex}`; adding one whose id exists (not yet
+   * finished, or finished within `keepFinished`) is a no-op.
+   *
+   * @throws {JobQueueError} `REDIS_UNAVAILABLE` when Redis does not answer within
+   * `enqueueTimeout`, `INVALID_ARGUMENT` for a bad queue name, `CLOSED` after `close()`.
+   */
+  enqueue(job: NewJob, options?: { signal?: AbortSignal }): Promise<EnqueuedJob>;
+  /**
+   * Adds many jobs with one round trip per queue (same idempotence as `enqueue`).
+   *
+   * @throws {JobQueueError} like {@link JobQueue.enqueue}.
+   */
+  enqueueMany(jobs: readonly NewJob[], options?: { signal?: AbortSignal }): Promise<EnqueuedJob[]>;
+  /** The BullMQ queue behind `name` (created on first use; owned by this object). */
+  bullQueue(name: string): Queue<JobData>;
+  /** The dead-letter store (on a connection of its own, opened on first use). */
+  deadLetters(): Promise<DeadLetterStore>;
+  /** Closes every queue connection. */
+  close(): Promise<void>;
+}
+
+/** The BullMQ options of a new job. */
+export function jobOptions(jobId: string, config: JobQueueConfig): JobsOptions {
+  const age = Math.max(1, Math.ceil(config.keepFinished / 1000));
+  return {
+    jobId,
+    attempts: UNBOUNDED_ATTEMPTS,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: { age },
+    removeOnFail: { age },
+  };
+}
+
+/**
+ * Creates the producer side of the job queue.
+ *
+ * @throws {JobQueueError} `INVALID_ARGUMENT` for invalid options.
+ * @example
+ * await using queue = createJobQueue({ redisUrl: 'redis://127.0.0.1:6379' });
+ * await queue.enqueue({ event, observer: 'orders', actionIndex: 0, actionType: 'webhook' });
+ */
+export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
+  const { metrics: m, logger: l, env: e, ...data } = options;
+  const metrics = m ?? noopJobQueueMetrics;
+  const logger: Logger = l ?? silentLogger;
+  const env = e ?? process.env;
+  const parsed = parseJobQueueConfig(data);
+  const config = { ...parsed, redisUrl: parsed.redisUrl ?? env.REDIS_URL ?? DEFAULT_REDIS_URL };
+  const connection = redisConnectionOptions(config.redisUrl, 'producer');
+  const queues = new Map<string, Queue<JobData>>();
+  let store: Promise<DeadLetterStore> | undefined;
+  let storeClient: Promise<Redis> | undefined;
+  let closed = false;
+
+  const bullQueue = (name: string): Queue<JobData> => {
+    if (closed) throw new JobQueueError('CLOSED', 'the job queue is closed');
+    if (!QUEUE_NAME.test(name)) {
+      throw new JobQueueError('INVALID_ARGUMENT', `queue: invalid name ${JSON.stringify(name)}`);
+    }
+    let queue = queues.get(name);
+    if (queue === undefined) {
+      queue = new Queue<JobData>(name, {
+        connection,
+        prefix: config.prefix,
+        skipVersionCheck: true,
+      });
+      queue.on('error', (error) => {
+        logger.warn({ err: error, queue: name }, 'job queue: Redis connection error');
+      });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+
+  const withDeadline = async <T>(
+    work: Promise<T>,
+    doing: string,
+    signal?: AbortSignal,
+  ): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${String(config.enqueueTimeout)} ms`));
+      }, config.enqueueTimeout);
+      onAbort = () => {
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      signal?.throwIfAborted();
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      throw redisFailure(error, doing);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      // A late rejection of the losing side must not surface as unhandled.
+      work.catch(() => undefined);
+    }
+  };
+
+  const payload = (
+    job: NewJob,
+  ): { name: string; data: JobData; opts: JobsOptions; queue: string } => {
+    const jobId = jobIdOf(job.event.id, job.observer, job.actionIndex);
+    return {
+      queue: job.queue ?? config.defaultQueue,
+      name: job.actionType,
+      data: {
+        event: eventToJson(job.event),
+        observer: job.observer,
+        actionIndex: job.actionIndex,
+        actionType: job.actionType,
+        enqueuedAt: Date.now(),
+        attempts: [],
+      },
+      opts: jobOptions(jobId, config),
+    };
+  };
+
+  const enqueueMany = async (
+    jobs: readonly NewJob[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<EnqueuedJob[]> => {
+    const byQueue = new Map<string, ReturnType<typeof payload>[]>();
+    for (const job of jobs) {
+      const item = payload(job);
+      bullQueue(item.queue);
+      byQueue.set(item.queue, [...(byQueue.get(item.queue) ?? []), item]);
+    }
+    await withDeadline(
+      Promise.all(
+        [...byQueue].map(([name, items]) =>
+          bullQueue(name).addBulk(
+            items.map(({ name: n, data: d, opts: o }) => ({ name: n, data: d, opts: o })),
+          ),
+        ),
+      ),
+      `enqueue ${String(jobs.length)} job(s)`,
+      opts.signal,
+    );
+    const out: EnqueuedJob[] = [];
+    for (const [name, items] of byQueue) {
+      for (const item of items) {
+        metrics.jobQueued(name, item.name);
+        out.push({ jobId: item.opts.jobId ?? '', queue: name });
+      }
+    }
+    return out;
+  };
+
+  const enqueue = async (
+    job: NewJob,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<EnqueuedJob> => {
+    const item = payload(job);
+    const queue = bullQueue(item.queue);
+    await withDeadline(
+      queue.add(item.name, item.data, item.opts),
+      `enqueue ${item.opts.jobId ?? ''}`,
+      opts.signal,
+    );
+    metrics.jobQueued(item.queue, item.name);
+    return { jobId: item.opts.jobId ?? '', queue: item.queue };
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await Promise.allSettled([
+      ...[...queues.values()].map((queue) => queue.close()),
+      storeClient?.then((client) => client.quit()),
+    ]);
+  };
+
+  return {
+    config,
+    enqueue,
+    enqueueMany,
+    bullQueue,
+    deadLetters: () =>
+      (store ??= (storeClient = openRedis(config.redisUrl, 'producer')).then(
+        (client) => new DeadLetterStore(client, config.prefix),
+        (error: unknown) => {
+          store = undefined;
+          throw error;
+        },
+      )),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
