@@ -79,7 +79,8 @@ describe.skipIf(nats === undefined)('createTestStream', () => {
   });
 });
 
-describe('createTestPGlite', () => {
+// PGlite boots a WebAssembly PostgreSQL per open: slow on a loaded 2-core machine.
+describe('createTestPGlite', { timeout: 180_000 }, () => {
   it('keeps data across a reopen of the same data dir', async () => {
     await using dir = await createTempDir();
     {
