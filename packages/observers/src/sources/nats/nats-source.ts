@@ -232,6 +232,8 @@ class NatsEventSource implements NatsSource {
           expires: this.config.fetchExpires,
         });
         this.#batch = batch;
+        // close() may have come while the pull request was being made.
+        if (this.#stopping()) await batch.close();
         let received = 0;
         for await (const msg of batch) {
           received += 1;
