@@ -41,22 +41,43 @@ const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:543
 const now = () => performance.timeOrigin + performance.now();
 
 // ---- database -------------------------------------------------------------------------------
-const dbName = `fraiseql_bench_e2e_${process.pid}`;
+// Every phase gets a fresh database, so no consumer starts behind rows of an earlier phase.
 const admin = new pg.Client({ connectionString: serverUrl });
 await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-await admin.query(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(serverUrl);
-dbUrl.pathname = `/${dbName}`;
-const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 12 });
-pool.on('error', () => undefined);
-const db = core.pgClient(pool, { ownsPool: true });
-await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
-for (const entity of ENTITIES) {
-  const table = `tb_${entity.toLowerCase()}`;
-  await db.exec(`CREATE TABLE ${table} (id bigint PRIMARY KEY, n bigint NOT NULL,
-    amount integer NOT NULL, tier text NOT NULL, status text NOT NULL)`);
-  await core.installCapture(db, { table, entityType: entity, idColumn: 'id' });
+let db;
+let writers;
+let dbName;
+async function openDatabase(phase) {
+  dbName = `fraiseql_bench_e2e_${phase.replace(/\W/g, '')}_${process.pid}`;
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(serverUrl);
+  dbUrl.pathname = `/${dbName}`;
+  // The observers' pool and the writers' pool are separate, as they would be in production:
+  // the writers' queue must not delay the source's queries. Writers commit without waiting for
+  // the WAL flush (the same for every phase), so the machine can sustain the target rate.
+  const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 10 });
+  pool.on('error', () => undefined);
+  db = core.pgClient(pool, { ownsPool: true });
+  const writerPool = new pg.Pool({
+    connectionString: dbUrl.toString(),
+    max: 8,
+    options: '-c synchronous_commit=off',
+  });
+  writerPool.on('error', () => undefined);
+  writers = core.pgClient(writerPool, { ownsPool: true });
+  await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
+  for (const entity of ENTITIES) {
+    const table = `tb_${entity.toLowerCase()}`;
+    await db.exec(`CREATE TABLE ${table} (id bigint PRIMARY KEY, n bigint NOT NULL,
+      amount integer NOT NULL, tier text NOT NULL, status text NOT NULL)`);
+    await core.installCapture(db, { table, entityType: entity, idColumn: 'id' });
+  }
+}
+async function closeDatabase() {
+  await writers.close();
+  await db.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 }
 let nextId = 0;
 function insertRows(count) {
@@ -70,7 +91,7 @@ function insertRows(count) {
     [...byEntity]
       .filter(([, ns]) => ns.length > 0)
       .map(([entity, ns]) =>
-        db.query(
+        writers.query(
           `INSERT INTO tb_${entity.toLowerCase()} (id, n, amount, tier, status)
          SELECT n, n, (n * 7919) % 1000, CASE WHEN n % 10 = 0 THEN 'vip' ELSE 'std' END, 'new'
            FROM unnest($1::bigint[]) AS n`,
@@ -154,6 +175,7 @@ function percentile(sorted, p) {
 async function runPhase(name, makeHandler) {
   const handled = new Map(); // n -> time the handler saw it (baseline)
   const handler = makeHandler(handled);
+  await openDatabase(name);
   const source = createChangeLogSource(db, { consumer: `bench-${name}`, pollInterval: 1000 });
   const runtime = createObserverRuntime({ sources: source, handler, concurrency: 64 });
 
@@ -219,7 +241,7 @@ async function runPhase(name, makeHandler) {
     const n = nextId;
     const entity = ENTITIES[n % ENTITIES.length];
     inserts.push(
-      db
+      writers
         .query(
           `INSERT INTO tb_${entity.toLowerCase()} (id, n, amount, tier, status)
          SELECT n, n, (n * 7919) % 1000, CASE WHEN n % 10 = 0 THEN 'vip' ELSE 'std' END, 'new'
@@ -237,6 +259,7 @@ async function runPhase(name, makeHandler) {
   clearInterval(ticker);
   await runtime.close();
   progress(`${name}: runtime closed`);
+  await closeDatabase();
 
   let latencies;
   if (name !== 'webhooks') {
@@ -292,8 +315,6 @@ await executor.close();
 await registry.close();
 
 receiver.kill();
-await db.close();
-await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 await admin.end();
 progress('database dropped');
 
