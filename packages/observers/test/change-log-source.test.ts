@@ -231,6 +231,33 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     expect(seqs(events)).not.toContain(BigInt(noop.rows[0]!.pk));
   });
 
+  it('reports a lost lease on heartbeat and does not let the old holder finish the claim', async () => {
+    const { db } = await database();
+    const logger = recordingLogger();
+    const source = track(createChangeLogSource(db, { consumer: 'lease', logger }));
+    const deliveries: Delivery[] = [];
+    await source.start({ onDelivery: (delivery) => void deliveries.push(delivery) });
+    await writeEvents(db, 1);
+    await waitFor(() => deliveries.length === 1);
+    const delivery = deliveries[0]!;
+    await delivery.heartbeat();
+    // Another worker took the claim over (as after an expiry while this one stalled).
+    await db.query(
+      "UPDATE core.tb_observer_claim SET lease_owner = 'other-worker' WHERE consumer = 'lease'",
+    );
+    await expect(delivery.heartbeat()).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await delivery.settle({ status: 'done' });
+    const claims = await db.query<{ lease_owner: string }>(
+      "SELECT lease_owner FROM core.tb_observer_claim WHERE consumer = 'lease'",
+    );
+    expect(claims.rows).toEqual([{ lease_owner: 'other-worker' }]);
+    expect(
+      logger.lines.some(
+        (line) => line.level === 'warn' && line.message.includes('passed to another worker'),
+      ),
+    ).toBe(true);
+  });
+
   it('keeps progress per consumer: each consumer gets every event', async () => {
     const { db } = await database();
     const one = await collecting(track(createChangeLogSource(db, { consumer: 'one' })));
