@@ -322,6 +322,10 @@ describe.each(BACKENDS)('migrations on $name', (backend) => {
         resolveMigration(db, { namespace: 'shop', id: '0002_index', as: 'applied' }),
       );
       expect(nothing.message).toContain('shop/0002_index is already applied');
+      const unknown = await failure(
+        resolveMigration(db, { namespace: 'shop', id: '0009_never', as: 'pending' }),
+      );
+      expect(unknown.message).toContain('the ledger has no migration shop/0009_never');
     });
 
     it('accepts a half-applied migration an operator completed by hand', async () => {

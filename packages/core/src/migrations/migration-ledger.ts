@@ -38,21 +38,23 @@ export async function lockMigrations(tx: SqlClient): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [LOCK_KEY]);
 }
 
-/** Creates schema `core` and the ledger when absent (call with the lock held). */
-export async function ensureLedger(tx: SqlClient): Promise<void> {
-  const existing = await tx.query<{ present: boolean }>(
+/** True once the ledger table exists. */
+export async function ledgerExists(db: SqlClient): Promise<boolean> {
+  const existing = await db.query<{ present: boolean }>(
     `SELECT to_regclass('core.tb_schema_migration') IS NOT NULL AS present`,
   );
+  return existing.rows[0]?.present === true;
+}
+
+/** Creates schema `core` and the ledger when absent (call with the lock held). */
+export async function ensureLedger(tx: SqlClient): Promise<void> {
   // CREATE ... IF NOT EXISTS still emits notices and takes locks; skip it when possible.
-  if (existing.rows[0]?.present !== true) await tx.exec(CREATE_LEDGER);
+  if (!(await ledgerExists(tx))) await tx.exec(CREATE_LEDGER);
 }
 
 /** Every ledger row, or none when the ledger does not exist yet. */
 export async function readLedger(db: SqlClient): Promise<LedgerEntry[]> {
-  const existing = await db.query<{ present: boolean }>(
-    `SELECT to_regclass('core.tb_schema_migration') IS NOT NULL AS present`,
-  );
-  if (existing.rows[0]?.present !== true) return [];
+  if (!(await ledgerExists(db))) return [];
   const result = await db.query<LedgerRow>(
     'SELECT namespace, id, checksum, status, started_at, finished_at, error FROM core.tb_schema_migration ORDER BY namespace, id',
   );

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../db/sql-client.js';
 import { CoreError } from '../errors/core-error.js';
-import { lockMigrations, readLedgerEntry } from './migration-ledger.js';
+import { ledgerExists, lockMigrations, readLedgerEntry } from './migration-ledger.js';
 
 /** Options for {@link resolveMigration}. */
 export interface ResolveMigrationOptions {
@@ -27,13 +27,9 @@ export async function resolveMigration(
   const name = `${options.namespace}/${options.id}`;
   await db.transaction(async (tx) => {
     await lockMigrations(tx);
-    const exists = await tx.query<{ present: boolean }>(
-      `SELECT to_regclass('core.tb_schema_migration') IS NOT NULL AS present`,
-    );
-    const entry =
-      exists.rows[0]?.present === true
-        ? await readLedgerEntry(tx, options.namespace, options.id)
-        : undefined;
+    const entry = (await ledgerExists(tx))
+      ? await readLedgerEntry(tx, options.namespace, options.id)
+      : undefined;
     if (entry === undefined) {
       throw new CoreError(
         'INVALID_ARGUMENT',
