@@ -1,7 +1,6 @@
 import {
   eventFromJson,
   silentLogger,
-  type DeliveryOutcome,
   type EntityEvent,
   type EventSource,
   type EventSourceBacklog,
@@ -10,7 +9,8 @@ import {
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../../metrics/observer-metrics.js';
-import { publishDeadLetter, type NatsDeadLetter } from './dead-letter.js';
+import { consumerBacklog } from './consumer-backlog.js';
+import { describeError, NatsMessageSettler } from './message-settler.js';
 import type { NatsFetchLike, NatsMsgLike, NatsPullConsumerLike } from './nats-client.js';
 import { parseNatsConfig, type NatsConfig, type ResolvedNatsConfig } from './nats-config.js';
 import { NatsDelivery } from './nats-delivery.js';
@@ -21,7 +21,6 @@ import {
   ensureStream,
   eventStreamConfig,
 } from './nats-topology.js';
-import { nakDelay } from './nak-delay.js';
 
 const MAX_FETCH_BACKOFF_MS = 5_000;
 const REPAIR_AFTER_FAILURES = 3;
@@ -136,28 +135,7 @@ class NatsEventSource implements NatsSource {
       throw new ObserverError('INVALID_ARGUMENT', 'nats source: backlog() needs start() first');
     }
     options.signal?.throwIfAborted();
-    const { stream, durable } = this.config;
-    let events: number;
-    let oldestSeq: number;
-    try {
-      const info = await session.manager.consumers.info(stream, durable);
-      events = info.num_pending + info.num_ack_pending;
-      oldestSeq = info.ack_floor.stream_seq + 1;
-    } catch (cause) {
-      throw new ObserverError(
-        'TRANSPORT_UNAVAILABLE',
-        `nats source: consumer ${stream}/${durable} info failed: ${String(cause)}`,
-        { cause, retryable: true, errorType: 'nats_info' },
-      );
-    }
-    if (events === 0) return { events: 0, oldestAgeSeconds: 0 };
-    // The first message above the ack floor is the oldest one not yet acknowledged; it may
-    // be gone (age or size limits), in which case its age is unknown and reported as 0.
-    const oldest = await session.manager.streams
-      .getMessage(stream, { seq: oldestSeq })
-      .catch(() => null);
-    const ageMs = oldest === null ? 0 : Date.now() - oldest.time.getTime();
-    return { events, oldestAgeSeconds: Math.max(0, ageMs / 1000) };
+    return consumerBacklog(session, this.config.stream, this.config.durable);
   }
 
   close(): Promise<void> {
@@ -221,6 +199,7 @@ class NatsEventSource implements NatsSource {
     onDelivery: EventSourceStartOptions['onDelivery'],
     maxInFlight: number,
   ): Promise<void> {
+    const settler = new NatsMessageSettler(session, this.config, this.#logger);
     let consumer = bound;
     let failures = 0;
     while (!this.#stopping()) {
@@ -237,7 +216,7 @@ class NatsEventSource implements NatsSource {
         let received = 0;
         for await (const msg of batch) {
           received += 1;
-          this.#receive(session, msg, onDelivery);
+          this.#receive(settler, msg, onDelivery);
         }
         if (received > 0) this.#metrics.sourceBatch(this.kind, received);
         failures = 0;
@@ -264,7 +243,7 @@ class NatsEventSource implements NatsSource {
   }
 
   #receive(
-    session: NatsSession,
+    settler: NatsMessageSettler,
     msg: NatsMsgLike,
     onDelivery: EventSourceStartOptions['onDelivery'],
   ): void {
@@ -281,16 +260,16 @@ class NatsEventSource implements NatsSource {
       event = eventFromJson(msg.data);
     } catch (error) {
       this.#metrics.malformedEvent(this.kind);
-      this.#track(
-        this.#deadLetter(session, { msg, kind: 'malformed', reason: describeError(error) }),
+      void this.#track(
+        settler.deadLetter({ msg, kind: 'malformed', reason: describeError(error) }),
       );
       return;
     }
     if (deliveries > this.config.maxDeliver) {
       // The previous delivery was the last allowed one and was never settled (its worker
       // stopped or it outlived ackWait without progress).
-      this.#track(
-        this.#deadLetter(session, {
+      void this.#track(
+        settler.deadLetter({
           msg,
           kind: 'max-deliver',
           eventId: event.id,
@@ -301,9 +280,7 @@ class NatsEventSource implements NatsSource {
     }
     const delivery: NatsDelivery = new NatsDelivery(msg, event, (m, outcome) => {
       this.#unsettled.delete(delivery);
-      const work = this.#settle(session, m, event, outcome);
-      this.#track(work);
-      return work;
+      return this.#track(settler.settle(m, event.id, outcome));
     });
     this.#unsettled.add(delivery);
     void this.#hand(delivery, onDelivery);
@@ -325,88 +302,18 @@ class NatsEventSource implements NatsSource {
     }
   }
 
-  #track(work: Promise<void>): void {
-    const tracked = work
+  // Each held message ends in exactly one settlement; the slot frees when it is done.
+  #track(work: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = work
       .catch((error: unknown) => {
         this.#logger.error({ error }, 'nats settlement failed');
       })
-      .finally(() => this.#settling.delete(tracked));
+      .finally(() => {
+        this.#settling.delete(tracked);
+        this.#release();
+      });
     this.#settling.add(tracked);
-  }
-
-  async #settle(
-    session: NatsSession,
-    msg: NatsMsgLike,
-    event: EntityEvent,
-    outcome: DeliveryOutcome,
-  ): Promise<void> {
-    const deliveries = msg.info.deliveryCount;
-    if (outcome.status === 'done') {
-      await this.#ack(msg, event.id);
-      this.#release();
-    } else if (outcome.status === 'dead') {
-      await this.#deadLetter(session, {
-        msg,
-        kind: 'rejected',
-        eventId: event.id,
-        reason: describeError(outcome.error),
-      });
-    } else if (deliveries >= this.config.maxDeliver) {
-      await this.#deadLetter(session, {
-        msg,
-        kind: 'max-deliver',
-        eventId: event.id,
-        reason: `failed on delivery ${deliveries} of ${this.config.maxDeliver}: ${describeError(outcome.error)}`,
-      });
-    } else {
-      const delayMs = outcome.delayMs ?? nakDelay(this.config, deliveries);
-      msg.nak(delayMs);
-      this.#logger.debug(
-        { eventId: event.id, deliveries, delayMs, error: outcome.error },
-        'delivery failed; redelivery requested',
-      );
-      this.#release();
-    }
-  }
-
-  // Stores the dead letter, then acks the original; if the dead-letter stream cannot take it
-  // the original is naked, so it comes back and is dead-lettered later: never dropped.
-  async #deadLetter(session: NatsSession, letter: NatsDeadLetter): Promise<void> {
-    const { msg } = letter;
-    const fields = {
-      kind: letter.kind,
-      reason: letter.reason,
-      subject: msg.subject,
-      streamSequence: msg.info.streamSequence,
-      eventId: letter.eventId,
-    };
-    try {
-      await publishDeadLetter(session, this.config, letter);
-    } catch (error) {
-      this.#logger.error(
-        { ...fields, error },
-        'dead-lettering failed; the message will be offered again',
-      );
-      msg.nak(nakDelay(this.config, msg.info.deliveryCount));
-      this.#release();
-      return;
-    }
-    this.#logger.warn(fields, 'message moved to the dead-letter stream');
-    await this.#ack(msg, letter.eventId);
-    this.#release();
-  }
-
-  async #ack(msg: NatsMsgLike, eventId: string | undefined): Promise<void> {
-    try {
-      const confirmed = await msg.ackAck({ timeout: this.config.ackTimeout });
-      if (!confirmed) throw new Error('the server did not confirm the ack');
-    } catch (error) {
-      // The server keeps the message and redelivers it after ackWait: at-least-once holds.
-      this.#logger.warn(
-        { error, eventId, streamSequence: msg.info.streamSequence },
-        'nats ack not confirmed; the message may be delivered again',
-      );
-    }
+    return tracked;
   }
 
   #release(): void {
@@ -431,17 +338,4 @@ class NatsEventSource implements NatsSource {
       });
     });
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string'
-      ? `${error.name} ${code}: ${error.message}`
-      : `${error.name}: ${error.message}`;
-  }
-  if (typeof error === 'string') return error;
-  // JSON.stringify gives undefined for undefined, functions and symbols.
-  const json = JSON.stringify(error) as unknown;
-  return typeof json === 'string' ? json : String(error);
 }
