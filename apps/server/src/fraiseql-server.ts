@@ -1,31 +1,23 @@
-import {
-  coreMigrations,
-  eventToJson,
-  installCapture,
-  migrate,
-  type EntityEvent,
-  type SqlClient,
-} from '@fraiseql/core';
-import {
-  createChangeLogSource,
-  createObserverRuntime,
-  observerMigrations,
-  type ObserverRuntime,
-} from '@fraiseql/observers';
+import { coreMigrations, installCapture, migrate, type SqlClient } from '@fraiseql/core';
+import { observerMigrations, type ObserverRuntime } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { createDemoSchema, DEMO_CAPTURES } from './demo/demo-schema.js';
 import { startDemoWriter, type DemoWriter } from './demo/demo-writer.js';
-import { listenHttp, type HttpListener, type RouteHandler } from './http/http-server.js';
+import { adminRoutes } from './http/admin-routes.js';
+import { listenHttp, type HttpListener } from './http/http-server.js';
+import { demoReceiverRoutes } from './observers/demo-observers.js';
+import { startObserverStack, type ObserverStack } from './observers/observer-stack.js';
 import { openDatabase } from './open-database.js';
 import type { ServerSettings } from './server-settings.js';
 
 /** A running reference server. */
 export interface FraiseQLServer {
-  /** Base URL of the HTTP listener (health, metrics, admin). */
+  /** Base URL of the HTTP listener (health, admin, demo receivers). */
   readonly httpUrl: string;
   readonly db: SqlClient;
   readonly runtime: ObserverRuntime;
-  /** Writes one demo order now (only when the demo is on). */
+  readonly observers: ObserverStack;
+  /** The demo writer, when the demo is on. */
   readonly demo: DemoWriter | undefined;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -36,7 +28,7 @@ export const SERVER_CONSUMER = 'fraiseql-server';
 
 /**
  * Starts the reference server: database (embedded unless `DATABASE_URL`), migrations, the demo
- * schema with capture, the change-log runtime, and the HTTP listener.
+ * schema with capture, the HTTP listener, and the observers (config file or demo observers).
  */
 export async function startServer(
   settings: ServerSettings,
@@ -45,7 +37,7 @@ export async function startServer(
   const db = await openDatabase(settings.databaseUrl, settings.dataDir, logger);
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
   const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
+    for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: unknown) => {
         logger.warn({ err: error }, 'error during shutdown');
       });
@@ -70,70 +62,64 @@ export async function startServer(
       );
     }
 
-    const source = createChangeLogSource(db, {
+    const http: HttpListener = await listenHttp(settings.httpHost, settings.httpPort);
+    cleanups.push(() => http.close());
+    if (settings.configPath === undefined)
+      http.addRoutes(demoReceiverRoutes(logger.child({ component: 'demo' })));
+
+    const observers = await startObserverStack({
+      db,
+      configPath: settings.configPath,
+      baseUrl: http.url,
       consumer: SERVER_CONSUMER,
-      logger: logger.child({ component: 'change-log' }),
+      redisUrl: settings.redisUrl,
+      natsUrl: settings.natsUrl,
+      logger,
     });
-    const runtime = createObserverRuntime({
-      sources: source,
-      handler: (event) => {
-        logChange(logger, event);
-        return Promise.resolve();
-      },
-      logger: logger.child({ component: 'runtime' }),
-    });
-    await runtime.start();
-    cleanups.push(() => runtime.close());
+    cleanups.push(() => observers.close());
+    const runtime = observers.runtime;
 
     const demo = settings.demo
       ? await startDemoWriter(db, settings.demoIntervalMs, logger.child({ component: 'demo' }))
       : undefined;
     if (demo !== undefined) cleanups.push(() => demo.close());
 
-    const routes = new Map<string, RouteHandler>([
-      [
-        'GET /health',
-        async () => {
+    http.addRoutes([
+      {
+        method: 'GET',
+        pattern: '/health',
+        handler: async () => {
           const health = await runtime.health();
           return { status: health.state === 'running' ? 200 : 503, body: health };
         },
-      ],
+      },
+      ...adminRoutes(observers),
     ]);
     if (demo !== undefined) {
-      routes.set('POST /demo/orders', async () => {
-        await demo.tick();
-        return { status: 202, body: { written: true } };
-      });
+      http.addRoutes([
+        {
+          method: 'POST',
+          pattern: '/demo/orders',
+          handler: async () => {
+            await demo.tick();
+            return { status: 202, body: { written: true } };
+          },
+        },
+      ]);
     }
-    const http: HttpListener = await listenHttp(settings.httpHost, settings.httpPort, routes);
-    cleanups.push(() => http.close());
-    logger.info({ url: http.url }, 'HTTP listening (GET /health)');
+    logger.info({ url: http.url }, 'HTTP listening: GET /health, /admin/observers, /admin/dlq');
 
-    const server: FraiseQLServer = {
+    return {
       httpUrl: http.url,
       db,
       runtime,
+      observers,
       demo,
       close: closeAll,
       [Symbol.asyncDispose]: closeAll,
     };
-    return server;
   } catch (error) {
     await closeAll();
     throw error;
   }
-}
-
-function logChange(logger: Logger, event: EntityEvent): void {
-  const json = eventToJson(event);
-  logger.info(
-    {
-      seq: json.seq,
-      eventType: json.eventType,
-      entityType: json.entityType,
-      entityId: json.entityId,
-      changes: json.changes === undefined ? undefined : Object.keys(json.changes),
-    },
-    `change captured: ${json.eventType} ${json.entityType} ${json.entityId}`,
-  );
 }

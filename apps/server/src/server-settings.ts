@@ -1,4 +1,6 @@
 import { parseDuration } from '@fraiseql/core';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -10,6 +12,12 @@ const flag = z
 export const serverSettingsSchema = z.object({
   /** PostgreSQL URL; unset = embedded PGlite under `dataDir`. */
   DATABASE_URL: z.string().min(1).optional(),
+  /** Observers config file (YAML, TOML or JSON). @defaultValue `fraiseql.config.yaml` when it exists, else the demo observers */
+  FRAISEQL_CONFIG: z.string().min(1).optional(),
+  /** Redis for dedup and cache actions. @defaultValue none: in-memory dedup */
+  REDIS_URL: z.string().min(1).optional(),
+  /** NATS servers when the observers source is `nats`. */
+  NATS_URL: z.string().min(1).optional(),
   /** Where embedded data lives. @defaultValue `.fraiseql` */
   FRAISEQL_DATA_DIR: z.string().min(1).default('.fraiseql'),
   /** HTTP bind address (health, metrics, admin). @defaultValue `127.0.0.1` */
@@ -27,6 +35,9 @@ export const serverSettingsSchema = z.object({
 /** Parsed server settings. */
 export interface ServerSettings {
   readonly databaseUrl: string | undefined;
+  readonly configPath: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly natsUrl: string | undefined;
   readonly dataDir: string;
   readonly httpHost: string;
   readonly httpPort: number;
@@ -40,7 +51,7 @@ export interface ServerSettings {
  *
  * @throws {Error} listing every invalid variable with its value.
  */
-export function loadServerSettings(env: NodeJS.ProcessEnv): ServerSettings {
+export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerSettings {
   const parsed = serverSettingsSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -52,6 +63,9 @@ export function loadServerSettings(env: NodeJS.ProcessEnv): ServerSettings {
   const settings = parsed.data;
   return {
     databaseUrl: settings.DATABASE_URL,
+    configPath: resolveConfigPath(settings.FRAISEQL_CONFIG, cwd),
+    redisUrl: settings.REDIS_URL,
+    natsUrl: settings.NATS_URL,
     dataDir: settings.FRAISEQL_DATA_DIR,
     httpHost: settings.FRAISEQL_HTTP_HOST,
     httpPort: settings.FRAISEQL_HTTP_PORT,
@@ -59,4 +73,17 @@ export function loadServerSettings(env: NodeJS.ProcessEnv): ServerSettings {
     demoIntervalMs: parseDuration(settings.FRAISEQL_DEMO_INTERVAL, 'FRAISEQL_DEMO_INTERVAL'),
     logLevel: settings.LOG_LEVEL,
   };
+}
+
+/** The default config file name, looked up in the working directory. */
+export const DEFAULT_CONFIG_FILE = 'fraiseql.config.yaml';
+
+function resolveConfigPath(explicit: string | undefined, cwd: string): string | undefined {
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new Error(`FRAISEQL_CONFIG: no file at ${path}`);
+    return path;
+  }
+  const fallback = resolve(cwd, DEFAULT_CONFIG_FILE);
+  return existsSync(fallback) ? fallback : undefined;
 }

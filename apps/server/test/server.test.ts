@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +14,9 @@ interface LogLine {
   msg: string;
   entityType?: string;
   eventType?: string;
+  webhookId?: string;
+  signed?: boolean;
+  text?: string;
 }
 
 function captureLogger(): { logger: Logger; lines: LogLine[] } {
@@ -32,66 +37,193 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fraiseql-server-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 async function start(
   env: NodeJS.ProcessEnv,
+  cwd?: string,
 ): Promise<{ server: FraiseQLServer; lines: LogLine[] }> {
   const { logger, lines } = captureLogger();
   const server = await startServer(
-    loadServerSettings({ FRAISEQL_HTTP_PORT: '0', FRAISEQL_DEMO_INTERVAL: '1h', ...env }),
+    loadServerSettings(
+      { FRAISEQL_HTTP_PORT: '0', FRAISEQL_DEMO_INTERVAL: '1h', ...env },
+      cwd ?? (await tempDir()),
+    ),
     logger,
   );
   cleanups.push(() => server.close());
   return { server, lines };
 }
 
-describe('reference server on embedded PostgreSQL (PGlite)', () => {
-  it('starts with no configuration, serves /health and logs captured demo changes', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'fraiseql-server-'));
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+describe('reference server on embedded PostgreSQL (PGlite) with the demo observers', () => {
+  it('starts with no configuration, serves /health and the admin API, and fires the demo actions', async () => {
+    const dataDir = await tempDir();
     const { server, lines } = await start({ FRAISEQL_DATA_DIR: dataDir });
 
     const health = await fetch(`${server.httpUrl}/health`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { state: string }).state).toBe('running');
+    expect((await json<{ state: string }>(health)).state).toBe('running');
 
-    const written = await fetch(`${server.httpUrl}/demo/orders`, { method: 'POST' });
-    expect(written.status).toBe(202);
+    // The gold customer seeded at start triggers the function action.
+    await waitFor(() => lines.some((line) => line.msg.startsWith('demo function: welcome, Ada')), {
+      timeoutMs: 30_000,
+      message: 'the demo function action did not run for the gold customer',
+    });
+
+    // Two writes: an order is inserted (webhook) and the first order moves pending → paid → shipped (Slack).
+    expect((await fetch(`${server.httpUrl}/demo/orders`, { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${server.httpUrl}/demo/orders`, { method: 'POST' })).status).toBe(202);
     await waitFor(
-      () => lines.some((line) => line.entityType === 'Order' && line.eventType === 'INSERT'),
+      () => lines.some((line) => line.msg === 'demo webhook received' && line.signed === true),
       {
-        timeoutMs: 20_000,
-        message: 'no "change captured" log line for the demo order',
+        timeoutMs: 30_000,
+        message: 'the demo webhook was not received',
       },
     );
-    expect(lines.filter((line) => line.entityType === 'Customer')).toHaveLength(3);
+    await waitFor(() => lines.some((line) => line.msg.startsWith('demo Slack message: Order ')), {
+      timeoutMs: 30_000,
+      message: 'the demo Slack message was not received',
+    });
+    expect(lines.find((line) => line.msg === 'demo webhook received')?.webhookId).toMatch(
+      /order_created_webhook/,
+    );
 
-    const missing = await fetch(`${server.httpUrl}/nope`);
-    expect(missing.status).toBe(404);
+    const listed = await json<{ origin: string; observers: { name: string; state: string }[] }>(
+      await fetch(`${server.httpUrl}/admin/observers`),
+    );
+    expect(listed.origin).toBe('demo');
+    expect(listed.observers.map((o) => o.name).sort()).toEqual([
+      'gold_customer_welcome',
+      'order_created_webhook',
+      'order_shipped_slack',
+    ]);
+    const paused = await fetch(`${server.httpUrl}/admin/observers/order_shipped_slack/pause`, {
+      method: 'POST',
+    });
+    expect(await json<{ state: string }>(paused)).toEqual({
+      name: 'order_shipped_slack',
+      state: 'paused',
+    });
+    const resumed = await fetch(`${server.httpUrl}/admin/observers/order_shipped_slack/resume`, {
+      method: 'POST',
+    });
+    expect((await json<{ state: string }>(resumed)).state).toBe('running');
+    expect(
+      (await fetch(`${server.httpUrl}/admin/observers/nope/pause`, { method: 'POST' })).status,
+    ).toBe(404);
+
+    const stats = await json<{ total: number }>(await fetch(`${server.httpUrl}/admin/dlq/stats`));
+    expect(stats.total).toBe(0);
+    expect(
+      (await fetch(`${server.httpUrl}/admin/dlq/00000000-0000-0000-0000-000000000000`)).status,
+    ).toBe(404);
+    expect((await fetch(`${server.httpUrl}/admin/dlq?limit=x`)).status).toBe(400);
+    expect((await fetch(`${server.httpUrl}/nope`)).status).toBe(404);
   });
 });
 
 const postgres = await requireService('postgres');
 
-describe.skipIf(postgres === undefined)('reference server with DATABASE_URL', () => {
-  it('uses the given PostgreSQL instead of the embedded one', async () => {
-    const database = await createTestDatabase(postgres);
-    cleanups.push(() => database.close());
-    const { server, lines } = await start({ DATABASE_URL: database.url, FRAISEQL_DEMO: 'true' });
-    expect(server.db.dialect).toBe('postgres');
-    await server.demo?.tick();
-    await waitFor(() => lines.some((line) => line.entityType === 'Order'), {
-      timeoutMs: 20_000,
-      message: 'no change captured from the PostgreSQL server',
-    });
-    const { rows } = await server.db.query<{ n: string }>(
-      'SELECT count(*)::text AS n FROM core.tb_entity_change_log',
-    );
-    expect(Number(rows[0]?.n)).toBeGreaterThanOrEqual(4);
-  });
+describe.skipIf(postgres === undefined)(
+  'reference server with DATABASE_URL and a config file',
+  () => {
+    it('runs the observers of fraiseql.config.yaml on the given PostgreSQL, dead-letters failures and retries them', async () => {
+      const received: unknown[] = [];
+      let failing = true;
+      const receiver = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          if (failing) {
+            response.writeHead(400).end('bad');
+            return;
+          }
+          received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise((resolve) => {
+            receiver.close(() => {
+              resolve();
+            });
+          }),
+      );
+      const port = (receiver.address() as AddressInfo).port;
 
-  it('rejects invalid settings with the variable name and value', () => {
-    expect(() => loadServerSettings({ FRAISEQL_HTTP_PORT: 'eighty' })).toThrow(
-      /FRAISEQL_HTTP_PORT.*"eighty"/s,
-    );
-  });
-});
+      const cwd = await tempDir();
+      await writeFile(
+        join(cwd, 'fraiseql.config.yaml'),
+        `observers:
+  big_orders:
+    entity: Order
+    events: [INSERT]
+    condition: "data.total >= 0"
+    onFailure: dlq
+    retry: { maxAttempts: 1 }
+    actions:
+      - type: webhook
+        url: http://127.0.0.1:${port}/orders
+        allowHosts: ["127.0.0.1"]
+        body: { id: "{{ data.id }}" }
+`,
+      );
+      const database = await createTestDatabase(postgres);
+      cleanups.push(() => database.close());
+      const { server } = await start({ DATABASE_URL: database.url, FRAISEQL_DEMO: 'true' }, cwd);
+      expect(server.db.dialect).toBe('postgres');
+      expect(server.observers.configOrigin).toBe(join(cwd, 'fraiseql.config.yaml'));
+
+      await server.demo?.tick();
+      const items = await waitFor(
+        async () => {
+          const list = await json<{ items: { id: string; observer: string }[] }>(
+            await fetch(`${server.httpUrl}/admin/dlq?observer=big_orders`),
+          );
+          return list.items.length > 0 ? list.items : undefined;
+        },
+        { timeoutMs: 30_000, message: 'the 400 answer was not dead-lettered' },
+      );
+      failing = false;
+      const retried = await fetch(`${server.httpUrl}/admin/dlq/${items[0]!.id}/retry`, {
+        method: 'POST',
+      });
+      expect(retried.status).toBe(200);
+      expect(received).toHaveLength(1);
+      const stats = await json<{ total: number }>(await fetch(`${server.httpUrl}/admin/dlq/stats`));
+      expect(stats.total).toBe(0);
+    });
+
+    it('refuses to start on an invalid config file, naming the path and line', async () => {
+      const cwd = await tempDir();
+      await writeFile(
+        join(cwd, 'fraiseql.config.yaml'),
+        'observers:\n  bad:\n    entity: Order\n    events: [INSERT]\n    actions:\n      - type: webhook\n        url: "htp:/x"\n',
+      );
+      const database = await createTestDatabase(postgres);
+      cleanups.push(() => database.close());
+      await expect(start({ DATABASE_URL: database.url }, cwd)).rejects.toThrow(
+        /observers\.bad\.actions\[0\]\.url.*fraiseql\.config\.yaml:7/s,
+      );
+    });
+
+    it('rejects invalid settings with the variable name and value', () => {
+      expect(() => loadServerSettings({ FRAISEQL_HTTP_PORT: 'eighty' })).toThrow(
+        /FRAISEQL_HTTP_PORT.*"eighty"/s,
+      );
+      expect(() => loadServerSettings({ FRAISEQL_CONFIG: 'missing.yaml' }, tmpdir())).toThrow(
+        /FRAISEQL_CONFIG: no file/,
+      );
+    });
+  },
+);

@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A route handler: returns the status and JSON body to send. */
-export type RouteHandler = (request: IncomingMessage) => Promise<RouteResponse>;
-
 /** What a route answers. */
 export interface RouteResponse {
   readonly status: number;
@@ -11,23 +8,50 @@ export interface RouteResponse {
   readonly contentType?: string;
 }
 
-/** A running HTTP listener. */
+/** A request as routes see it: the raw message, path parameters and query. */
+export interface RouteRequest {
+  readonly raw: IncomingMessage;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+}
+
+/** A route handler: returns the status and body to send (JSON unless `contentType` says otherwise). */
+export type RouteHandler = (request: RouteRequest) => Promise<RouteResponse>;
+
+/** One route: `method` and a path `pattern` whose `:name` segments become params. */
+export interface Route {
+  readonly method: string;
+  readonly pattern: string;
+  readonly handler: RouteHandler;
+}
+
+/** A running HTTP listener whose routes can be added after it started. */
 export interface HttpListener {
   readonly url: string;
+  /** Adds routes; later routes with the same method and pattern replace earlier ones. */
+  addRoutes(routes: readonly Route[]): void;
   close(): Promise<void>;
 }
 
+/** An error a handler throws to answer with a given status (400, 404, 409 …). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
 /**
- * Serves `routes` (keyed `"GET /health"`) on host:port. Unknown paths answer 404 and handler
- * failures 500, both as JSON.
+ * Serves routes on host:port. Unknown paths answer 404, {@link HttpError}s their status, and
+ * other handler failures 500, all as JSON.
  */
-export async function listenHttp(
-  host: string,
-  port: number,
-  routes: ReadonlyMap<string, RouteHandler>,
-): Promise<HttpListener> {
+export async function listenHttp(host: string, port: number): Promise<HttpListener> {
+  const routes = new Map<string, Route>();
   const server: Server = createServer((request, response) => {
-    void respond(routes, request, response);
+    void respond([...routes.values()], request, response);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolvePromise, reject) => {
@@ -41,6 +65,9 @@ export async function listenHttp(
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${hostForUrl}:${address.port}`,
+    addRoutes(added) {
+      for (const route of added) routes.set(`${route.method} ${route.pattern}`, route);
+    },
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
         server.close((error) => {
@@ -52,26 +79,49 @@ export async function listenHttp(
   };
 }
 
+function matchPattern(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, segment] of want.entries()) {
+    const actual = got[index] ?? '';
+    if (segment.startsWith(':')) {
+      if (actual === '') return undefined;
+      params[segment.slice(1)] = decodeURIComponent(actual);
+    } else if (segment !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
 async function respond(
-  routes: ReadonlyMap<string, RouteHandler>,
+  routes: readonly Route[],
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  const handler = routes.get(`${request.method ?? 'GET'} ${path}`);
-  let result: RouteResponse;
-  if (handler === undefined) {
-    result = { status: 404, body: { error: `no route for ${request.method ?? 'GET'} ${path}` } };
-  } else {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+  let result: RouteResponse | undefined;
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const params = matchPattern(route.pattern, url.pathname);
+    if (params === undefined) continue;
     try {
-      result = await handler(request);
+      result = await route.handler({ raw: request, params, query: url.searchParams });
     } catch (error) {
-      result = {
-        status: 500,
-        body: { error: error instanceof Error ? error.message : String(error) },
-      };
+      result =
+        error instanceof HttpError
+          ? { status: error.status, body: { error: error.message } }
+          : {
+              status: 500,
+              body: { error: error instanceof Error ? error.message : String(error) },
+            };
     }
+    break;
   }
+  result ??= { status: 404, body: { error: `no route for ${method} ${url.pathname}` } };
   const text =
     typeof result.body === 'string' ? result.body : JSON.stringify(result.body, jsonReplacer, 2);
   response.writeHead(result.status, {
@@ -85,15 +135,14 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Reads a JSON request body (at most 1 MiB). */
-export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+/** Reads a request body as text (at most 1 MiB). */
+export async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > 1_048_576) throw new Error('request body larger than 1 MiB');
+    if (size > 1_048_576) throw new HttpError(413, 'request body larger than 1 MiB');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text === '' ? {} : (JSON.parse(text) as unknown);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,224 @@
+import { eventToJson, type EntityEvent, type EventSource, type SqlClient } from '@fraiseql/core';
+import {
+  createActionRegistry,
+  createChangeLogSource,
+  createDeadLetterQueue,
+  createMatcher,
+  createMemoryDedupStore,
+  createNatsBridge,
+  createNatsSource,
+  createObserverDefinitions,
+  createObserverExecutor,
+  createObserverRuntime,
+  createRedisDedupStore,
+  loadObserversConfig,
+  parseObserversConfig,
+  watchConfig,
+  type ActionRegistry,
+  type DeadLetterQueue,
+  type ObserverMatcher,
+  type ObserverMetrics,
+  type ObserverRuntime,
+  type ObserversConfig,
+} from '@fraiseql/observers';
+import type { Logger } from 'pino';
+import { demoObserversYaml } from './demo-observers.js';
+
+/** What the server needs to run observers. */
+export interface ObserverStackOptions {
+  readonly db: SqlClient;
+  /** Observers config file; undefined runs the demo observers. */
+  readonly configPath: string | undefined;
+  /** The server's own base URL (the demo observers call receivers there). */
+  readonly baseUrl: string;
+  /** Consumer name for change-log progress. */
+  readonly consumer: string;
+  /** Redis for dedup and cache actions when the config names none. */
+  readonly redisUrl: string | undefined;
+  /** NATS servers when the config's source is `nats` and names none. */
+  readonly natsUrl: string | undefined;
+  readonly logger: Logger;
+  readonly metrics?: ObserverMetrics;
+}
+
+/** Running observers: the parts the admin API and the health check read. */
+export interface ObserverStack {
+  readonly runtime: ObserverRuntime;
+  readonly matcher: ObserverMatcher;
+  readonly dlq: DeadLetterQueue;
+  readonly registry: ActionRegistry;
+  /** Where the observers came from: a file path or `demo`. */
+  readonly configOrigin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the observers (file or demo), builds registry, matcher, dead-letter queue, dedup and
+ * executor, starts the configured source under the runtime, and reloads the file on change.
+ *
+ * @throws {ObserverError} `CONFIG_INVALID` / `CONFIG_ENV_MISSING`: nothing starts half-configured.
+ */
+export async function startObserverStack(options: ObserverStackOptions): Promise<ObserverStack> {
+  const { db, logger } = options;
+  const cleanups: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => {
+        logger.warn({ err: error }, 'error while stopping observers');
+      });
+    }
+  };
+  try {
+    const registry = createActionRegistry({
+      logger: logger.child({ component: 'actions' }),
+      ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    });
+    cleanups.push(() => registry.close());
+    registry.registerFunction('demo.welcome', (event) => {
+      const name = typeof event.data.name === 'string' ? event.data.name : event.entityId;
+      logger.info({ customer: name }, `demo function: welcome, ${name}!`);
+      return 'welcomed';
+    });
+
+    const config: ObserversConfig =
+      options.configPath === undefined
+        ? parseObserversConfig(demoObserversYaml(options.baseUrl), {
+            format: 'yaml',
+            fileName: 'demo-observers.yaml',
+            registry,
+          })
+        : await loadObserversConfig(options.configPath, { registry });
+    const matcher = createMatcher(createObserverDefinitions(config));
+    logger.info(
+      { origin: options.configPath ?? 'demo', observers: matcher.list().map((o) => o.name) },
+      'observers loaded',
+    );
+
+    const metrics = options.metrics;
+    const dlq = createDeadLetterQueue(db, {
+      logger: logger.child({ component: 'dlq' }),
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+    const redisUrl = config.redis?.url ?? options.redisUrl;
+    const dedup =
+      redisUrl === undefined
+        ? createMemoryDedupStore()
+        : createRedisDedupStore({ url: redisUrl, logger: logger.child({ component: 'dedup' }) });
+    cleanups.push(() => dedup.close());
+    const executor = createObserverExecutor({
+      matcher,
+      registry,
+      dlq,
+      dedup,
+      logger: logger.child({ component: 'executor' }),
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+    cleanups.push(() => executor.close());
+
+    const source = await startSource(config, options, cleanups);
+    const runtime = createObserverRuntime({
+      sources: source,
+      handler: async (event, context) => {
+        logChange(logger, event);
+        await executor(event, context);
+      },
+      logger: logger.child({ component: 'runtime' }),
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+    await runtime.start();
+    cleanups.push(() => runtime.close());
+
+    if (options.configPath !== undefined) {
+      const watcher = watchConfig(
+        options.configPath,
+        (next) => {
+          matcher.replace(createObserverDefinitions(next));
+          logger.info({ observers: matcher.list().map((o) => o.name) }, 'observers reloaded');
+        },
+        {
+          registry,
+          logger: logger.child({ component: 'config' }),
+          onError: (error) => {
+            logger.error(
+              { err: error },
+              'config change rejected; the previous observers keep running',
+            );
+          },
+        },
+      );
+      cleanups.push(() => watcher.close());
+    }
+
+    return {
+      runtime,
+      matcher,
+      dlq,
+      registry,
+      configOrigin: options.configPath ?? 'demo',
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function startSource(
+  config: ObserversConfig,
+  options: ObserverStackOptions,
+  cleanups: (() => Promise<void>)[],
+): Promise<EventSource> {
+  const { kind, ...sourceOptions } = config.source ?? { kind: 'change-log' as const };
+  const changeLog = (): EventSource =>
+    createChangeLogSource(options.db, {
+      consumer: options.consumer,
+      ...sourceOptions,
+      logger: options.logger.child({ component: 'change-log' }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    });
+  switch (kind) {
+    case 'change-log':
+      return changeLog();
+    case 'nats': {
+      const servers = (sourceOptions as { servers?: unknown }).servers ?? options.natsUrl;
+      if (servers === undefined) {
+        throw new Error('source.kind is "nats" but neither source.servers nor NATS_URL is set');
+      }
+      const natsOptions = { ...sourceOptions, servers } as Parameters<typeof createNatsSource>[0];
+      // The bridge drains the change log into the stream; the NATS source feeds the observers.
+      const bridge = createNatsBridge({
+        ...natsOptions,
+        source: createChangeLogSource(options.db, {
+          consumer: `${options.consumer}:nats-bridge`,
+          logger: options.logger.child({ component: 'change-log' }),
+        }),
+        logger: options.logger.child({ component: 'nats-bridge' }),
+      });
+      await bridge.start();
+      cleanups.push(() => bridge.close());
+      return createNatsSource({
+        ...natsOptions,
+        logger: options.logger.child({ component: 'nats' }),
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      });
+    }
+    case 'memory':
+      throw new Error(
+        'source.kind "memory" is for embedding observers in code (createMemorySource); the server reads the change log or NATS',
+      );
+  }
+}
+
+function logChange(logger: Logger, event: EntityEvent): void {
+  const json = eventToJson(event);
+  logger.info(
+    {
+      seq: json.seq,
+      eventType: json.eventType,
+      entityType: json.entityType,
+      entityId: json.entityId,
+      changes: json.changes === undefined ? undefined : Object.keys(json.changes),
+    },
+    `change captured: ${json.eventType} ${json.entityType} ${json.entityId}`,
+  );
+}
