@@ -1,0 +1,27 @@
+import type { Command } from '../command.js';
+import { dlqCommands } from './dlq-commands.js';
+import { generateViewsCommand } from './generate-views-command.js';
+import { initCommand } from './init-command.js';
+import { metricsCommand } from './metrics-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { observersDebugEventCommand } from './observers-debug-event-command.js';
+import { observersListCommand } from './observers-list-command.js';
+import { observersReplayCommand } from './observers-replay-command.js';
+import { observersStatusCommand } from './observers-status-command.js';
+import { observersValidateConfigCommand } from './observers-validate-config-command.js';
+import { queueCommands } from './queue-commands.js';
+
+/** Every `fraiseql` command, in help order. */
+export const commands: readonly Command[] = [
+  initCommand,
+  migrateCommand,
+  generateViewsCommand,
+  observersValidateConfigCommand,
+  observersListCommand,
+  observersStatusCommand,
+  observersDebugEventCommand,
+  observersReplayCommand,
+  ...dlqCommands,
+  ...queueCommands,
+  metricsCommand,
+];

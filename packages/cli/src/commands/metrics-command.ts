@@ -1,0 +1,119 @@
+import type { Command } from '../command.js';
+import { messageOf } from '../context/open-database.js';
+import { CliError } from '../errors.js';
+import { parsePrometheusText, type MetricFamily } from '../metrics/parse-prometheus-text.js';
+import { formatTable } from '../output/format-table.js';
+import { print } from '../output/print.js';
+
+interface Row {
+  readonly metric: string;
+  readonly type: string;
+  readonly labels: string;
+  readonly value: number;
+  /** Histograms and summaries: observations and their mean. */
+  readonly count?: number;
+  readonly mean?: number;
+}
+
+/** `fraiseql metrics`: scrapes a Prometheus endpoint and prints a readable table. */
+export const metricsCommand: Command = {
+  path: ['metrics'],
+  summary: 'scrape a /metrics endpoint and print its metrics as a table',
+  args: '[url]',
+  arity: [0, 1],
+  options: { filter: { type: 'string' }, all: { type: 'boolean' } },
+  optionHelp: {
+    filter: 'only metrics whose name contains this text',
+    all: 'include process and Node.js runtime metrics (default: fraiseql_* only)',
+  },
+  examples: [
+    'fraiseql metrics http://127.0.0.1:8080/metrics',
+    'fraiseql metrics http://127.0.0.1:8080/metrics --filter dlq --json',
+  ],
+  async run(context) {
+    const url = context.positionals[0] ?? 'http://127.0.0.1:8080/metrics';
+    let text: string;
+    try {
+      const response = await fetch(url, {
+        signal: context.signal,
+        headers: { accept: 'text/plain' },
+      });
+      if (!response.ok) throw new Error(`HTTP ${String(response.status)} ${response.statusText}`);
+      text = await response.text();
+    } catch (cause) {
+      throw new CliError(
+        'SERVICE_UNREACHABLE',
+        `cannot scrape ${safeUrl(url)}: ${messageOf((cause as { cause?: unknown }).cause ?? cause)}; check that the server runs and serves Prometheus metrics there`,
+        { cause },
+      );
+    }
+    const filter = typeof context.values.filter === 'string' ? context.values.filter : undefined;
+    const families = parsePrometheusText(text).filter(
+      (f) =>
+        (context.values.all === true || f.name.startsWith('fraiseql_')) &&
+        (filter === undefined || f.name.includes(filter)),
+    );
+    const rows = families.flatMap(rowsOf);
+    print(context, families, () =>
+      rows.length === 0
+        ? `no matching metrics at ${safeUrl(url)}\n`
+        : formatTable(
+            ['METRIC', 'TYPE', 'LABELS', 'VALUE', 'MEAN'],
+            rows.map((r) => [
+              r.metric,
+              r.type,
+              r.labels,
+              formatNumber(r.value),
+              r.mean === undefined ? '' : formatNumber(r.mean),
+            ]),
+          ),
+    );
+    return 0;
+  },
+};
+
+function rowsOf(family: MetricFamily): Row[] {
+  if (family.type === 'histogram' || family.type === 'summary') {
+    const counts = family.samples.filter((s) => s.name === `${family.name}_count`);
+    return counts.map((count) => {
+      const key = labelText(count.labels);
+      const sum = family.samples.find(
+        (s) => s.name === `${family.name}_sum` && labelText(s.labels) === key,
+      );
+      return {
+        metric: family.name,
+        type: family.type,
+        labels: key,
+        value: count.value,
+        count: count.value,
+        ...(sum === undefined || count.value === 0 ? {} : { mean: sum.value / count.value }),
+      };
+    });
+  }
+  return family.samples.map((s) => ({
+    metric: s.name,
+    type: family.type,
+    labels: labelText(s.labels),
+    value: s.value,
+  }));
+}
+
+function labelText(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  coreMigrations,
+  loadMigrationsFromDirectory,
+  migrate,
+  type MigrationSet,
+} from '@fraiseql/core';
+import { observerMigrations } from '@fraiseql/observers';
+import type { Command } from '../command.js';
+import { openDatabase } from '../context/open-database.js';
+import { CliError } from '../errors.js';
+import { print } from '../output/print.js';
+
+/** `fraiseql migrate`: applies the packages' migrations and the project's own. */
+export const migrateCommand: Command = {
+  path: ['migrate'],
+  summary: 'apply the change-log, observer and project migrations (--dry-run to list them)',
+  options: {
+    database: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    migrations: { type: 'string' },
+  },
+  optionHelp: {
+    database: 'PostgreSQL URL (default: DATABASE_URL)',
+    'dry-run': 'list what would be applied, change nothing',
+    migrations: 'folder of NNNN_name.sql project migrations (default: ./migrations when present)',
+  },
+  examples: [
+    'DATABASE_URL=postgres://localhost/app fraiseql migrate',
+    'fraiseql migrate --database postgres://localhost/app --dry-run --json',
+  ],
+  async run(context) {
+    const sets: MigrationSet[] = [coreMigrations, observerMigrations];
+    const flag = context.values.migrations;
+    const dir = resolve(context.cwd, typeof flag === 'string' ? flag : 'migrations');
+    if (typeof flag === 'string' && !existsSync(dir)) {
+      throw new CliError('CONFIG_MISSING', `migrations folder ${dir} does not exist`);
+    }
+    if (existsSync(dir)) sets.push(loadMigrationsFromDirectory('app', pathToFileURL(`${dir}/`)));
+    const db = await openDatabase(context);
+    try {
+      const report = await migrate(db, {
+        sets,
+        dryRun: context.values['dry-run'] === true,
+        signal: context.signal,
+      });
+      print(context, report, () =>
+        report.namespaces
+          .map((ns) => {
+            const listed = report.dryRun ? ns.pending : ns.applied;
+            const verb = report.dryRun ? 'would apply' : 'applied';
+            const lines = listed.map((id) => `  ${verb} ${id}`);
+            return `${ns.namespace}: ${String(listed.length)} ${verb}, ${String(ns.skipped.length)} already applied\n${lines.join('\n')}${lines.length > 0 ? '\n' : ''}`;
+          })
+          .join(''),
+      );
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

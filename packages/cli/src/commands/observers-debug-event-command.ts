@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { eventFromJson, eventToJson, type EntityEvent } from '@fraiseql/core';
+import { createObserverDefinitions, type ObserverDefinition } from '@fraiseql/observers';
+import type { Command, CommandContext } from '../command.js';
+import { loadConfig } from '../context/load-config.js';
+import { openDatabase } from '../context/open-database.js';
+import { readChangeLogEvent } from '../context/read-change-log.js';
+import { CliError } from '../errors.js';
+import { print } from '../output/print.js';
+import { styles } from '../output/terminal.js';
+import { actionSummary } from './action-summary.js';
+
+interface ObserverVerdict {
+  readonly observer: string;
+  readonly matched: boolean;
+  readonly enabled: boolean;
+  readonly entityMatches: boolean;
+  readonly eventMatches: boolean;
+  readonly condition?: {
+    readonly source: string;
+    readonly result: boolean;
+    readonly clauses: readonly {
+      source: string;
+      column: number;
+      result: boolean;
+      values?: readonly unknown[];
+    }[];
+  };
+  /** Actions that would run, in order (none unless matched). */
+  readonly actions: readonly string[];
+}
+
+/** `fraiseql observers debug-event`: which observers an event matches, and why. */
+export const observersDebugEventCommand: Command = {
+  path: ['observers', 'debug-event'],
+  summary:
+    'show which observers an event matches, each condition clause and the actions that would run (runs nothing)',
+  args: '[event.json]',
+  arity: [0, 1],
+  options: {
+    config: { type: 'string', short: 'c' },
+    id: { type: 'string' },
+    database: { type: 'string' },
+  },
+  optionHelp: {
+    config: 'config file (default: ./fraiseql.config.yaml)',
+    id: 'read the event from the change log by event UUID or sequence number',
+    database: 'PostgreSQL URL for --id (default: DATABASE_URL)',
+  },
+  examples: [
+    'fraiseql observers debug-event event.json',
+    'fraiseql observers debug-event --id 1042 --json',
+  ],
+  async run(context) {
+    const { config } = await loadConfig(context);
+    const event = await readEvent(context);
+    const verdicts = createObserverDefinitions(config).map((definition) =>
+      verdict(definition, event),
+    );
+    const matched = verdicts.filter((v) => v.matched).length;
+    print(context, { event: eventToJson(event), matched, observers: verdicts }, () =>
+      describe(context, event, verdicts),
+    );
+    return 0;
+  },
+};
+
+async function readEvent(context: CommandContext): Promise<EntityEvent> {
+  const id = context.values.id;
+  const file = context.positionals[0];
+  if ((typeof id === 'string') === (file !== undefined)) {
+    throw new CliError('USAGE', 'give an event JSON file or --id <event id or sequence>, not both');
+  }
+  if (typeof id === 'string') {
+    const db = await openDatabase(context);
+    try {
+      return await readChangeLogEvent(db, id);
+    } finally {
+      await db.close();
+    }
+  }
+  const path = resolve(context.cwd, file ?? '');
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new CliError('FAILED', `cannot read the event ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  try {
+    return eventFromJson(json);
+  } catch (cause) {
+    throw new CliError('FAILED', `${path} is not an event: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function verdict(definition: ObserverDefinition, event: EntityEvent): ObserverVerdict {
+  const entityMatches = definition.entity === '*' || definition.entity === event.entityType;
+  const eventMatches = definition.events.includes(event.eventType);
+  const explanation = definition.compiledCondition?.explain(event);
+  const matched =
+    definition.enabled && entityMatches && eventMatches && (explanation?.result ?? true);
+  return {
+    observer: definition.name,
+    matched,
+    enabled: definition.enabled,
+    entityMatches,
+    eventMatches,
+    ...(explanation === undefined || definition.condition === undefined
+      ? {}
+      : { condition: { source: definition.condition, ...explanation } }),
+    actions: matched ? definition.actions.map((action) => actionSummary(action)) : [],
+  };
+}
+
+function describe(
+  context: CommandContext,
+  event: EntityEvent,
+  verdicts: readonly ObserverVerdict[],
+): string {
+  const paint = styles(context.terminal.color);
+  const mark = (ok: boolean): string => (ok ? paint.green('yes') : paint.red('no'));
+  const lines = [
+    `event ${event.id} seq ${event.seq.toString()}: ${event.eventType} ${event.entityType} ${event.entityId}`,
+    `${String(verdicts.filter((v) => v.matched).length)} of ${String(verdicts.length)} observer(s) match`,
+    '',
+  ];
+  for (const v of verdicts) {
+    lines.push(
+      `${paint.bold(v.observer)}: ${v.matched ? paint.green('MATCH') : paint.dim('no match')}`,
+    );
+    lines.push(
+      `  enabled ${mark(v.enabled)}  entity ${mark(v.entityMatches)}  event ${mark(v.eventMatches)}`,
+    );
+    if (v.condition !== undefined) {
+      lines.push(`  condition ${v.condition.source} => ${mark(v.condition.result)}`);
+      for (const clause of v.condition.clauses) {
+        const values =
+          clause.values === undefined
+            ? ''
+            : `  (${clause.values.map((x) => (x === undefined ? 'undefined' : JSON.stringify(x))).join(' vs ')})`;
+        lines.push(
+          `    col ${String(clause.column)}: ${clause.source} => ${mark(clause.result)}${values}`,
+        );
+      }
+    }
+    for (const action of v.actions) lines.push(`  would run: ${action}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,164 @@
+import { createJobQueue, createJobQueueAdmin, type JobQueueAdmin } from '@fraiseql/job-queue';
+import type { Command, CommandContext } from '../command.js';
+import { formatTable } from '../output/format-table.js';
+import { createProgress } from '../output/progress.js';
+import { print } from '../output/print.js';
+
+const REDIS = {
+  redis: { type: 'string' },
+  prefix: { type: 'string', default: 'fraiseql' },
+  queue: { type: 'string', default: 'default' },
+} as const;
+const REDIS_HELP = {
+  redis: 'Redis URL (default: REDIS_URL, then redis://127.0.0.1:6379)',
+  prefix: 'key prefix of the queues',
+  queue: 'queue name',
+};
+
+async function withAdmin<T>(
+  context: CommandContext,
+  use: (admin: JobQueueAdmin, queue: string) => Promise<T>,
+): Promise<T> {
+  const flag = context.values.redis;
+  const redisUrl = typeof flag === 'string' ? flag : context.env.REDIS_URL;
+  const name = String(context.values.queue);
+  const queue = createJobQueue({
+    ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
+    prefix: String(context.values.prefix),
+    defaultQueue: name,
+    env: context.env,
+  });
+  try {
+    return await use(createJobQueueAdmin({ queue, queues: [name] }), name);
+  } finally {
+    await queue.close();
+  }
+}
+
+const stats: Command = {
+  path: ['queue', 'stats'],
+  summary: 'job counts per state and dead letters of a queue',
+  options: REDIS,
+  optionHelp: REDIS_HELP,
+  examples: ['fraiseql queue stats', 'fraiseql queue stats --queue emails --json'],
+  run: (context) =>
+    withAdmin(context, async (admin) => {
+      const all = await admin.stats();
+      print(context, all, () =>
+        formatTable(
+          ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'COMPLETED', 'FAILED', 'PAUSED', 'DEAD'],
+          all.map((s) => [
+            s.queue,
+            s.waiting,
+            s.active,
+            s.delayed,
+            s.completed,
+            s.failed,
+            s.paused,
+            s.deadLettered,
+          ]),
+        ),
+      );
+      return 0;
+    }),
+};
+
+const dlqList: Command = {
+  path: ['queue', 'dlq', 'list'],
+  summary: 'dead-lettered jobs of a queue, newest first',
+  options: { ...REDIS, limit: { type: 'string', default: '50' } },
+  optionHelp: { ...REDIS_HELP, limit: 'most items' },
+  examples: ['fraiseql queue dlq list --queue default --json'],
+  run: (context) =>
+    withAdmin(context, async (admin, queue) => {
+      const items = await admin.dlq.list(queue, { limit: Number(context.values.limit) });
+      print(context, items, () =>
+        formatTable(
+          ['JOB', 'REASON', 'ERROR', 'DEAD AT'],
+          items.map((item) => [item.jobId, item.reason, item.error.message, new Date(item.deadAt)]),
+        ),
+      );
+      return 0;
+    }),
+};
+
+const dlqShow: Command = {
+  path: ['queue', 'dlq', 'show'],
+  summary: 'one dead-lettered job with its data and error',
+  args: '<job-id>',
+  arity: [1, 1],
+  options: REDIS,
+  optionHelp: REDIS_HELP,
+  examples: ['fraiseql queue dlq show 0b9c…:order-shipped:0'],
+  run: (context) =>
+    withAdmin(context, async (admin, queue) => {
+      const item = await admin.dlq.show(queue, context.positionals[0] ?? '');
+      print(context, item, () => `${JSON.stringify(item, null, 2)}\n`);
+      return 0;
+    }),
+};
+
+const dlqReplay: Command = {
+  path: ['queue', 'dlq', 'replay'],
+  summary: 'send a dead-lettered job back to its queue',
+  args: '<job-id>',
+  arity: [1, 1],
+  options: REDIS,
+  optionHelp: REDIS_HELP,
+  examples: ['fraiseql queue dlq replay 0b9c…:order-shipped:0'],
+  run: (context) =>
+    withAdmin(context, async (admin, queue) => {
+      const job = await admin.dlq.replay(queue, context.positionals[0] ?? '');
+      print(context, job, () => `replayed ${job.jobId} into ${job.queue}\n`);
+      return 0;
+    }),
+};
+
+const dlqReplayAll: Command = {
+  path: ['queue', 'dlq', 'replay-all'],
+  summary: 'send every dead-lettered job of a queue back',
+  options: REDIS,
+  optionHelp: REDIS_HELP,
+  examples: ['fraiseql queue dlq replay-all --queue default'],
+  run: (context) =>
+    withAdmin(context, async (admin, queue) => {
+      const progress = createProgress(context.terminal, 'replaying', 1, context.json);
+      const result = await admin.dlq.replayAll(queue);
+      progress.tick(`${String(result.replayed)} replayed`);
+      progress.done();
+      print(
+        context,
+        result,
+        () =>
+          `replayed ${String(result.replayed)}, ${String(result.failed.length)} failed\n${result.failed.map((f) => `  ${f.jobId}: ${f.error}\n`).join('')}`,
+      );
+      return result.failed.length > 0 ? 1 : 0;
+    }),
+};
+
+const dlqPurge: Command = {
+  path: ['queue', 'dlq', 'purge'],
+  summary: 'delete dead-lettered jobs older than a duration',
+  options: { ...REDIS, 'older-than': { type: 'string', default: '0' } },
+  optionHelp: { ...REDIS_HELP, 'older-than': 'age such as 7d or 12h (0: all)' },
+  examples: ['fraiseql queue dlq purge --older-than 7d'],
+  run: (context) =>
+    withAdmin(context, async (admin, queue) => {
+      const olderThan = String(context.values['older-than']);
+      const purged = await admin.dlq.purge(queue, {
+        olderThan: /^\d+$/.test(olderThan) ? Number(olderThan) : olderThan,
+      });
+      print(context, { purged }, () => `purged ${String(purged)} dead letter(s)\n`);
+      return 0;
+    }),
+};
+
+/** `fraiseql queue …`: the job queue in Redis. */
+export const queueCommands: readonly Command[] = [
+  stats,
+  dlqList,
+  dlqShow,
+  dlqReplay,
+  dlqReplayAll,
+  dlqPurge,
+];

@@ -1,0 +1,10 @@
+export { run, commandHelp, type RunOptions } from './run.js';
+export type { Command, CommandContext, OptionValues } from './command.js';
+export { commands } from './commands/commands.js';
+export { CliError, exitCodeOf, isCliError, type CliErrorCode } from './errors.js';
+export { processTerminal, type Terminal } from './output/terminal.js';
+export {
+  parsePrometheusText,
+  type MetricFamily,
+  type MetricSample,
+} from './metrics/parse-prometheus-text.js';
