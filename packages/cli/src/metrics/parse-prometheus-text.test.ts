@@ -24,7 +24,7 @@ describe('parsePrometheusText', () => {
       ['process_uptime', 'untyped', 1],
     ]);
     expect(families[0]?.samples[1]?.labels).toEqual({ action_type: 'say "hi", ok' });
-    expect(families[1]?.samples[1]?.value).toBe(Infinity);
+    expect(families[1]?.samples[1]).toMatchObject({ labels: { le: '+Inf' }, value: 3 });
     expect(families[2]?.samples[0]?.value).toBe(12.5);
   });
 
