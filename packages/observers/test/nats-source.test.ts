@@ -419,4 +419,14 @@ describe.skipIf(nats === undefined)('NATS source (JetStream durable pull consume
     });
     expect(handled).toEqual(events.map((e) => e.id));
   });
+
+  it('rejects an unreachable server with TRANSPORT_UNAVAILABLE, and can be started again', async () => {
+    const names = natsNames();
+    const source = createNatsSource({ servers: 'nats://127.0.0.1:1', stream: names.stream });
+    cleanup.push(() => source.close());
+    const start = () => source.start({ onDelivery: () => undefined });
+    await expect(start()).rejects.toMatchObject({ code: 'TRANSPORT_UNAVAILABLE', retryable: true });
+    await expect(start()).rejects.toMatchObject({ code: 'TRANSPORT_UNAVAILABLE' });
+    await expect(source.backlog()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
 });

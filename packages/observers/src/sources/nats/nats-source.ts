@@ -111,13 +111,17 @@ class NatsEventSource implements NatsSource {
     }
     options.signal?.throwIfAborted();
     this.#started = true;
-    const session = await openNatsSession(this.config, this.#logger);
-    this.#session = session;
+    let session: NatsSession | undefined;
     let consumer: NatsPullConsumerLike;
     try {
+      session = await openNatsSession(this.config, this.#logger);
+      this.#session = session;
       consumer = await this.#prepare(session);
     } catch (error) {
-      await session.close();
+      // Nothing runs yet: start() may be called again (the server may be back by then).
+      await session?.close();
+      this.#session = undefined;
+      this.#started = false;
       throw error;
     }
     if (this.#isClosed()) {
