@@ -79,7 +79,6 @@ function suite(name: string, makeStore: () => Promise<DedupStore>) {
         dedupProcessingSkipped: 1,
         cacheHit: 2,
         cacheMiss: 2,
-        eventProcessed: 2,
       });
       // Another event, or another observer of the same event, is not affected.
       await execute(makeEvent());
@@ -110,7 +109,7 @@ function suite(name: string, makeStore: () => Promise<DedupStore>) {
       h.failing.add('second');
       await execute(event); // first succeeds, second fails (onFailure: log)
       expect(h.runs).toEqual({ first: 1, second: 1 });
-      expect(metrics.counts.eventFailed).toBe(1);
+      expect(metrics.counts.actionFailed).toBe(1);
       h.failing.clear();
       await execute(event); // not blocked by a claim; first is not repeated
       expect(h.runs).toEqual({ first: 1, second: 2 });
@@ -179,7 +178,7 @@ describe.skipIf(redis === undefined)('Redis dedup store', () => {
     await execute(event);
     await execute(event); // no dedup: at-least-once, the actions run again
     expect(h.runs).toEqual({ first: 2, second: 2 });
-    expect(metrics.counts.eventProcessed).toBe(2);
+    expect(metrics.counts.actionExecuted).toBe(4);
     expect(metrics.counts.cacheMiss).toBe(4);
     expect(metrics.counts.cacheHit).toBeUndefined();
     expect(execute.stats().dedupUnavailable).toBeGreaterThanOrEqual(2);

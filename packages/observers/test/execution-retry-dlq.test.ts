@@ -93,7 +93,6 @@ describe.skipIf(pg === undefined)(
       expect(retried.map((l) => l.fields.delayMs)).toEqual([40, 80, 160]);
       expect(metrics.counts.actionRetried).toBe(3);
       expect(metrics.counts.actionFailed).toBe(4);
-      expect(metrics.counts.eventProcessed).toBe(1);
 
       const [item, ...others] = await dlq.list();
       expect(others).toEqual([]);
@@ -221,7 +220,7 @@ describe.skipIf(pg === undefined)(
       expect(alerts[0]).toMatchObject({ observer: 'alerted', reason: 'permanent', actionIndex: 0 });
       expect(alerts[0]?.error.errorType).toBe('http_400');
       expect((await dlq.list()).map((item) => item.observer)).toEqual(['dead']);
-      expect(metrics.failedTypes).toEqual(['http_400']);
+      expect(metrics.counts.actionFailed).toBe(3);
       expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.fields.observer)).toEqual(
         expect.arrayContaining(['logged', 'alerted']),
       );
@@ -275,8 +274,6 @@ describe.skipIf(pg === undefined)(
         metrics,
       });
       await expect(execute(makeEvent())).rejects.toThrow('database is down');
-      expect(metrics.counts.eventFailed).toBe(1);
-      expect(metrics.counts.eventProcessed).toBeUndefined();
     });
   },
 );

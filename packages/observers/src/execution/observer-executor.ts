@@ -167,14 +167,14 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     }
   };
 
-  /** Runs one observer for one event; resolves to the error type of a failure kept by policy. */
+  /** Runs one observer for one event; throws when the event must be delivered again. */
   const runObserver = async (
     observer: ExecutableObserver,
     event: EntityEvent,
     context: ObserverHandlerContext,
     signal: AbortSignal,
     waits: WaitScope,
-  ): Promise<string | undefined> => {
+  ): Promise<void> => {
     const key = `${event.id}:${observer.name}`;
     let claim: DedupClaim | undefined;
     if (dedup !== undefined) {
@@ -213,7 +213,6 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       },
     };
     let skipped = false;
-    let failedType: string | undefined;
     try {
       for (const [index, action] of observer.actions.entries()) {
         if (completed.has(index)) {
@@ -233,7 +232,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
           }
           continue;
         }
-        const deadLettered = await applyFailurePolicy(
+        await applyFailurePolicy(
           observer.onFailure ?? 'dlq',
           {
             observer: observer.name,
@@ -246,7 +245,6 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
           },
           failureDeps,
         );
-        if (!deadLettered) failedType ??= outcome.error.errorType;
       }
     } finally {
       if (skipped) metrics.dedupProcessingSkipped();
@@ -258,7 +256,6 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         });
       }
     }
-    return failedType;
   };
 
   const handle = async (
@@ -278,25 +275,16 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     // Per-entity observers take their place in line now, before any await, so the call order
     // of the handler is the order in which their events run.
     const runs = observers.map((observer) => {
-      const run = (): Promise<string | undefined> =>
-        runObserver(observer, event, context, signal, waits);
+      const run = (): Promise<void> => runObserver(observer, event, context, signal, waits);
       return observer.ordering === 'per-entity'
         ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
         : run();
     });
     const settled = await Promise.allSettled(runs);
     waits.dispose();
+    // Event counts (processed / failed) are the runtime's: it sees every settlement.
     const rejected = settled.find((result) => result.status === 'rejected');
-    if (rejected !== undefined) {
-      const error = observerErrorOf(rejected.reason);
-      metrics.eventFailed(error.errorType);
-      throw rejected.reason;
-    }
-    const failedType = settled
-      .map((result) => (result.status === 'fulfilled' ? result.value : undefined))
-      .find((value) => value !== undefined);
-    if (failedType === undefined) metrics.eventProcessed();
-    else metrics.eventFailed(failedType);
+    if (rejected !== undefined) throw rejected.reason;
   };
 
   const tracked = (event: EntityEvent, context?: ObserverHandlerContext): Promise<void> => {
