@@ -37,7 +37,7 @@ import {
   createObserverMetrics,
   type ObserverMetricsReporter,
 } from '../src/index.js';
-import { fraiseqlMetricNames, readMetric } from './fixtures/read-metric.js';
+import { fraiseqlMetricNames, readMetric, withoutEventCounts } from './fixtures/read-metric.js';
 
 const postgres = await requireService('postgres');
 const nats = await requireService('nats');
@@ -122,10 +122,10 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       const executor = createObserverExecutor({
         matcher: lookup([{ name: 'ok', actions: [{ type: 'function' }] }]),
         registry: actions(scriptedAction('function', () => undefined)),
-        metrics,
+        metrics: withoutEventCounts(metrics),
       });
-      // The executor counts events; the runtime gets no metrics, so nothing is counted twice.
-      const runtime = createObserverRuntime({ sources: source, handler: executor });
+      // The runtime counts each event once, when it settles it.
+      const runtime = createObserverRuntime({ sources: source, handler: executor, metrics });
       await runtime.start();
       source.publish(Array.from({ length: 7 }, () => makeEvent()));
       await waitFor(
@@ -187,7 +187,34 @@ describe.skipIf(postgres === undefined || nats === undefined)(
         { action_type: 'email', error_type: 'smtp_5xx' },
         1,
       );
-      await expectMetric('fraiseql_observer_events_failed_total', { error_type: 'smtp_5xx' }, 1);
+    });
+
+    it('counts failed events by error type when the handler throws', async () => {
+      const source = createMemorySource();
+      const runtime = createObserverRuntime({
+        sources: source,
+        handler: () =>
+          Promise.reject(
+            new ObserverError('CIRCUIT_OPEN', 'breaker open', {
+              retryable: true,
+              errorType: 'circuit_open',
+            }),
+          ),
+        retry: { maxAttempts: 1 },
+        metrics,
+      });
+      await runtime.start();
+      source.publish([makeEvent(), makeEvent()]);
+      await waitFor(() => source.parked().length === 2, {
+        timeoutMs: 10_000,
+        message: 'both events parked',
+      });
+      await runtime.close();
+      await expectMetric(
+        'fraiseql_observer_events_failed_total',
+        { error_type: 'circuit_open' },
+        2,
+      );
     });
 
     it('moves the dead-letter gauge and the in/out counters (PostgreSQL dead-letter table)', async () => {

@@ -181,6 +181,9 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
       expect([...read].filter((name) => !declared.has(name))).toEqual([]);
       expect([...declared].filter((name) => !read.has(name))).toEqual([]);
       expect(exposed.size).toBeGreaterThan(0);
+      // The reference page documents every metric.
+      const reference = readFileSync(new URL('metrics.md', monitoring), 'utf8');
+      expect([...declared].filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
     });
   },
 );

@@ -49,7 +49,11 @@ describe('renderMetrics', () => {
   });
 
   it('refuses a registry set to prom-client OpenMetrics type', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry();
+    // A JavaScript caller can switch any registry to OpenMetrics; the types do not allow it.
+    registry.setContentType(
+      Registry.OPENMETRICS_CONTENT_TYPE as unknown as typeof Registry.PROMETHEUS_CONTENT_TYPE,
+    );
     const error: unknown = await renderMetrics(registry).catch((thrown: unknown) => thrown);
     expect(isMetricsError(error, 'INVALID_ARGUMENT')).toBe(true);
   });

@@ -50,9 +50,8 @@ const BREAKER_VALUE: Readonly<Record<BreakerStateName, number>> = {
 
 /**
  * Implements the observers metrics seam on `registry`. Pass the result as `metrics` to the
- * observer executor, sources, dead-letter queue and memory dedup store. Give it to the runtime
- * only when the runtime's handler is not an observer executor: both count events, and an event
- * must be counted once.
+ * runtime (it counts events when it settles them), the observer executor, the sources, the
+ * dead-letter queue and the memory dedup store.
  *
  * @example
  * const registry = createMetricsRegistry();
