@@ -103,14 +103,15 @@ SELECT ${ROW_COLUMNS}, 1 AS attempts FROM fresh l
 ORDER BY l.transaction_id, l.pk_entity_change_log`;
 
 /**
- * $1 cursor transaction id, $2 cursor pk. The oldest committed row after the cursor that is not
- * yet below the horizon (held back by an open transaction), if any.
+ * $1 cursor transaction id, $2 cursor pk. The first committed row after the cursor, if any, and
+ * whether it is below the horizon now. A claim round that came back short can still leave such
+ * a row: the transaction that held it back (often another worker's claim round) may have ended
+ * since the round's snapshot, and then the row is claimable at once.
  */
-export const HELD_BACK = `
-SELECT l.created_at
+export const AFTER_CURSOR = `
+SELECT l.created_at, l.transaction_id < ${HORIZON} AS claimable
 FROM ${LOG} l
 WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
-  AND l.transaction_id >= ${HORIZON}
 ORDER BY l.transaction_id, l.pk_entity_change_log
 LIMIT 1`;
 

@@ -25,7 +25,7 @@ import {
 } from './change-log-source-options.js';
 import {
   BACKLOG,
-  HELD_BACK,
+  AFTER_CURSOR,
   OLDEST_TRANSACTION,
   REGISTER_CONSUMER,
   RELEASE_LEASES,
@@ -155,11 +155,16 @@ export function createChangeLogSource(
   }
 
   async function checkHeldBack(cursorXid: string, cursorPk: string): Promise<void> {
-    const held = await db.query<{ created_at: Date | string }>(HELD_BACK, [cursorXid, cursorPk]);
-    const row = held.rows[0];
-    if (row === undefined) {
+    const after = await db.query<{ created_at: Date | string; claimable: boolean }>(AFTER_CURSOR, [
+      cursorXid,
+      cursorPk,
+    ]);
+    const row = after.rows[0];
+    if (row === undefined || row.claimable) {
       heldBackSince = undefined;
       heldBackRecheckMs = HELD_BACK_FIRST_RECHECK_MS;
+      // Released since the round's snapshot: claim it now rather than at the next wake-up.
+      if (row !== undefined) moreWaiting = true;
       return;
     }
     // Recheck soon (the blocking transaction may end without a NOTIFY), backing off to the poll.
