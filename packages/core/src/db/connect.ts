@@ -46,9 +46,16 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
     );
   }
   const pg = (await importOptional('pg')) as {
-    default: { Pool: new (config: object) => PgPoolLike };
+    default: {
+      Pool: new (config: object) => PgPoolLike & {
+        on(event: 'error', listener: (error: Error) => void): unknown;
+      };
+    };
   };
   const pool = new pg.default.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // An idle connection the server closed (restart, pg_terminate_backend) emits 'error' on the
+  // pool; without a listener that would crash the process. The pool replaces the connection.
+  pool.on('error', () => undefined);
   return pgClient(pool, { ownsPool: true });
 }
 

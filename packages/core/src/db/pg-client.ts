@@ -1,4 +1,4 @@
-import { CoreError } from '../errors/core-error.js';
+import { assertChannelName, scopedClient } from './scoped-client.js';
 import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
 
 /** The slice of a node-postgres `Client`/`PoolClient` this adapter calls. */
@@ -57,13 +57,7 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
 
   const client: SqlClient = {
     dialect: 'postgres',
-    async query<Row extends object>(
-      text: string,
-      params: readonly unknown[] = [],
-    ): Promise<QueryResult<Row>> {
-      const result = await pool.query(text, [...params]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
-    },
+    query: (text, params) => runQuery(pool, text, params),
     async exec(sql: string): Promise<void> {
       await pool.query(sql);
     },
@@ -78,7 +72,7 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
     async session<T>(fn: (connection: SqlClient) => Promise<T>): Promise<T> {
       const connection = await pool.connect();
       try {
-        return await fn(sessionClient(connection));
+        return await fn(pinnedClient(connection, 'session'));
       } finally {
         // Session state (locks, settings) must not leak to the next borrower: close it.
         connection.release?.(true);
@@ -88,12 +82,7 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
       channel: string,
       onNotify: (payload: string) => void,
     ): Promise<() => Promise<void>> {
-      if (!isPlainIdentifier(channel)) {
-        throw new CoreError(
-          'INVALID_ARGUMENT',
-          `listen: channel must be a plain identifier, got ${JSON.stringify(channel)}`,
-        );
-      }
+      assertChannelName(channel, isPlainIdentifier);
       const connection = await listenerConnection();
       let set = listeners.get(channel);
       if (set === undefined) {
@@ -132,57 +121,32 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
   return client;
 }
 
-function sessionClient(connection: PgConnectionLike): SqlClient {
-  const session: SqlClient = {
+/** A client bound to one connection: a reserved session, or an open transaction on it. */
+function pinnedClient(connection: PgConnectionLike, scope: 'session' | 'transaction'): SqlClient {
+  return scopedClient(scope, {
     dialect: 'postgres',
-    async query<Row extends object>(
-      text: string,
-      params: readonly unknown[] = [],
-    ): Promise<QueryResult<Row>> {
-      const result = await connection.query(text, [...params]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
-    },
-    async exec(sql: string): Promise<void> {
-      await connection.query(sql);
-    },
-    transaction: (fn) => runTransaction(connection, fn),
-    session: (fn) => fn(session),
-    listen: () =>
-      Promise.reject(new CoreError('INVALID_ARGUMENT', 'listen: not available inside a session')),
-    close: () => Promise.resolve(),
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
-  return session;
+    query: (text, params) => runQuery(connection, text, params),
+    exec: (sql) => connection.query(sql),
+    beginTransaction: (fn) => runTransaction(connection, fn),
+  });
+}
+
+async function runQuery<Row extends object>(
+  target: Pick<PgConnectionLike, 'query'>,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<QueryResult<Row>> {
+  const result = await target.query(text, [...params]);
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
 }
 
 async function runTransaction<T>(
   connection: PgConnectionLike,
   fn: (tx: SqlClient) => Promise<T>,
 ): Promise<T> {
-  const tx: SqlClient = {
-    dialect: 'postgres',
-    async query<Row extends object>(
-      text: string,
-      params: readonly unknown[] = [],
-    ): Promise<QueryResult<Row>> {
-      const result = await connection.query(text, [...params]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
-    },
-    async exec(sql: string): Promise<void> {
-      await connection.query(sql);
-    },
-    transaction: (inner) => inner(tx),
-    session: (inner) => inner(tx),
-    listen: () =>
-      Promise.reject(
-        new CoreError('INVALID_ARGUMENT', 'listen: not available inside a transaction'),
-      ),
-    close: () => Promise.resolve(),
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
   await connection.query('BEGIN');
   try {
-    const result = await fn(tx);
+    const result = await fn(pinnedClient(connection, 'transaction'));
     await connection.query('COMMIT');
     return result;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { CoreError } from '../errors/core-error.js';
+import { assertChannelName, scopedClient } from './scoped-client.js';
 import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
 
 interface PGliteResultsLike {
@@ -42,21 +42,11 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
     },
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       return db.transaction(async (raw) => {
-        const tx: SqlClient = {
+        const tx = scopedClient('transaction', {
           dialect: 'pglite',
           query: (text, params) => runQuery(raw, text, params),
-          async exec(sql: string): Promise<void> {
-            await raw.exec(sql);
-          },
-          transaction: (inner) => inner(tx),
-          session: (inner) => inner(tx),
-          listen: () =>
-            Promise.reject(
-              new CoreError('INVALID_ARGUMENT', 'listen: not available inside a transaction'),
-            ),
-          close: () => Promise.resolve(),
-          [Symbol.asyncDispose]: () => Promise.resolve(),
-        };
+          exec: (sql) => raw.exec(sql),
+        });
         return fn(tx);
       });
     },
@@ -66,12 +56,7 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
       channel: string,
       onNotify: (payload: string) => void,
     ): Promise<() => Promise<void>> {
-      if (!isPlainIdentifier(channel)) {
-        throw new CoreError(
-          'INVALID_ARGUMENT',
-          `listen: channel must be a plain identifier, got ${JSON.stringify(channel)}`,
-        );
-      }
+      assertChannelName(channel, isPlainIdentifier);
       const unlisten = await db.listen(channel, onNotify);
       return async () => {
         if (!closed) await unlisten();
