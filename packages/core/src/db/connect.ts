@@ -1,4 +1,5 @@
 import { CoreError } from '../errors/core-error.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
 import { pgClient, type PgPoolLike } from './pg-client.js';
 import { pgliteClient, type PGliteLike } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
@@ -15,6 +16,11 @@ export interface ConnectDatabaseOptions {
    * @defaultValue 10
    */
   maxConnections?: number;
+  /**
+   * Told about idle connections the server closed (the pool replaces them).
+   * @defaultValue silence
+   */
+  logger?: Logger;
 }
 
 /**
@@ -55,7 +61,10 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
   const pool = new pg.default.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
   // An idle connection the server closed (restart, pg_terminate_backend) emits 'error' on the
   // pool; without a listener that would crash the process. The pool replaces the connection.
-  pool.on('error', () => undefined);
+  const logger = options.logger ?? silentLogger;
+  pool.on('error', (error) => {
+    logger.warn({ err: error }, 'idle PostgreSQL connection closed; the pool replaces it');
+  });
   return pgClient(pool, { ownsPool: true });
 }
 
