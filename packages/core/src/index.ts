@@ -82,3 +82,9 @@ export {
 } from './change-log/change-log-table.js';
 export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
 export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';
+export {
+  countChangeLogRange,
+  readChangeLogEvent,
+  readChangeLogRange,
+  type ChangeLogRange,
+} from './change-log/read-change-log.js';

@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { eventFromJson, eventToJson, type EntityEvent } from '@fraiseql/core';
+import {
+  eventFromJson,
+  eventToJson,
+  isCoreError,
+  readChangeLogEvent,
+  type EntityEvent,
+} from '@fraiseql/core';
 import { createObserverDefinitions, type ObserverDefinition } from '@fraiseql/observers';
 import type { Command, CommandContext } from '../command.js';
 import { loadConfig } from '../context/load-config.js';
 import { openDatabase } from '../context/open-database.js';
-import { readChangeLogEvent } from '../context/read-change-log.js';
 import { CliError } from '../errors.js';
 import { print } from '../output/print.js';
 import { styles } from '../output/terminal.js';
@@ -75,7 +80,13 @@ async function readEvent(context: CommandContext): Promise<EntityEvent> {
   if (typeof id === 'string') {
     const db = await openDatabase(context);
     try {
-      return await readChangeLogEvent(db, id);
+      const event = await readChangeLogEvent(db, id).catch((cause: unknown) => {
+        throw isCoreError(cause, 'INVALID_ARGUMENT')
+          ? new CliError('USAGE', `--id: ${cause.message}`, { cause })
+          : cause;
+      });
+      if (event === undefined) throw new CliError('NOT_FOUND', `no change-log event ${id}`);
+      return event;
     } finally {
       await db.close();
     }

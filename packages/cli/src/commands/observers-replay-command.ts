@@ -1,8 +1,8 @@
+import { countChangeLogRange, readChangeLogRange } from '@fraiseql/core';
 import type { Command } from '../command.js';
 import { loadConfig } from '../context/load-config.js';
 import { createObserverSetup } from '../context/observer-setup.js';
 import { messageOf, openDatabase } from '../context/open-database.js';
-import { countChangeLogRange, readChangeLogRange } from '../context/read-change-log.js';
 import { CliError } from '../errors.js';
 import { createProgress } from '../output/progress.js';
 import { print } from '../output/print.js';
@@ -48,10 +48,10 @@ export const observersReplayCommand: Command = {
     const db = await openDatabase(context);
     try {
       await using setup = createObserverSetup(context, config, db, only);
-      const total = await countChangeLogRange(db, from, to);
+      const total = await countChangeLogRange(db, { from, to });
       const progress = createProgress(context.terminal, 'replaying', total, context.json);
       const results: { seq: string; id: string; observers: string[]; error?: string }[] = [];
-      for await (const event of readChangeLogRange(db, from, to)) {
+      for await (const event of readChangeLogRange(db, { from, to, signal: context.signal })) {
         context.signal.throwIfAborted();
         const observers = setup.definitions
           .filter((definition) => definition.enabled)
