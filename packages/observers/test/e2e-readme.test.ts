@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { connectDatabase } from '@fraiseql/core';
+import { createTempDir, createTestDatabase, requireService } from '@fraiseql/testing';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { startWebhookReceiver } from './e2e-fixture.js';
+
+const pg = await requireService('postgres');
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The first TypeScript block under the README's `## Example` heading. */
+async function readmeExample(): Promise<string> {
+  const readme = await readFile(join(packageDir, 'README.md'), 'utf8');
+  const section = readme.split(/^## Example$/m)[1] ?? '';
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (code === undefined) throw new Error('README.md has no ```ts block under "## Example"');
+  return code;
+}
+
+describe.skipIf(pg === undefined)('the README example', () => {
+  it('runs as written: migrate, capture, config, runtime, INSERT → webhook, close', async () => {
+    const source = await readmeExample();
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    await using dir = await createTempDir('fraiseql-readme');
+    // The example imports the packages by name, as an application would after `npm install`.
+    await mkdir(join(dir.path, 'node_modules', '@fraiseql'), { recursive: true });
+    await symlink(join(packageDir, '..', 'core'), join(dir.path, 'node_modules/@fraiseql/core'));
+    await symlink(packageDir, join(dir.path, 'node_modules/@fraiseql/observers'));
+    const script = join(dir.path, 'example.mjs');
+    await writeFile(script, outputText);
+
+    await using database = await createTestDatabase(pg);
+    const receiver = await startWebhookReceiver();
+    try {
+      const { stderr } = await promisify(execFile)(process.execPath, [script], {
+        cwd: dir.path,
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          ORDER_HOOK_URL: `${receiver.url}/orders`,
+        },
+      });
+      expect(stderr).toBe('');
+      expect(
+        receiver.requests.map((r) => [r.method, r.path, JSON.parse(r.body) as unknown]),
+      ).toEqual([['POST', '/orders', { order: 'o-1', total: 250 }]]);
+      // The example closed cleanly: its progress is saved and nothing is left claimed.
+      const db = await connectDatabase({ url: database.url });
+      try {
+        const claims = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM core.tb_observer_claim WHERE consumer = 'orders'",
+        );
+        expect(claims.rows[0]?.n).toBe(0);
+        const checkpoint = await db.query(
+          "SELECT 1 FROM core.tb_observer_checkpoint WHERE consumer = 'orders'",
+        );
+        expect(checkpoint.rows).toHaveLength(1);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+});
