@@ -5,6 +5,12 @@ export {
 } from './registry/create-metrics-registry.js';
 export { registerMetrics } from './registry/register-metrics.js';
 export { LabelLimiter, OVERFLOW_LABEL } from './registry/label-limiter.js';
+export { HotCounter, type HotCounterCell, type HotCounterOptions } from './registry/hot-counter.js';
+export {
+  HotHistogram,
+  HotHistogramCell,
+  type HotHistogramOptions,
+} from './registry/hot-histogram.js';
 export {
   ACTION_DURATION_BUCKETS,
   BATCH_SIZE_BUCKETS,

@@ -1,4 +1,6 @@
 import type { Registry } from 'prom-client';
+import type { HotCounterCell } from '../registry/hot-counter.js';
+import type { HotHistogramCell } from '../registry/hot-histogram.js';
 import { LabelLimiter } from '../registry/label-limiter.js';
 import { observerMetricSet } from './observer-metric-set.js';
 
@@ -69,6 +71,20 @@ export function createObserverMetrics(
   const errorTypes = new LabelLimiter(max);
   const endpoints = new LabelLimiter(max);
   const consumers = new LabelLimiter(max);
+  // Per action type, the series of the per-action hot path, looked up once.
+  const byAction = new Map<string, { executed: HotCounterCell; duration: HotHistogramCell }>();
+  const actionCells = (
+    actionType: string,
+  ): { executed: HotCounterCell; duration: HotHistogramCell } => {
+    let cells = byAction.get(actionType);
+    if (cells === undefined) {
+      const label = actionTypes.value(actionType);
+      cells = { executed: m.actionExecuted.cell(label), duration: m.actionDuration.cell(label) };
+      // Action types come from config; the cap only guards against a caller inventing them.
+      if (byAction.size < 1_000) byAction.set(actionType, cells);
+    }
+    return cells;
+  };
   return {
     sourceBatch(source, size) {
       m.sourceBatchSize.observe({ source: sources.value(source) }, size);
@@ -91,14 +107,14 @@ export function createObserverMetrics(
       m.eventsMalformed.inc({ source: sources.value(source) });
     },
     actionExecuted(actionType, durationSeconds) {
-      const action_type = actionTypes.value(actionType);
-      m.actionExecuted.inc({ action_type });
-      m.actionDuration.observe({ action_type }, durationSeconds);
+      const cells = actionCells(actionType);
+      cells.executed.value += 1;
+      cells.duration.observe(durationSeconds);
     },
     actionFailed(actionType, errorType, durationSeconds) {
       const action_type = actionTypes.value(actionType);
       m.actionErrors.inc({ action_type, error_type: errorTypes.value(errorType) });
-      m.actionDuration.observe({ action_type }, durationSeconds);
+      actionCells(actionType).duration.observe(durationSeconds);
     },
     actionRetried(actionType) {
       m.actionRetries.inc({ action_type: actionTypes.value(actionType) });

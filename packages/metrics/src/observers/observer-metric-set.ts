@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HotCounter } from '../registry/hot-counter.js';
+import { HotHistogram } from '../registry/hot-histogram.js';
 import { registerMetrics } from '../registry/register-metrics.js';
 
 /** Buckets of action durations in seconds: 5 ms (a cache delete) up to a minute (a slow webhook). */
@@ -14,8 +16,10 @@ export interface ObserverMetricSet {
   readonly eventsProcessed: Counter;
   readonly eventsFailed: Counter<'error_type'>;
   readonly eventsMalformed: Counter<'source'>;
-  readonly actionExecuted: Counter<'action_type'>;
-  readonly actionDuration: Histogram<'action_type'>;
+  /** One call per successful action: kept as cells, not hashed labels. */
+  readonly actionExecuted: HotCounter;
+  /** One observation per action attempt: kept as cells, not hashed labels. */
+  readonly actionDuration: HotHistogram;
   readonly actionErrors: Counter<'action_type' | 'error_type'>;
   readonly actionRetries: Counter<'action_type'>;
   readonly dedupDetected: Counter;
@@ -61,17 +65,17 @@ export function observerMetricSet(registry: Registry): ObserverMetricSet {
       labelNames: ['source'],
       registers,
     }),
-    actionExecuted: new Counter({
+    actionExecuted: new HotCounter({
       name: `${P}action_executed_total`,
       help: 'Action attempts that succeeded, by action type.',
-      labelNames: ['action_type'],
+      labelName: 'action_type',
       registers,
     }),
-    actionDuration: new Histogram({
+    actionDuration: new HotHistogram({
       name: `${P}action_duration_seconds`,
       help: 'Duration of action attempts (successful and failed), by action type.',
-      labelNames: ['action_type'],
-      buckets: [...ACTION_DURATION_BUCKETS],
+      labelName: 'action_type',
+      buckets: ACTION_DURATION_BUCKETS,
       registers,
     }),
     actionErrors: new Counter({
