@@ -35,6 +35,25 @@ describe.skipIf(pg === undefined)('the README example', () => {
     const script = join(dir.path, 'example.mjs');
     await writeFile(script, outputText);
 
+    // It also type-checks, strictly, against the published declarations.
+    await writeFile(join(dir.path, 'package.json'), '{ "type": "module" }\n');
+    const typed = join(dir.path, 'example.ts');
+    await writeFile(typed, source);
+    const program = ts.createProgram([typed], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      typeRoots: [join(packageDir, 'node_modules', '@types')],
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).toEqual([]);
+
     await using database = await createTestDatabase(pg);
     const receiver = await startWebhookReceiver();
     try {
