@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectDatabase, type SqlClient } from '@fraiseql/core';
+import { createChangeLogSource, listChangeLogConsumers } from '@fraiseql/observers';
 import {
   createTempDir,
   createTestDatabase,
   requireService,
+  waitFor,
   type TempDir,
   type TestDatabase,
 } from '@fraiseql/testing';
@@ -111,122 +113,195 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
     expect(result.stdout).toContain('observers.x.condition');
   });
 
-  it('lists observers, explains a real change-log row, replays a range into a webhook and handles its dead letters', async () => {
-    const config = join(dir.path, 'hooks.yaml');
-    await writeFile(
-      config,
-      [
-        'observers:',
-        '  big-order:',
-        '    entity: Order',
-        '    events: [INSERT]',
-        '    condition: "data.total >= 100"',
-        '    retry: { maxAttempts: 1 }',
-        '    onFailure: dlq',
-        '    actions:',
-        '      - type: webhook',
-        `        url: ${receiverUrl}`,
-        '        allowHosts: ["127.0.0.1"]',
-        '  user-created:',
-        '    entity: User',
-        '    events: [INSERT]',
-        '    actions:',
-        '      - type: webhook',
-        `        url: ${receiverUrl}`,
-        '        allowHosts: ["127.0.0.1"]',
-        '',
-      ].join('\n'),
-    );
-    const inserted = await db.query<{ seq: string; id: string }>(
-      `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+  it(
+    'lists observers, explains a real change-log row, replays a range into a webhook and handles its dead letters',
+    // Twenty-odd runs of the binary, each a fresh Node process.
+    { timeout: 240_000 },
+    async () => {
+      const config = join(dir.path, 'hooks.yaml');
+      await writeFile(
+        config,
+        [
+          'observers:',
+          '  big-order:',
+          '    entity: Order',
+          '    events: [INSERT]',
+          '    condition: "data.total >= 100"',
+          '    retry: { maxAttempts: 1 }',
+          '    onFailure: dlq',
+          '    actions:',
+          '      - type: webhook',
+          `        url: ${receiverUrl}`,
+          '        allowHosts: ["127.0.0.1"]',
+          '  user-created:',
+          '    entity: User',
+          '    events: [INSERT]',
+          '    actions:',
+          '      - type: webhook',
+          `        url: ${receiverUrl}`,
+          '        allowHosts: ["127.0.0.1"]',
+          '',
+        ].join('\n'),
+      );
+      const inserted = await db.query<{ seq: string; id: string }>(
+        `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
        VALUES ('Order', gen_random_uuid(), 'INSERT', '{"total": 250}'),
               ('Order', gen_random_uuid(), 'INSERT', '{"total": 5}'),
               ('User', gen_random_uuid(), 'INSERT', '{"name": "ada"}')
        RETURNING pk_entity_change_log::text AS seq, id::text AS id`,
-    );
-    const [big, small] = inserted.rows;
-    const args = ['--config', config];
+      );
+      const [big, small] = inserted.rows;
+      const args = ['--config', config];
 
-    const list = await runCli(['observers', 'list', '--json', ...args]);
-    expect(list.code).toBe(0);
-    expect((JSON.parse(list.stdout) as { name: string }[]).map((o) => o.name)).toEqual([
-      'big-order',
-      'user-created',
+      const list = await runCli(['observers', 'list', '--json', ...args]);
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.stdout) as { name: string }[]).map((o) => o.name)).toEqual([
+        'big-order',
+        'user-created',
+      ]);
+
+      const debugBig = JSON.parse(
+        (
+          await runCli(['observers', 'debug-event', '--id', big?.seq ?? '', '--json', ...args], {
+            env: env(),
+          })
+        ).stdout,
+      ) as {
+        matched: number;
+        observers: {
+          observer: string;
+          matched: boolean;
+          condition?: { clauses: { result: boolean; values: unknown[] }[] };
+          actions: string[];
+        }[];
+      };
+      expect(debugBig.matched).toBe(1);
+      expect(debugBig.observers[0]).toMatchObject({
+        observer: 'big-order',
+        matched: true,
+        actions: [`webhook ${receiverUrl}`],
+      });
+      expect(debugBig.observers[0]?.condition?.clauses[0]).toMatchObject({
+        result: true,
+        values: [250, 100],
+      });
+      const debugSmall = await runCli(
+        ['observers', 'debug-event', '--id', small?.id ?? '', ...args],
+        { env: env() },
+      );
+      expect(debugSmall.stdout).toContain('0 of 2 observer(s) match');
+      expect(received).toEqual([]);
+
+      const from = big?.seq ?? '';
+      const to = inserted.rows[2]?.seq ?? '';
+      const replay = await runCli(
+        ['observers', 'replay', '--from', from, '--to', to, '--json', ...args],
+        { env: env() },
+      );
+      expect(replay.code).toBe(0);
+      expect(JSON.parse(replay.stdout)).toMatchObject({ events: 3, dispatched: 2, failed: 0 });
+      expect(received).toHaveLength(2);
+
+      // A permanent failure (HTTP 400) goes to the dead-letter queue.
+      status = 400;
+      const failing = await runCli(
+        ['observers', 'replay', '--from', from, '--to', from, '--observer', 'big-order', ...args],
+        { env: env() },
+      );
+      expect(failing.code).toBe(0);
+      expect(failing.stderr).toContain(`[1/1] seq ${from}`);
+      const stats = JSON.parse(
+        (await runCli(['dlq', 'stats', '--json'], { env: env() })).stdout,
+      ) as {
+        total: number;
+        byObserver: Record<string, number>;
+      };
+      expect(stats).toMatchObject({ total: 1, byObserver: { 'big-order': 1 } });
+      const letters = JSON.parse(
+        (await runCli(['dlq', 'list', '--json'], { env: env() })).stdout,
+      ) as { id: string; event: { id: string } }[];
+      expect(letters[0]?.event.id).toBe(big?.id);
+      const id = letters[0]?.id ?? '';
+      const shown = await runCli(['dlq', 'show', id], { env: env() });
+      expect(shown.stdout).toContain('observer: big-order');
+
+      const retryFailed = await runCli(['dlq', 'retry', id, ...args], { env: env() });
+      expect(retryFailed.code).toBe(1);
+      status = 204;
+      const retried = await runCli(['dlq', 'retry', id, '--json', ...args], { env: env() });
+      expect(retried.code).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'succeeded' });
+      expect((await runCli(['dlq', 'remove', id], { env: env() })).code).toBe(1);
+
+      const deadLetter = async (): Promise<string> => {
+        status = 400;
+        const run = [
+          'observers',
+          'replay',
+          '--from',
+          from,
+          '--to',
+          from,
+          '--observer',
+          'big-order',
+        ];
+        expect((await runCli([...run, ...args], { env: env() })).code).toBe(0);
+        const [item] = JSON.parse(
+          (await runCli(['dlq', 'list', '--json'], { env: env() })).stdout,
+        ) as {
+          id: string;
+        }[];
+        return item?.id ?? '';
+      };
+      const removable = await deadLetter();
+      expect((await runCli(['dlq', 'remove', removable], { env: env() })).code).toBe(0);
+      expect((await runCli(['dlq', 'remove', removable], { env: env() })).code).toBe(1);
+
+      await deadLetter();
+      status = 204;
+      const sent = received.length;
+      const retryAll = await runCli(['dlq', 'retry-all', '--json', ...args], { env: env() });
+      expect(retryAll.code).toBe(0);
+      expect(JSON.parse(retryAll.stdout)).toMatchObject({ succeeded: 1, failed: 0 });
+      expect(received.length).toBe(sent + 1);
+      expect(
+        JSON.parse((await runCli(['dlq', 'stats', '--json'], { env: env() })).stdout),
+      ).toMatchObject({ total: 0 });
+    },
+  );
+
+  it('observers status shows a change-log consumer caught up with the head', async () => {
+    const source = createChangeLogSource(db, { consumer: 'cli-status', pollInterval: '50ms' });
+    try {
+      await source.start({
+        onDelivery: (delivery) => delivery.settle({ status: 'done' }),
+      });
+      await waitFor(
+        async () => {
+          const [consumer] = await listChangeLogConsumers(db);
+          return consumer?.unclaimed === 0 && consumer.inFlight === 0 ? consumer : undefined;
+        },
+        { message: 'consumer caught up' },
+      );
+    } finally {
+      await source.close();
+    }
+    const result = await runCli(['observers', 'status', '--json'], { env: env() });
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as {
+      headSeq: string;
+      consumers: { consumer: string; cursorSeq: string; unclaimed: number; inFlight: number }[];
+    };
+    expect(status.consumers).toEqual([
+      expect.objectContaining({
+        consumer: 'cli-status',
+        cursorSeq: status.headSeq,
+        unclaimed: 0,
+        inFlight: 0,
+      }),
     ]);
-
-    const debugBig = JSON.parse(
-      (
-        await runCli(['observers', 'debug-event', '--id', big?.seq ?? '', '--json', ...args], {
-          env: env(),
-        })
-      ).stdout,
-    ) as {
-      matched: number;
-      observers: {
-        observer: string;
-        matched: boolean;
-        condition?: { clauses: { result: boolean; values: unknown[] }[] };
-        actions: string[];
-      }[];
-    };
-    expect(debugBig.matched).toBe(1);
-    expect(debugBig.observers[0]).toMatchObject({
-      observer: 'big-order',
-      matched: true,
-      actions: [`webhook ${receiverUrl}`],
-    });
-    expect(debugBig.observers[0]?.condition?.clauses[0]).toMatchObject({
-      result: true,
-      values: [250, 100],
-    });
-    const debugSmall = await runCli(
-      ['observers', 'debug-event', '--id', small?.id ?? '', ...args],
-      { env: env() },
-    );
-    expect(debugSmall.stdout).toContain('0 of 2 observer(s) match');
-    expect(received).toEqual([]);
-
-    const from = big?.seq ?? '';
-    const to = inserted.rows[2]?.seq ?? '';
-    const replay = await runCli(
-      ['observers', 'replay', '--from', from, '--to', to, '--json', ...args],
-      { env: env() },
-    );
-    expect(replay.code).toBe(0);
-    expect(JSON.parse(replay.stdout)).toMatchObject({ events: 3, dispatched: 2, failed: 0 });
-    expect(received).toHaveLength(2);
-
-    // A permanent failure (HTTP 400) goes to the dead-letter queue.
-    status = 400;
-    const failing = await runCli(
-      ['observers', 'replay', '--from', from, '--to', from, '--observer', 'big-order', ...args],
-      { env: env() },
-    );
-    expect(failing.code).toBe(0);
-    expect(failing.stderr).toContain(`[1/1] seq ${from}`);
-    const stats = JSON.parse((await runCli(['dlq', 'stats', '--json'], { env: env() })).stdout) as {
-      total: number;
-      byObserver: Record<string, number>;
-    };
-    expect(stats).toMatchObject({ total: 1, byObserver: { 'big-order': 1 } });
-    const letters = JSON.parse(
-      (await runCli(['dlq', 'list', '--json'], { env: env() })).stdout,
-    ) as { id: string; event: { id: string } }[];
-    expect(letters[0]?.event.id).toBe(big?.id);
-    const id = letters[0]?.id ?? '';
-    const shown = await runCli(['dlq', 'show', id], { env: env() });
-    expect(shown.stdout).toContain('observer: big-order');
-
-    const retryFailed = await runCli(['dlq', 'retry', id, ...args], { env: env() });
-    expect(retryFailed.code).toBe(1);
-    status = 204;
-    const retried = await runCli(['dlq', 'retry', id, '--json', ...args], { env: env() });
-    expect(retried.code).toBe(0);
-    expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'succeeded' });
-    expect((await runCli(['dlq', 'remove', id], { env: env() })).code).toBe(1);
-    expect(
-      JSON.parse((await runCli(['dlq', 'stats', '--json'], { env: env() })).stdout),
-    ).toMatchObject({ total: 0 });
+    const text = await runCli(['observers', 'status'], { env: env() });
+    expect(text.stdout).toMatch(/cli-status\s+\d+\s+0\s+0/);
   });
 
   it('prints the metrics of a real /metrics endpoint', async () => {

@@ -161,6 +161,10 @@ export {
   type ResolvedChangeLogSourceConfig,
 } from './sources/change-log/change-log-source-options.js';
 export {
+  listChangeLogConsumers,
+  type ChangeLogConsumerStatus,
+} from './sources/change-log/change-log-consumers.js';
+export {
   runChangeLogRetention,
   type RetentionResult,
   type RetentionRunOptions,

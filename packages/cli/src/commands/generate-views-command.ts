@@ -1,18 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SqlClient } from '@fraiseql/core';
-import {
-  checkDdl,
-  generateTaDdl,
-  generateTvDdl,
-  generateVaDdl,
-  loadSchema,
-  planProjection,
-  validateDdl,
-  type DdlValidation,
-  type GeneratedDdl,
-  type ProjectionPlan,
-  type SchemaDocument,
+import type * as DdlGenModule from '@fraiseql/ddl-gen';
+import type {
+  DdlValidation,
+  GeneratedDdl,
+  ProjectionPlan,
+  SchemaDocument,
 } from '@fraiseql/ddl-gen';
 import type { Command, CommandContext } from '../command.js';
 import { databaseUrl, openDatabase } from '../context/open-database.js';
@@ -20,10 +14,15 @@ import { CliError } from '../errors.js';
 import { createProgress } from '../output/progress.js';
 import { print } from '../output/print.js';
 
-const GENERATORS: Readonly<Record<string, (plan: ProjectionPlan) => GeneratedDdl>> = {
-  tv: (plan) => generateTvDdl(plan),
-  va: (plan) => generateVaDdl(plan),
-  ta: (plan) => generateTaDdl(plan),
+type DdlGen = typeof DdlGenModule;
+
+// Loaded on use: the SQL parser behind validation is only needed by this command.
+const loadDdlGen = (): Promise<DdlGen> => import('@fraiseql/ddl-gen');
+
+const GENERATORS: Readonly<Record<string, (ddl: DdlGen, plan: ProjectionPlan) => GeneratedDdl>> = {
+  tv: (ddl, plan) => ddl.generateTvDdl(plan),
+  va: (ddl, plan) => ddl.generateVaDdl(plan),
+  ta: (ddl, plan) => ddl.generateTaDdl(plan),
 };
 
 interface Generated {
@@ -76,7 +75,8 @@ export const generateViewsCommand: Command = {
     if (all === (entity !== undefined)) {
       throw new CliError('USAGE', 'name one entity or pass --all');
     }
-    const schema = await readSchema(context);
+    const ddlGen = await loadDdlGen();
+    const schema = await readSchema(context, ddlGen);
     const entities = all ? viewBackedTypes(schema) : [entity ?? ''];
     const outFlag = context.values['out-dir'];
     const outDir = typeof outFlag === 'string' ? resolve(context.cwd, outFlag) : undefined;
@@ -92,9 +92,11 @@ export const generateViewsCommand: Command = {
       const results: Generated[] = [];
       for (const name of entities) {
         context.signal.throwIfAborted();
-        const plan = await planProjection(schema, name, db === undefined ? {} : { db });
-        const ddl = generate(plan);
-        results.push(await finish(ddl, plan.entity, { db, outDir, check, signal: context.signal }));
+        const plan = await ddlGen.planProjection(schema, name, db === undefined ? {} : { db });
+        const ddl = generate(ddlGen, plan);
+        results.push(
+          await finish(ddlGen, ddl, plan.entity, { db, outDir, check, signal: context.signal }),
+        );
         progress.tick(ddl.name);
       }
       progress.done();
@@ -110,7 +112,7 @@ export const generateViewsCommand: Command = {
   },
 };
 
-async function readSchema(context: CommandContext): Promise<SchemaDocument> {
+async function readSchema(context: CommandContext, ddlGen: DdlGen): Promise<SchemaDocument> {
   const flag = context.values.schema;
   const path = resolve(context.cwd, typeof flag === 'string' ? flag : 'schema.json');
   let text: string;
@@ -124,7 +126,7 @@ async function readSchema(context: CommandContext): Promise<SchemaDocument> {
     );
   }
   try {
-    return loadSchema(JSON.parse(text));
+    return ddlGen.loadSchema(JSON.parse(text));
   } catch (cause) {
     throw new CliError('FAILED', `${path}: ${(cause as Error).message}`, { cause });
   }
@@ -138,6 +140,7 @@ function viewBackedTypes(schema: SchemaDocument): string[] {
 }
 
 async function finish(
+  ddlGen: DdlGen,
   ddl: GeneratedDdl,
   entity: string,
   options: {
@@ -152,8 +155,8 @@ async function finish(
   if (options.check) {
     const validation =
       options.db === undefined
-        ? await validateDdl(ddl.sql)
-        : await checkDdl(options.db, ddl.sql, { signal: options.signal });
+        ? await ddlGen.validateDdl(ddl.sql)
+        : await ddlGen.checkDdl(options.db, ddl.sql, { signal: options.signal });
     if (file === undefined) return { ...base, validation };
     const onDisk = await readFile(file, 'utf8').catch(() => undefined);
     return { ...base, file, validation, upToDate: onDisk === ddl.sql };

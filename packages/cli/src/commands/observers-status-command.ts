@@ -1,17 +1,9 @@
 import { CHANGE_LOG_TABLE } from '@fraiseql/core';
-import { createDeadLetterQueue } from '@fraiseql/observers';
+import { createDeadLetterQueue, listChangeLogConsumers } from '@fraiseql/observers';
 import type { Command } from '../command.js';
 import { openDatabase } from '../context/open-database.js';
 import { formatTable } from '../output/format-table.js';
 import { print } from '../output/print.js';
-
-interface ConsumerRow {
-  consumer: string;
-  cursor_pk: string;
-  updated_at: Date | string;
-  claimed: string;
-  behind: string;
-}
 
 /** `fraiseql observers status`: change-log consumers' progress and the dead letters, from the database. */
 export const observersStatusCommand: Command = {
@@ -26,23 +18,12 @@ export const observersStatusCommand: Command = {
       const head = await db.query<{ head: string | null }>(
         `SELECT max(pk_entity_change_log)::text AS head FROM ${CHANGE_LOG_TABLE}`,
       );
-      const consumers = await db.query<ConsumerRow>(
-        `SELECT c.consumer, c.cursor_pk::text AS cursor_pk, c.updated_at,
-                (SELECT count(*) FROM core.tb_observer_claim k WHERE k.consumer = c.consumer)::text AS claimed,
-                (SELECT count(*) FROM ${CHANGE_LOG_TABLE} l WHERE l.pk_entity_change_log > c.cursor_pk)::text AS behind
-         FROM core.tb_observer_checkpoint c ORDER BY c.consumer`,
-      );
-      const dlq = await createDeadLetterQueue(db).stats();
+      const consumers = await listChangeLogConsumers(db);
+      const deadLetters = await createDeadLetterQueue(db).stats();
       const status = {
         headSeq: head.rows[0]?.head ?? null,
-        consumers: consumers.rows.map((row) => ({
-          consumer: row.consumer,
-          cursorSeq: row.cursor_pk,
-          inFlight: Number(row.claimed),
-          behind: Number(row.behind),
-          updatedAt: new Date(row.updated_at).toISOString(),
-        })),
-        deadLetters: dlq,
+        consumers: consumers.map((c) => ({ ...c, cursorSeq: c.cursorSeq.toString() })),
+        deadLetters,
       };
       print(context, status, () =>
         [
@@ -51,16 +32,19 @@ export const observersStatusCommand: Command = {
           status.consumers.length === 0
             ? 'no change-log consumer has run yet\n'
             : formatTable(
-                ['CONSUMER', 'CURSOR SEQ', 'IN FLIGHT', 'BEHIND', 'UPDATED'],
+                ['CONSUMER', 'CURSOR SEQ', 'UNCLAIMED', 'IN FLIGHT', 'OLDEST PENDING', 'UPDATED'],
                 status.consumers.map((c) => [
                   c.consumer,
                   c.cursorSeq,
+                  c.unclaimed,
                   c.inFlight,
-                  c.behind,
+                  c.oldestPendingSeconds === undefined
+                    ? '-'
+                    : `${c.oldestPendingSeconds.toFixed(1)}s`,
                   c.updatedAt,
                 ]),
               ),
-          `dead letters: ${String(dlq.total)}${Object.entries(dlq.byObserver)
+          `dead letters: ${String(deadLetters.total)}${Object.entries(deadLetters.byObserver)
             .map(([name, count]) => `  ${name}=${String(count)}`)
             .join('')}`,
           '',

@@ -1,4 +1,4 @@
-import { createJobQueue, createJobQueueAdmin, type JobQueueAdmin } from '@fraiseql/job-queue';
+import type { JobQueueAdmin } from '@fraiseql/job-queue';
 import type { Command, CommandContext } from '../command.js';
 import { formatTable } from '../output/format-table.js';
 import { createProgress } from '../output/progress.js';
@@ -22,6 +22,8 @@ async function withAdmin<T>(
   const flag = context.values.redis;
   const redisUrl = typeof flag === 'string' ? flag : context.env.REDIS_URL;
   const name = String(context.values.queue);
+  // Loaded on use: BullMQ is heavy and only these commands need it.
+  const { createJobQueue, createJobQueueAdmin } = await import('@fraiseql/job-queue');
   const queue = createJobQueue({
     ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
     prefix: String(context.values.prefix),
