@@ -1,4 +1,5 @@
 import { coreMigrations, installCapture, migrate, type SqlClient } from '@fraiseql/core';
+import { createMetricsRegistry, createObserverMetrics, renderMetrics } from '@fraiseql/metrics';
 import { observerMigrations, type ObserverRuntime } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { createDemoSchema, DEMO_CAPTURES } from './demo/demo-schema.js';
@@ -67,7 +68,10 @@ export async function startServer(
     if (settings.configPath === undefined)
       http.addRoutes(demoReceiverRoutes(logger.child({ component: 'demo' })));
 
+    // One Prometheus registry for this server's runtime, served at GET /metrics.
+    const metricsRegistry = createMetricsRegistry();
     const observers = await startObserverStack({
+      metrics: createObserverMetrics(metricsRegistry),
       db,
       configPath: settings.configPath,
       baseUrl: http.url,
@@ -93,6 +97,14 @@ export async function startServer(
           return { status: health.state === 'running' ? 200 : 503, body: health };
         },
       },
+      {
+        method: 'GET',
+        pattern: '/metrics',
+        handler: async ({ raw }) => {
+          const { contentType, body } = await renderMetrics(metricsRegistry, raw.headers.accept);
+          return { status: 200, body, contentType };
+        },
+      },
       ...adminRoutes(observers),
     ]);
     if (demo !== undefined) {
@@ -107,7 +119,10 @@ export async function startServer(
         },
       ]);
     }
-    logger.info({ url: http.url }, 'HTTP listening: GET /health, /admin/observers, /admin/dlq');
+    logger.info(
+      { url: http.url },
+      'HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq',
+    );
 
     return {
       httpUrl: http.url,

@@ -102,7 +102,7 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     const redisUrl = config.redis?.url ?? options.redisUrl;
     const dedup =
       redisUrl === undefined
-        ? createMemoryDedupStore()
+        ? createMemoryDedupStore(metrics === undefined ? {} : { metrics })
         : createRedisDedupStore({ url: redisUrl, logger: logger.child({ component: 'dedup' }) });
     cleanups.push(() => dedup.close());
     const executor = createObserverExecutor({
