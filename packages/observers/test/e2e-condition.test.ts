@@ -62,6 +62,11 @@ observers:
     await drained(stack.runtime);
 
     // The no-op UPDATE wrote no change-log row, so no observer saw anything for it.
+    const logged = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM core.tb_entity_change_log
+        WHERE object_type = 'Order' AND modification_type = 'UPDATE'`,
+    );
+    expect(logged.rows[0]?.n).toBe(5);
     expect(allUpdates).toHaveLength(5);
     expect(allUpdates.map((e) => [e.entityId, e.data.status, e.data.total])).toEqual(
       expect.arrayContaining([
