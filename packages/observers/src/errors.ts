@@ -19,6 +19,7 @@ export type ObserverErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'DLQ_NOT_FOUND'
   | 'DUPLICATE_IN_PROGRESS'
+  | 'OBSERVER_PAUSED'
   | 'INVALID_ARGUMENT'
   | 'CLOSED';
 
@@ -30,6 +31,11 @@ export interface ObserverErrorOptions extends FraiseQLErrorOptions {
   retryAfterMs?: number;
   /** Low-cardinality label for metrics (`timeout`, `http_5xx`, `network`, `ssrf`, ...). */
   errorType?: string;
+  /**
+   * The event was handed back, not failed: deliver it again later (after `retryAfterMs`)
+   * without counting the delivery against the retry budget. @defaultValue `false`
+   */
+  deferred?: boolean;
 }
 
 /** An error from `@fraiseql/observers`. */
@@ -37,6 +43,8 @@ export class ObserverError extends FraiseQLError<ObserverErrorCode> {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly errorType: string;
+  /** True when the event was handed back for later, not failed (see {@link ObserverErrorOptions.deferred}). */
+  readonly deferred: boolean;
 
   constructor(code: ObserverErrorCode, message: string, options: ObserverErrorOptions = {}) {
     super(code, message, options);
@@ -44,6 +52,7 @@ export class ObserverError extends FraiseQLError<ObserverErrorCode> {
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
     this.errorType = options.errorType ?? code.toLowerCase();
+    this.deferred = options.deferred ?? false;
   }
 }
 

@@ -251,7 +251,13 @@ export class ActionRunner {
       throw new ObserverError(
         'CIRCUIT_OPEN',
         `circuit breaker of ${breaker.endpoint} is open; the event is handed back for redelivery`,
-        { retryable: true, retryAfterMs: retryInMs, errorType: 'circuit_open', details: log },
+        {
+          retryable: true,
+          deferred: true,
+          retryAfterMs: retryInMs,
+          errorType: 'circuit_open',
+          details: log,
+        },
       );
     }
     this.#settings.logger.debug(

@@ -30,6 +30,19 @@ export interface ObserverLookup {
   match(event: EntityEvent): readonly ExecutableObserver[];
   /** An observer by name, used to replay dead letters; falls back to `match` when absent. */
   get?(name: string): ExecutableObserver | undefined;
+  /**
+   * Running and paused observers that match, each with its state. With {@link whenRunning} it
+   * lets the executor hold a paused observer's events instead of acknowledging them; without
+   * either, paused observers are invisible and their events are not held.
+   */
+  matchAll?(
+    event: EntityEvent,
+  ): readonly (ExecutableObserver & { readonly state: 'running' | 'paused' })[];
+  /** Resolves once the observer runs again, or with `'disabled'`/`'removed'` when it never will. */
+  whenRunning?(
+    name: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<'running' | 'disabled' | 'removed'>;
 }
 
 /** The slice of the action registry the executor calls. */

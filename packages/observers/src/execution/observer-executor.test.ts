@@ -4,7 +4,36 @@ import { describe, expect, it } from 'vitest';
 import type { ActionExecutor } from '../actions/action-executor.js';
 import { ObserverError } from '../errors.js';
 import type { ExecutableObserver } from './executable-observer.js';
+import { createMatcher } from '../matching/observer-matcher.js';
+import { parseObserversConfig } from '../config/load-observers-config.js';
+import {
+  createObserverDefinitions,
+  type ObserverDefinition,
+} from '../matching/observer-definition.js';
+import { noopObserverMetrics } from '../metrics/observer-metrics.js';
 import { createObserverExecutor } from './observer-executor.js';
+
+function definition(name: string, entity: string): ObserverDefinition {
+  const config = parseObserversConfig(
+    JSON.stringify({
+      observers: {
+        [name]: { entity, events: ['UPDATE'], actions: [{ type: 'function', name }] },
+      },
+    }),
+    { format: 'json' },
+  );
+  const [only] = createObserverDefinitions(config);
+  if (only === undefined) throw new Error('no observer parsed');
+  return only;
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition did not hold within 5s');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 let seq = 0n;
 function event(entityId: string, entityType = 'order'): EntityEvent {
@@ -174,5 +203,90 @@ describe('createObserverExecutor: ordering and concurrency (function actions, no
     await execute.close();
     await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(execute(event('2'))).rejects.toMatchObject({ code: 'CLOSED', retryable: true });
+  });
+  it('counts every failed dedup store call in the metrics and goes on without dedup', async () => {
+    let ran = 0;
+    let outages = 0;
+    const failing = (): Promise<never> => Promise.reject(new Error('connection refused'));
+    const execute = createObserverExecutor({
+      matcher: lookup([{ name: 'o', actions: [{ type: 'function' }] }]),
+      registry: registry({
+        type: 'function',
+        execute: () => {
+          ran += 1;
+          return Promise.resolve({ summary: 'ok' });
+        },
+      }),
+      dedup: {
+        kind: 'broken',
+        claim: failing,
+        extend: failing,
+        complete: failing,
+        release: failing,
+        close: () => Promise.resolve(),
+        [Symbol.asyncDispose]: () => Promise.resolve(),
+      },
+      metrics: {
+        ...noopObserverMetrics,
+        dedupUnavailable: () => {
+          outages += 1;
+        },
+      },
+    });
+    await execute(event('1'));
+    await execute(event('2'));
+    expect(ran).toBe(2);
+    expect(outages).toBe(2);
+    expect(execute.stats().dedupUnavailable).toBe(2);
+  });
+
+  it('holds a paused observer without an action slot, runs it on resume and drops it on disable', async () => {
+    const matcher = createMatcher([
+      definition('held', 'order'),
+      definition('dropped', 'invoice'),
+      definition('free', 'order'),
+    ]);
+    const ran: string[] = [];
+    const execute = createObserverExecutor({
+      matcher,
+      concurrency: 1,
+      registry: registry({
+        type: 'function',
+        execute: (_config, context) => {
+          ran.push(`${context.observer}:${context.event.entityId}`);
+          return Promise.resolve({ summary: 'ok' });
+        },
+      }),
+    });
+    matcher.pause('held');
+    matcher.pause('dropped');
+    const heldEvents = [execute(event('1')), execute(event('2'))];
+    const droppedEvent = execute(event('3', 'invoice'));
+    // The running observer of the same events still runs through the single slot.
+    await waitUntil(() => ran.length === 2);
+    expect(ran.sort()).toEqual(['free:1', 'free:2']);
+    expect(execute.stats()).toMatchObject({ heldForPause: 3, runningActions: 0 });
+    matcher.disable('dropped');
+    await droppedEvent;
+    matcher.resume('held');
+    await Promise.all(heldEvents);
+    expect(ran.sort()).toEqual(['free:1', 'free:2', 'held:1', 'held:2']);
+  });
+
+  it('hands a held event back as deferred after maxPauseWait', async () => {
+    const matcher = createMatcher([definition('held', 'order')]);
+    const execute = createObserverExecutor({
+      matcher,
+      maxPauseWait: '20ms',
+      registry: registry({ type: 'function', execute: () => Promise.resolve({ summary: 'ok' }) }),
+    });
+    matcher.pause('held');
+    await expect(execute(event('1'))).rejects.toMatchObject({
+      code: 'OBSERVER_PAUSED',
+      retryable: true,
+      deferred: true,
+      retryAfterMs: 20,
+    });
+    expect(execute.stats().heldForPause).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import {
 import type { DedupClaim, DedupStore } from '../dedup/dedup-store.js';
 import type { DeadLetterReplayer } from '../dlq/dead-letter.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
-import { ObserverError } from '../errors.js';
+import { isObserverError, ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
 import { ActionRunner, type ActionScope } from './action-runner.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
@@ -59,6 +59,12 @@ export interface ObserverExecutorOptions {
    * to the source (the handler throws a retryable `CIRCUIT_OPEN`). @defaultValue `'1m'`
    */
   readonly maxBreakerWait?: DurationInput | undefined;
+  /**
+   * Longest an event is held in process for a paused observer (the delivery is kept alive
+   * meanwhile, without using an action slot); beyond it the event is handed back to the source
+   * (a deferred `OBSERVER_PAUSED`, redelivered after the same delay). @defaultValue `'5m'`
+   */
+  readonly maxPauseWait?: DurationInput | undefined;
   /** Lifetime of a processing claim (renewed while waiting). @defaultValue `'5m'` */
   readonly claimTtl?: DurationInput | undefined;
   /** How long finished actions are remembered for dedup. @defaultValue `'24h'` */
@@ -79,6 +85,8 @@ export interface ObserverExecutorStats {
   readonly runningActions: number;
   /** Action attempts waiting for a concurrency slot. */
   readonly waitingActions: number;
+  /** (event, observer) pairs held because the observer is paused. */
+  readonly heldForPause: number;
   /** Dedup store calls that failed (processing went on without dedup). */
   readonly dedupUnavailable: number;
   /** Breaker state per endpoint. */
@@ -118,6 +126,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     1,
     parseDuration(options.heartbeatInterval ?? '10s', 'heartbeatInterval'),
   );
+  const maxPauseWaitMs = parseDuration(options.maxPauseWait ?? '5m', 'maxPauseWait');
   const fanout = new SignalFanout();
   const runner = new ActionRunner({
     registry: options.registry,
@@ -148,10 +157,12 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     };
   };
   let dedupFailures = 0;
+  let held = 0;
   let dedupDown = false;
 
   const dedupFailed = (error: unknown, operation: string): void => {
     dedupFailures += 1;
+    metrics.dedupUnavailable?.();
     if (!dedupDown) {
       dedupDown = true;
       logger.warn(
@@ -194,7 +205,12 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         throw new ObserverError(
           'DUPLICATE_IN_PROGRESS',
           `event ${event.id} is being processed for observer ${observer.name} elsewhere; deliver it later`,
-          { retryable: true, retryAfterMs: claimTtlMs, errorType: 'duplicate_in_progress' },
+          {
+            retryable: true,
+            deferred: true,
+            retryAfterMs: claimTtlMs,
+            errorType: 'duplicate_in_progress',
+          },
         );
       }
     }
@@ -258,6 +274,47 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     }
   };
 
+  /**
+   * Holds an event for a paused observer until it runs again (resolves `'running'`), or is
+   * disabled or removed (the event is dropped for it: disabling drops, pausing holds). Keeps
+   * the delivery alive meanwhile and holds no action slot; throws a deferred
+   * `OBSERVER_PAUSED` after `maxPauseWait` so the source redelivers the event later.
+   */
+  const holdWhilePaused = async (
+    name: string,
+    event: EntityEvent,
+    context: ObserverHandlerContext,
+    waits: WaitScope,
+    whenRunning: NonNullable<ObserverLookup['whenRunning']>,
+  ): Promise<'running' | 'disabled' | 'removed'> => {
+    waits.throwIfStopped();
+    const link = fanout.link([waits.signal()]);
+    const timer = setTimeout(() => {
+      link.abort(
+        new ObserverError(
+          'OBSERVER_PAUSED',
+          `observer ${name} stayed paused for ${maxPauseWaitMs}ms; event ${event.id} is handed back for redelivery`,
+          { retryable: true, deferred: true, retryAfterMs: maxPauseWaitMs, errorType: 'paused' },
+        ),
+      );
+    }, maxPauseWaitMs);
+    const beat = setInterval(() => {
+      context.heartbeat?.().catch((error: unknown) => {
+        logger.warn({ err: error, eventId: event.id, observer: name }, 'heartbeat failed');
+      });
+    }, heartbeatIntervalMs);
+    held += 1;
+    logger.debug({ eventId: event.id, observer: name }, 'observer paused; holding the event');
+    try {
+      return await whenRunning(name, { signal: link.signal });
+    } finally {
+      held -= 1;
+      clearTimeout(timer);
+      clearInterval(beat);
+      link.dispose();
+    }
+  };
+
   const handle = async (
     event: EntityEvent,
     context: ObserverHandlerContext = {},
@@ -265,17 +322,34 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     if (shutdown.signal.aborted) {
       throw new ObserverError('CLOSED', 'observer executor is closed; deliver the event later', {
         retryable: true,
+        deferred: true,
         errorType: 'closed',
       });
     }
-    const observers = options.matcher.match(event);
+    const { matcher } = options;
+    const holds = matcher.matchAll !== undefined && matcher.whenRunning !== undefined;
+    const observers = holds ? (matcher.matchAll?.(event) ?? []) : matcher.match(event);
+    const whenRunning = holds
+      ? (name: string, opts: { signal?: AbortSignal }) =>
+          matcher.whenRunning?.(name, opts) ?? Promise.resolve('running' as const)
+      : undefined;
     // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
     const signal = context.signal ?? NEVER_ABORTED;
     const waits = waitScope(signal);
     // Per-entity observers take their place in line now, before any await, so the call order
     // of the handler is the order in which their events run.
     const runs = observers.map((observer) => {
-      const run = (): Promise<void> => runObserver(observer, event, context, signal, waits);
+      const run = async (): Promise<void> => {
+        if (
+          'state' in observer &&
+          observer.state === 'paused' &&
+          whenRunning !== undefined &&
+          (await holdWhilePaused(observer.name, event, context, waits, whenRunning)) !== 'running'
+        ) {
+          return;
+        }
+        await runObserver(observer, event, context, signal, waits);
+      };
       return observer.ordering === 'per-entity'
         ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
         : run();
@@ -283,8 +357,12 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     const settled = await Promise.allSettled(runs);
     waits.dispose();
     // Event counts (processed / failed) are the runtime's: it sees every settlement.
-    const rejected = settled.find((result) => result.status === 'rejected');
-    if (rejected !== undefined) throw rejected.reason;
+    // A real failure outranks a hand-back: it must count against the event's retry budget.
+    const rejected = settled.filter((result) => result.status === 'rejected');
+    const failed =
+      rejected.find((result) => !isObserverError(result.reason) || !result.reason.deferred) ??
+      rejected[0];
+    if (failed !== undefined) throw failed.reason;
   };
 
   const tracked = (event: EntityEvent, context?: ObserverHandlerContext): Promise<void> => {
@@ -352,6 +430,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       shutdown.abort(
         new ObserverError('CLOSED', 'observer executor closed; deliver the event later', {
           retryable: true,
+          deferred: true,
           errorType: 'closed',
         }),
       );
@@ -367,6 +446,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       inFlightEvents: inFlight.size,
       runningActions: runner.load.running,
       waitingActions: runner.load.waiting,
+      heldForPause: held,
       dedupUnavailable: dedupFailures,
       breakers: runner.breakerStates(),
     }),

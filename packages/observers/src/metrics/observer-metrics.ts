@@ -29,6 +29,11 @@ export interface ObserverMetrics {
   dedupDetected(): void;
   /** Processing was skipped because of a dedup claim. */
   dedupProcessingSkipped(): void;
+  /**
+   * A dedup store call failed (claim, extend, complete or release) and processing went on
+   * without dedup. Optional: absent means no-op.
+   */
+  dedupUnavailable?(): void;
   cacheHit(): void;
   cacheMiss(): void;
   cacheEviction(): void;
@@ -61,6 +66,7 @@ export const noopObserverMetrics: ObserverMetrics = Object.freeze({
   actionRetried: noop,
   dedupDetected: noop,
   dedupProcessingSkipped: noop,
+  dedupUnavailable: noop,
   cacheHit: noop,
   cacheMiss: noop,
   cacheEviction: noop,

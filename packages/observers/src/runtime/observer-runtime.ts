@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { silentLogger, type Delivery, type EventSource } from '@fraiseql/core';
 import { isObserverError, ObserverError } from '../errors.js';
-import { RetryPolicy } from '../execution/retry-policy.js';
+import { computeRetryDelay, RetryPolicy } from '../execution/retry-policy.js';
 import { Semaphore } from '../execution/semaphore.js';
 import { noopObserverMetrics } from '../metrics/observer-metrics.js';
 import {
@@ -73,6 +73,9 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   let state: RuntimeState = 'idle';
   let lastError: RuntimeHealth['lastError'];
   let closing: Promise<void> | undefined;
+  // Hand-backs per event id, so they do not count against `retry.maxAttempts`: the source's
+  // `attempt` counts every delivery. Entries leave when the event settles done or dead.
+  const deferrals = new Map<string, number>();
 
   const noteError = (error: unknown): void => {
     lastError = { message: error instanceof Error ? error.message : String(error), at: new Date() };
@@ -107,6 +110,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   }
 
   async function succeed(delivery: Delivery): Promise<void> {
+    deferrals.delete(delivery.event.id);
     try {
       await delivery.settle({ status: 'done' });
       metrics.eventProcessed();
@@ -126,10 +130,15 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
       await delivery.settle({ status: 'retry', delayMs: 0, error }).catch(() => undefined);
       return;
     }
+    if (isObserverError(error) && error.deferred) {
+      await defer(delivery, error);
+      return;
+    }
     noteError(error);
     metrics.eventFailed(isObserverError(error) ? error.errorType : 'handler_error');
     const retryAfterMs = isObserverError(error) ? error.retryAfterMs : undefined;
-    const decision = policy.next(attempt, 0, {
+    const deferred = deferrals.get(event.id) ?? 0;
+    const decision = policy.next(Math.max(1, attempt - deferred), 0, {
       retryable: true,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
@@ -145,6 +154,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
           { eventId: event.id, attempt, reason: decision.reason, err: error },
           `handler failed for event ${event.id} (attempt ${attempt}); giving up (${decision.reason})`,
         );
+        deferrals.delete(event.id);
         await delivery.settle({ status: 'dead', error });
       }
     } catch (settleError) {
@@ -152,6 +162,39 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
       logger.error(
         { eventId: event.id, err: settleError },
         `could not settle failed event ${event.id}`,
+      );
+    }
+  }
+
+  /**
+   * Settles a hand-back (`deferred` error: open breaker, paused observer, claim held elsewhere,
+   * executor closed) as `retry` after its `retryAfterMs` (or the policy's first delay), without
+   * using up the event's attempts. Hand-backs are not bounded: they end when the cause does,
+   * and every {@link DEFERRAL_LOG_EVERY}th one of an event is logged as a warning.
+   */
+  async function defer(delivery: Delivery, error: ObserverError): Promise<void> {
+    const { event } = delivery;
+    const count = (deferrals.get(event.id) ?? 0) + 1;
+    // Events handed to another instance never settle here: keep the map bounded.
+    if (!deferrals.has(event.id) && deferrals.size >= MAX_TRACKED_DEFERRALS) {
+      const oldest = deferrals.keys().next();
+      if (oldest.done !== true) deferrals.delete(oldest.value);
+    }
+    deferrals.set(event.id, count);
+    const delayMs = Math.max(0, Math.ceil(error.retryAfterMs ?? computeRetryDelay(policy, 1)));
+    const fields = { eventId: event.id, deferrals: count, delayMs, errorType: error.errorType };
+    if (count % DEFERRAL_LOG_EVERY === 0) {
+      logger.warn(fields, `event ${event.id} handed back ${count} times: ${error.message}`);
+    } else {
+      logger.debug(fields, `event ${event.id} handed back: ${error.message}`);
+    }
+    try {
+      await delivery.settle({ status: 'retry', delayMs, error });
+    } catch (settleError) {
+      noteError(settleError);
+      logger.error(
+        { eventId: event.id, err: settleError },
+        `could not settle handed-back event ${event.id}`,
       );
     }
   }
@@ -258,6 +301,11 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   };
   return runtime;
 }
+
+/** Every how many hand-backs of one event a warning is logged. */
+const DEFERRAL_LOG_EVERY = 10;
+/** Most events whose hand-backs are remembered at once. */
+const MAX_TRACKED_DEFERRALS = 100_000;
 
 function isSourceList(
   value: EventSource | readonly EventSource[],
