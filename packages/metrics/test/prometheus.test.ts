@@ -144,6 +144,13 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
       expect(result.status).toBe(0);
     });
 
+    it('promtool test rules: the alerts fire, and stay quiet, on the series they describe', () => {
+      const tests = new URL('alerts.test.yml', monitoring).pathname;
+      const result = spawnSync(promtool!, ['test', 'rules', tests], { encoding: 'utf8' });
+      expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
+      expect(result.status).toBe(0);
+    });
+
     it('Prometheus scraped the OpenMetrics answer with the test labels', async () => {
       const [up] = await query('up{job="fraiseql"}');
       expect(up?.value[1]).toBe('1');
