@@ -47,7 +47,7 @@ export const observerRuntimeOptionsSchema = z.object({
   abortGrace: durationSchema.default(2_000),
   /**
    * Backoff and attempts for failed handlers (`maxAttempts` counts every delivery, redeliveries
-   * after a crash included).
+   * after a crash included, but not hand-backs: throws with `deferred: true`).
    * @defaultValue exponential, 5 attempts, 1s initial delay, 5m max delay
    */
   retry: retryConfigSchema.default({

@@ -33,7 +33,9 @@ export interface ObserverRuntime {
 /**
  * Creates a runtime that feeds events from `sources` to `handler`, at most `concurrency` at a
  * time. A handler that resolves settles its event `done`; one that throws settles it `retry`
- * after a jittered backoff, and `dead` once `retry.maxAttempts` deliveries failed.
+ * after a jittered backoff, and `dead` once `retry.maxAttempts` deliveries failed. A throw of an
+ * `ObserverError` with `deferred: true` (a hand-back: open breaker, paused observer) settles
+ * `retry` after its `retryAfterMs` without counting as a failed delivery.
  *
  * @throws {ObserverError} `INVALID_ARGUMENT` naming the offending option.
  * @example
