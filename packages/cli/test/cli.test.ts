@@ -199,7 +199,12 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
         { env: env() },
       );
       expect(replay.code).toBe(0);
-      expect(JSON.parse(replay.stdout)).toMatchObject({ events: 3, dispatched: 2, failed: 0 });
+      expect(JSON.parse(replay.stdout)).toMatchObject({
+        events: 3,
+        dispatched: 2,
+        failed: 0,
+        deadLettered: 0,
+      });
       expect(received).toHaveLength(2);
 
       // A permanent failure (HTTP 400) goes to the dead-letter queue.
@@ -210,6 +215,7 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
       );
       expect(failing.code).toBe(0);
       expect(failing.stderr).toContain(`[1/1] seq ${from}`);
+      expect(failing.stdout).toContain('1 new dead letter(s)');
       const stats = JSON.parse(
         (await runCli(['dlq', 'stats', '--json'], { env: env() })).stdout,
       ) as {

@@ -49,6 +49,7 @@ export const observersReplayCommand: Command = {
     try {
       await using setup = createObserverSetup(context, config, db, only);
       const total = await countChangeLogRange(db, { from, to });
+      const deadBefore = await setup.dlq.count();
       const progress = createProgress(context.terminal, 'replaying', total, context.json);
       const results: { seq: string; id: string; observers: string[]; error?: string }[] = [];
       for await (const event of readChangeLogRange(db, { from, to, signal: context.signal })) {
@@ -73,6 +74,8 @@ export const observersReplayCommand: Command = {
       }
       progress.done();
       const failed = results.filter((result) => result.error !== undefined);
+      // Actions that failed for good went through their observer's failure policy.
+      const deadLettered = (await setup.dlq.count()) - deadBefore;
       const dispatched = results.reduce((sum, result) => sum + result.observers.length, 0);
       print(
         context,
@@ -82,11 +85,12 @@ export const observersReplayCommand: Command = {
           events: results.length,
           dispatched,
           failed: failed.length,
+          deadLettered,
           results,
         },
         () =>
           [
-            `replayed ${String(results.length)} event(s) from seq ${from.toString()} to ${to.toString()}: ${String(dispatched)} observer dispatch(es), ${String(failed.length)} failed`,
+            `replayed ${String(results.length)} event(s) from seq ${from.toString()} to ${to.toString()}: ${String(dispatched)} observer dispatch(es), ${String(failed.length)} failed, ${String(deadLettered)} new dead letter(s)`,
             ...failed.map((result) => `  seq ${result.seq}: ${result.error ?? ''}`),
             '',
           ].join('\n'),
