@@ -1,5 +1,6 @@
 import type { EntityEvent } from '@fraiseql/core';
 import { describe, expect, it } from 'vitest';
+import { ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
 import { createMemorySource } from '../sources/memory/memory-source.js';
 import { createObserverRuntime } from './observer-runtime.js';
@@ -75,6 +76,37 @@ describe('createObserverRuntime', () => {
     expect((await runtime.health()).lagEvents).toBe(0);
     await runtime.close();
     expect((await runtime.health()).state).toBe('closed');
+  });
+
+  it('redelivers hand-backs after retryAfterMs without spending the attempts real failures get', async () => {
+    const source = createMemorySource();
+    const metrics = counting();
+    const attempts: number[] = [];
+    const runtime = createObserverRuntime({
+      sources: source,
+      metrics,
+      retry: { maxAttempts: 2, initialDelay: 5, maxDelay: 10 },
+      handler: (_e, context) => {
+        attempts.push(context.attempt);
+        // Five hand-backs (more than maxAttempts), then two real failures.
+        return Promise.reject(
+          context.attempt <= 5
+            ? new ObserverError('CIRCUIT_OPEN', 'breaker open', {
+                retryable: true,
+                deferred: true,
+                retryAfterMs: 1,
+              })
+            : new Error('downstream is down'),
+        );
+      },
+    });
+    await runtime.start();
+    source.publish(event(1));
+    await until(() => source.parked().length === 1, 'event 1 parked');
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Only the real failures count as failed deliveries.
+    expect(metrics.counts.get('eventFailed')).toBe(2);
+    await runtime.close();
   });
 
   it('retries a failing handler with backoff, then settles it dead', async () => {
