@@ -1,4 +1,4 @@
-import { eventFromJson, parseDuration, type Logger } from '@fraiseql/core';
+import { eventFromJson, parseDuration, type EntityEvent, type Logger } from '@fraiseql/core';
 import {
   isObserverError,
   ObserverError,
@@ -126,9 +126,31 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       await deadLetter(job, data, resolved.error, 'observer-changed', []);
       throw new UnrecoverableError(resolved.error.message);
     }
-    const signal = AbortSignal.any([deps.shutdown, AbortSignal.timeout(resolved.timeoutMs)]);
+    let event: EntityEvent;
+    try {
+      event = eventFromJson(data.event);
+    } catch (thrown) {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      const error = new ObserverError('MALFORMED_EVENT', `job ${job.id ?? ''}: ${message}`, {
+        cause: thrown,
+        errorType: 'malformed_event',
+      });
+      await deadLetter(job, data, error, 'permanent', []);
+      throw new UnrecoverableError(error.message);
+    }
+    // One controller and timer per attempt: cheaper than AbortSignal.any + AbortSignal.timeout.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('job attempt timed out', 'TimeoutError'));
+    }, resolved.timeoutMs);
+    const onShutdown = (): void => {
+      controller.abort(deps.shutdown.reason);
+    };
+    if (deps.shutdown.aborted) onShutdown();
+    else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
     const context: ActionContext = {
-      event: eventFromJson(data.event),
+      event,
       observer: data.observer,
       actionIndex: data.actionIndex,
       attempt,
@@ -165,6 +187,9 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       throw Object.assign(new Error(`${error.errorType}: ${error.message}`, { cause: error }), {
         [RETRY_DELAY]: decision.delayMs,
       });
+    } finally {
+      clearTimeout(timer);
+      deps.shutdown.removeEventListener('abort', onShutdown);
     }
   };
 

@@ -53,6 +53,9 @@ export interface JobWorkerOptions extends JobQueueConfigInput {
   readonly random?: () => number;
 }
 
+/** Retry delay after a failure outside the action itself. */
+const UNEXPECTED_FAILURE_DELAY_MS = 5_000;
+
 /** A worker process's consumer of one queue. */
 export interface JobWorker extends AsyncDisposable {
   readonly queue: string;
@@ -167,8 +170,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     settings: {
       backoffStrategy: (_attemptsMade: number, type?: string, err?: Error): number => {
         const delay = (err as { [RETRY_DELAY]?: unknown } | undefined)?.[RETRY_DELAY];
-        if (type !== BACKOFF_TYPE || typeof delay !== 'number') return 0;
-        return delay;
+        if (type !== BACKOFF_TYPE) return 0;
+        // A failure outside the action (Redis down while dead-lettering) gets a pause, not a spin.
+        return typeof delay === 'number' ? delay : UNEXPECTED_FAILURE_DELAY_MS;
       },
     },
   });
