@@ -165,7 +165,9 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     for (const job of jobs) {
       const item = payload(job);
       bullQueue(item.queue);
-      byQueue.set(item.queue, [...(byQueue.get(item.queue) ?? []), item]);
+      const list = byQueue.get(item.queue);
+      if (list === undefined) byQueue.set(item.queue, [item]);
+      else list.push(item);
     }
     await withDeadline(
       Promise.all(
