@@ -167,6 +167,7 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
           })
         ).stdout,
       ) as {
+        event: unknown;
         matched: number;
         observers: {
           observer: string;
@@ -191,6 +192,17 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
       );
       expect(debugSmall.stdout).toContain('0 of 2 observer(s) match');
       expect(received).toEqual([]);
+
+      // The same event from a JSON file gives the same verdict.
+      const eventFile = join(dir.path, 'event.json');
+      await writeFile(eventFile, JSON.stringify(debugBig.event));
+      const fromFile = await runCli(['observers', 'debug-event', eventFile, ...args]);
+      expect(fromFile.code).toBe(0);
+      expect(fromFile.stdout).toContain('big-order: MATCH');
+      expect(fromFile.stdout).toContain('would run: webhook');
+      expect(
+        (await runCli(['observers', 'debug-event', eventFile, '--id', '1', ...args])).code,
+      ).toBe(2);
 
       const from = big?.seq ?? '';
       const to = inserted.rows[2]?.seq ?? '';
