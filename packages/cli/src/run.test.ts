@@ -27,6 +27,12 @@ describe('run', () => {
     expect(t.stdout).toContain('$ fraiseql dlq retry');
   });
 
+  it('prints the package version', async () => {
+    const t = capture();
+    expect(await run(['--version'], { terminal: t })).toBe(0);
+    expect(t.stdout).toMatch(/^fraiseql \d+\.\d+\.\d+\n$/);
+  });
+
   it('exits 2 for a missing argument and 1 for a missing config, naming what to do', async () => {
     const t = capture();
     expect(await run(['dlq', 'show'], { terminal: t, env: {} })).toBe(2);

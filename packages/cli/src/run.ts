@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command, CommandContext } from './command.js';
 import { commands } from './commands/commands.js';
@@ -37,7 +38,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       return 0;
     }
     if (argv.includes('--version')) {
-      terminal.out('fraiseql 0.1.0\n');
+      const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      terminal.out(`fraiseql ${pkg.version}\n`);
       return 0;
     }
     terminal.err(
