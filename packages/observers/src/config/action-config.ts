@@ -7,6 +7,7 @@ import {
   jsonTemplateSchema,
   templateStringSchema,
 } from './config-primitives.js';
+import { asyncFlagSchema } from './async-flag.js';
 import { durationSchema } from './duration-schema.js';
 import { fieldPresence } from './field-presence.js';
 import { retryConfigSchema, type RetryConfig } from './retry-config.js';
@@ -32,6 +33,7 @@ const webhookSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, {
 export const webhookActionSchema = z
   .strictObject({
     type: z.literal('webhook'),
+    async: asyncFlagSchema.optional(),
     url: httpUrlSchema.optional(),
     urlEnv: envNameSchema.optional(),
     method: z.enum(WEBHOOK_METHODS).default('POST'),
@@ -63,6 +65,7 @@ export const webhookActionSchema = z
 export const slackActionSchema = z
   .strictObject({
     type: z.literal('slack'),
+    async: asyncFlagSchema.optional(),
     webhookUrl: httpUrlSchema.optional(),
     webhookUrlEnv: envNameSchema.optional(),
     text: templateStringSchema.optional(),
@@ -95,6 +98,7 @@ const recipientsSchema = z.union([templateStringSchema, z.array(templateStringSc
 export const emailActionSchema = z
   .strictObject({
     type: z.literal('email'),
+    async: asyncFlagSchema.optional(),
     smtp: smtpSchema,
     from: templateStringSchema,
     to: recipientsSchema,
@@ -110,6 +114,7 @@ export const emailActionSchema = z
 export const cacheActionSchema = z
   .strictObject({
     type: z.literal('cache'),
+    async: asyncFlagSchema.optional(),
     redisUrl: z
       .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
       .optional(),
@@ -131,6 +136,7 @@ export const cacheActionSchema = z
 export const functionActionSchema = z
   .strictObject({
     type: z.literal('function'),
+    async: asyncFlagSchema.optional(),
     name: z.string().min(1, { error: 'expected the name of a registered function' }),
   })
   .meta({ title: 'function', description: 'Calls a handler registered in code.' });
@@ -180,6 +186,8 @@ export type ParsedCacheActionConfig = z.output<typeof cacheActionSchema>;
 /** A ready-to-run `webhook` action: validated, defaults applied, environment resolved. */
 export interface WebhookActionConfig {
   readonly type: 'webhook';
+  /** Runs on a job-queue worker instead of inline. @defaultValue `false` */
+  readonly async?: boolean;
   /** Target URL (from `url`, or the value of `urlEnv`). */
   readonly url: string;
   /** Name of the variable the URL came from, when it came from the environment. */
@@ -203,6 +211,8 @@ export interface WebhookActionConfig {
 /** A ready-to-run `slack` action: validated, defaults applied, environment resolved. */
 export interface SlackActionConfig {
   readonly type: 'slack';
+  /** Runs on a job-queue worker instead of inline. @defaultValue `false` */
+  readonly async?: boolean;
   /** Incoming-webhook URL (from `webhookUrl`, or the value of `webhookUrlEnv`). */
   readonly webhookUrl: string;
   /** Message text template. At least one of `text` and `blocks` is set. */
@@ -229,6 +239,8 @@ export interface SmtpConfig {
 /** A ready-to-run `email` action: validated, defaults applied, environment resolved. */
 export interface EmailActionConfig {
   readonly type: 'email';
+  /** Runs on a job-queue worker instead of inline. @defaultValue `false` */
+  readonly async?: boolean;
   readonly smtp: SmtpConfig;
   /** Sender template. */
   readonly from: string;
@@ -245,6 +257,8 @@ export interface EmailActionConfig {
 /** A ready-to-run `cache` action: validated, environment resolved. */
 export interface CacheActionConfig {
   readonly type: 'cache';
+  /** Runs on a job-queue worker instead of inline. @defaultValue `false` */
+  readonly async?: boolean;
   /**
    * Redis URL (from `redisUrl`, `redisUrlEnv` or the top-level `redis`); when absent the
    * action registry's Redis factory decides.
@@ -259,6 +273,8 @@ export interface CacheActionConfig {
 /** A `function` action: calls the handler registered under `name`. */
 export interface FunctionActionConfig {
   readonly type: 'function';
+  /** Runs on a job-queue worker instead of inline. @defaultValue `false` */
+  readonly async?: boolean;
   readonly name: string;
 }
 

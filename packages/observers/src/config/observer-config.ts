@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { compileCondition } from '../conditions/compile-condition.js';
 import { isObserverError } from '../errors.js';
+import { asyncFlagSchema } from './async-flag.js';
 import { retryConfigSchema } from './retry-config.js';
 
 /** What an observer does when an action failed for good. */
@@ -83,6 +84,9 @@ export function createObserverConfigSchema<Action extends z.ZodType>(action: Act
         .optional()
         .meta({ description: 'Most actions of this observer running at once.' }),
       enabled: z.boolean().default(true),
+      async: asyncFlagSchema
+        .optional()
+        .meta({ description: 'Run every action of this observer on a job-queue worker.' }),
     })
     .meta({ description: 'An observer: which events it matches and which actions it runs.' });
 }

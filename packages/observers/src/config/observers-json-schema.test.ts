@@ -33,6 +33,7 @@ describe('observers.schema.json', () => {
       'ordering',
       'concurrency',
       'enabled',
+      'async',
     ]);
     const actions = observer.properties.actions as { items: { oneOf: { title: string }[] } };
     expect(actions.items.oneOf.map((option) => option.title)).toEqual([
