@@ -26,6 +26,7 @@ import {
   type ExecutableObserver,
   type ObserverMetrics,
 } from '@fraiseql/observers';
+import type { JobQueueMetrics } from '@fraiseql/job-queue';
 import { createTestDatabase, createTestStream, requireService, waitFor } from '@fraiseql/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -401,7 +402,8 @@ describe.skipIf(postgres === undefined || nats === undefined)(
     });
 
     it('moves every job-queue metric through the job-queue seam', async () => {
-      const jobs = createJobQueueMetrics(registry);
+      // Assignable to the job-queue package's own seam type: the shapes agree.
+      const jobs: JobQueueMetrics = createJobQueueMetrics(registry);
       jobs.jobQueued('actions', 'webhook');
       jobs.jobFailed('actions', 'webhook', 'http_5xx', 0.2);
       jobs.jobRetried('actions', 'webhook');
