@@ -10,7 +10,7 @@ export { isCI } from './services/is-ci.js';
 export { freePort } from './services/free-port.js';
 export { probeService, type ProbeOptions } from './services/probe-service.js';
 export { redactUrl } from './services/redact-url.js';
-export { OPTIONAL_SERVICES_ENV, requireService } from './services/require-service.js';
+export { requireService } from './services/require-service.js';
 export {
   startService,
   type StartServiceOptions,

@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTestingError } from '../errors.js';
 import { freePort } from './free-port.js';
-import { OPTIONAL_SERVICES_ENV, requireService } from './require-service.js';
+import { requireService } from './require-service.js';
 
 const saved = { ...process.env };
 
 afterEach(() => {
-  for (const key of ['CI', 'REDIS_URL', 'CLICKHOUSE_URL', 'NATS_URL', OPTIONAL_SERVICES_ENV]) {
+  for (const key of ['CI', 'REDIS_URL', 'CLICKHOUSE_URL', 'NATS_URL']) {
     if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
     else process.env[key] = saved[key];
   }
@@ -61,14 +61,6 @@ describe('requireService', () => {
     const error: unknown = await requireService('nats').catch((e: unknown) => e);
     expect(isTestingError(error) && error.code).toBe('SERVICE_UNAVAILABLE');
     expect((error as Error).message).toMatch(/nats is required in CI/);
-  });
-
-  it('with CI=true skips a kind listed as optional', async () => {
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    process.env.CI = 'true';
-    process.env[OPTIONAL_SERVICES_ENV] = 'clickhouse, nats';
-    process.env.CLICKHOUSE_URL = `http://127.0.0.1:${await freePort()}`;
-    await expect(requireService('clickhouse')).resolves.toBeUndefined();
   });
 
   it('hides the password of an env URL that does not answer', async () => {

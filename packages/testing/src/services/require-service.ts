@@ -29,12 +29,6 @@ const memo = ((globalThis as Record<symbol, Memo | undefined>)[MEMO_KEY] ??= {
 const { resolutions, warned } = memo;
 
 /**
- * Environment variable naming kinds that may be missing even in CI (comma-separated, e.g.
- * `clickhouse` on a CI machine without ClickHouse): their suites skip instead of failing.
- */
-export const OPTIONAL_SERVICES_ENV = 'FRAISEQL_TEST_OPTIONAL_SERVICES';
-
-/**
  * Finds a running `kind` service for a test file: the env URL (`DATABASE_URL`, `REDIS_URL`,
  * `NATS_URL`, `CLICKHOUSE_URL`) when set, verified by a protocol round trip and never
  * second-guessed; otherwise the standard loopback port; otherwise the installed binary started
@@ -46,8 +40,8 @@ export const OPTIONAL_SERVICES_ENV = 'FRAISEQL_TEST_OPTIONAL_SERVICES';
  * @example
  * const pg = await requireService('postgres');
  * describe.skipIf(pg === undefined)('capture', () => { … });
- * @throws {TestingError} `SERVICE_UNAVAILABLE` when nothing answers and `CI` is `true` or `1`
- * (unless the kind is listed in `FRAISEQL_TEST_OPTIONAL_SERVICES`)
+ * @throws {TestingError} `SERVICE_UNAVAILABLE` when nothing answers and `CI` is `true` or `1`:
+ * in CI a missing service is a failure, never a skip.
  */
 export async function requireService(kind: ServiceKind): Promise<ServiceHandle | undefined> {
   const envUrl = nonEmpty(process.env[ENV_VARS[kind]]);
@@ -60,7 +54,7 @@ export async function requireService(kind: ServiceKind): Promise<ServiceHandle |
   const resolution = await pending;
   if ('handle' in resolution) return resolution.handle;
 
-  if (isCI() && !optionalKinds().has(kind)) {
+  if (isCI()) {
     throw new TestingError(
       'SERVICE_UNAVAILABLE',
       `${kind} is required in CI (CI=${process.env.CI ?? ''}) but ${resolution.reason}. Start it with: ${HOW_TO_START[kind]}`,
@@ -96,15 +90,6 @@ async function resolve(kind: ServiceKind, envUrl: string | undefined): Promise<R
       reason: `nothing answers on ${loopback} (${loopbackFailure}) and starting one failed (${why})`,
     };
   }
-}
-
-function optionalKinds(): Set<string> {
-  return new Set(
-    (process.env[OPTIONAL_SERVICES_ENV] ?? '')
-      .split(',')
-      .map((kind) => kind.trim().toLowerCase())
-      .filter((kind) => kind !== ''),
-  );
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
