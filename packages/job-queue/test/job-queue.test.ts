@@ -85,11 +85,12 @@ describe.skipIf(redis === undefined)('job queue on Redis', () => {
 
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.close()));
-    for (const name of ['dedup', 'retry', 'dead', 'metrics-q']) {
+    for (const name of ['dedup', 'retry', 'dead', 'metrics-q', 'malformed']) {
       await queue.bullQueue(name).obliterate({ force: true });
     }
     const store = await queue.deadLetters();
     await store.remove('dead', await store.idsUpTo('dead', Date.now(), 1000));
+    await store.remove('malformed', await store.idsUpTo('malformed', Date.now(), 1000));
     await queue.close();
     await registry.close();
   });
@@ -235,5 +236,22 @@ describe.skipIf(redis === undefined)('job queue on Redis', () => {
     expect(of('jobRetried')).toEqual([['metrics-q', 'function']]);
     expect(of('queueDepth')).toContainEqual(['metrics-q', 'waiting', 0]);
     expect(of('dlqItems')).toContainEqual(['metrics-q', 0]);
+  });
+
+  it('dead-letters a job whose event cannot be read instead of retrying it', async () => {
+    await startWorker('malformed');
+    const event = { ...testEvent(), seq: -1n };
+    const { jobId } = await queue.enqueue({
+      event,
+      observer: 'ok',
+      actionIndex: 0,
+      actionType: 'function',
+      queue: 'malformed',
+    });
+    const dead = await waitFor(async () => (await queue.deadLetters()).get('malformed', jobId), {
+      message: 'malformed job dead-lettered',
+    });
+    expect(dead).toMatchObject({ reason: 'permanent', error: { errorType: 'malformed_event' } });
+    expect(called(`ok:${event.id}`)).toHaveLength(0);
   });
 });
