@@ -273,6 +273,28 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       await executor.close();
     });
 
+    it('counts dedup store outages and keeps processing (a store that fails every call)', async () => {
+      const down = (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED'));
+      const executor = createObserverExecutor({
+        matcher: lookup([{ name: 'outage', actions: [{ type: 'noop' }] }]),
+        registry: actions(scriptedAction('noop', () => undefined)),
+        dedup: {
+          kind: 'unreachable',
+          claim: down,
+          extend: down,
+          complete: down,
+          release: down,
+          close: () => Promise.resolve(),
+          [Symbol.asyncDispose]: () => Promise.resolve(),
+        },
+        metrics,
+      });
+      await executor(makeEvent());
+      await executor.close();
+      await expectMetric('fraiseql_observer_dedup_unavailable_total', {}, 1);
+      await expectMetric('fraiseql_observer_action_executed_total', { action_type: 'noop' }, 1);
+    });
+
     it('reports breaker states and transitions per endpoint host', async () => {
       let calls = 0;
       const api = scriptedAction(

@@ -24,6 +24,7 @@ export interface ObserverMetricsReporter {
   actionRetried(actionType: string): void;
   dedupDetected(): void;
   dedupProcessingSkipped(): void;
+  dedupUnavailable(): void;
   cacheHit(): void;
   cacheMiss(): void;
   cacheEviction(): void;
@@ -124,6 +125,9 @@ export function createObserverMetrics(
     },
     dedupProcessingSkipped() {
       m.dedupProcessingSkipped.inc();
+    },
+    dedupUnavailable() {
+      m.dedupUnavailable.inc();
     },
     cacheHit() {
       m.cacheHits.inc();

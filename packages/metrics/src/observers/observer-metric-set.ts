@@ -24,6 +24,7 @@ export interface ObserverMetricSet {
   readonly actionRetries: Counter<'action_type'>;
   readonly dedupDetected: Counter;
   readonly dedupProcessingSkipped: Counter;
+  readonly dedupUnavailable: Counter;
   readonly cacheHits: Counter;
   readonly cacheMisses: Counter;
   readonly cacheEvictions: Counter;
@@ -98,6 +99,11 @@ export function observerMetricSet(registry: Registry): ObserverMetricSet {
     dedupProcessingSkipped: new Counter({
       name: `${P}dedup_processing_skipped_total`,
       help: 'Observer runs that skipped already finished actions because of dedup.',
+      registers,
+    }),
+    dedupUnavailable: new Counter({
+      name: `${P}dedup_unavailable_total`,
+      help: 'Dedup store calls that failed; processing went on without dedup (at-least-once).',
       registers,
     }),
     cacheHits: new Counter({
