@@ -52,7 +52,7 @@ type Resolved =
     }
   | { readonly ok: false; readonly error: ObserverError };
 
-function resolve(data: JobData, deps: JobProcessorDeps): Resolved {
+function resolve(data: JobData, deps: JobProcessorDeps, settingsCache: SettingsCache): Resolved {
   const observer = deps.observers.get(data.observer);
   const configured = observer?.actions[data.actionIndex];
   if (observer === undefined || configured?.type !== data.actionType) {
@@ -65,6 +65,8 @@ function resolve(data: JobData, deps: JobProcessorDeps): Resolved {
       error: new ObserverError('INVALID_ARGUMENT', message, { errorType: 'observer_changed' }),
     };
   }
+  const cached = settingsCache.get(configured);
+  if (cached !== undefined && cached.observerRetry === observer.retry) return cached.resolved;
   const action = innerAction(configured);
   const own = action as { retry?: RetryPolicyConfig; timeout?: unknown };
   const retry =
@@ -80,8 +82,16 @@ function resolve(data: JobData, deps: JobProcessorDeps): Resolved {
           `observers.${data.observer}.actions[${String(data.actionIndex)}].timeout`,
         )
       : deps.actionTimeoutMs;
-  return { ok: true, action, policy: new RetryPolicy(retry ?? {}), timeoutMs };
+  const resolved: Resolved = { ok: true, action, policy: new RetryPolicy(retry ?? {}), timeoutMs };
+  settingsCache.set(configured, { observerRetry: observer.retry, resolved });
+  return resolved;
 }
+
+/** Parsed settings per action config object (a reloaded config brings new objects). */
+type SettingsCache = WeakMap<
+  object,
+  { readonly observerRetry: RetryPolicyConfig | undefined; readonly resolved: Resolved }
+>;
 
 function attemptError(error: ObserverError): JobAttemptError {
   return {
@@ -117,11 +127,12 @@ function toObserverError(thrown: unknown, signal: AbortSignal): ObserverError {
  * `shutdown` aborts mid-attempt the job goes back to waiting without using up an attempt.
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
+  const settingsCache: SettingsCache = new WeakMap();
   return async (job: Job<JobData>, token?: string): Promise<JobResult> => {
     const data = job.data;
     const attempt = data.attempts.length + 1;
     const startedAt = Date.now();
-    const resolved = resolve(data, deps);
+    const resolved = resolve(data, deps, settingsCache);
     if (!resolved.ok) {
       await deadLetter(job, data, resolved.error, 'observer-changed', []);
       throw new UnrecoverableError(resolved.error.message);
