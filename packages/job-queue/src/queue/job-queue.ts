@@ -8,7 +8,7 @@ import { jobIdOf } from '../jobs/job-id.js';
 import { noopJobQueueMetrics } from '../metrics/job-queue-metrics.js';
 import { openRedis } from '../redis/open-redis.js';
 import { DEFAULT_REDIS_URL, redisConnectionOptions } from '../redis/redis-connection.js';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { QUEUE_NAME, type JobQueueConfig, type JobQueueOptions } from './job-queue-options.js';
 import { parseJobQueueConfig } from './parse-job-queue-config.js';
 
@@ -85,6 +85,16 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
   const connection = redisConnectionOptions(config.redisUrl, 'producer');
   const queues = new Map<string, Queue<JobData>>();
   let store: Promise<DeadLetterStore> | undefined;
+  // One client shared by every queue of this producer (BullMQ leaves shared clients open; this
+  // object quits it on close).
+  let producer: Redis | undefined;
+  const newProducer = (): Redis => {
+    const client = new Redis(connection);
+    client.on('error', (error: unknown) => {
+      logger.debug({ err: error }, 'job queue: Redis connection error');
+    });
+    return client;
+  };
   let storeClient: Promise<Redis> | undefined;
   let closed = false;
 
@@ -96,7 +106,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     let queue = queues.get(name);
     if (queue === undefined) {
       queue = new Queue<JobData>(name, {
-        connection,
+        connection: (producer ??= newProducer()),
         prefix: config.prefix,
         skipVersionCheck: true,
       });
@@ -212,6 +222,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
       ...[...queues.values()].map((queue) => queue.close()),
       storeClient?.then((client) => client.quit()),
     ]);
+    producer?.disconnect();
   };
 
   return {
