@@ -1,5 +1,10 @@
 import { coreMigrations, installCapture, migrate, type SqlClient } from '@fraiseql/core';
-import { createMetricsRegistry, createObserverMetrics, renderMetrics } from '@fraiseql/metrics';
+import {
+  createJobQueueMetrics,
+  createMetricsRegistry,
+  createObserverMetrics,
+  renderMetrics,
+} from '@fraiseql/metrics';
 import { observerMigrations, type ObserverRuntime } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { createDemoSchema, DEMO_CAPTURES } from './demo/demo-schema.js';
@@ -78,6 +83,9 @@ export async function startServer(
       consumer: SERVER_CONSUMER,
       redisUrl: settings.redisUrl,
       natsUrl: settings.natsUrl,
+      workers: settings.workers,
+      queuePrefix: settings.queuePrefix,
+      jobQueueMetrics: createJobQueueMetrics(metricsRegistry),
       logger,
     });
     cleanups.push(() => observers.close());

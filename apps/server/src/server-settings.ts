@@ -16,6 +16,10 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_CONFIG: z.string().min(1).optional(),
   /** Redis for dedup and cache actions. @defaultValue none: in-memory dedup */
   REDIS_URL: z.string().min(1).optional(),
+  /** Job-queue workers run by this process (async actions). @defaultValue 1 with `REDIS_URL`, else 0 */
+  FRAISEQL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  /** Prefix of the job queue's Redis keys. @defaultValue `fraiseql` */
+  FRAISEQL_QUEUE_PREFIX: z.string().min(1).default('fraiseql'),
   /** NATS servers when the observers source is `nats`. */
   NATS_URL: z.string().min(1).optional(),
   /** Where embedded data lives. @defaultValue `.fraiseql` */
@@ -38,6 +42,8 @@ export interface ServerSettings {
   readonly configPath: string | undefined;
   readonly redisUrl: string | undefined;
   readonly natsUrl: string | undefined;
+  readonly workers: number;
+  readonly queuePrefix: string;
   readonly dataDir: string;
   readonly httpHost: string;
   readonly httpPort: number;
@@ -66,6 +72,8 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     configPath: resolveConfigPath(settings.FRAISEQL_CONFIG, cwd),
     redisUrl: settings.REDIS_URL,
     natsUrl: settings.NATS_URL,
+    queuePrefix: settings.FRAISEQL_QUEUE_PREFIX,
+    workers: settings.FRAISEQL_WORKERS ?? (settings.REDIS_URL === undefined ? 0 : 1),
     dataDir: settings.FRAISEQL_DATA_DIR,
     httpHost: settings.FRAISEQL_HTTP_HOST,
     httpPort: settings.FRAISEQL_HTTP_PORT,

@@ -1,3 +1,4 @@
+import { isJobQueueError, type JobQueueAdmin } from '@fraiseql/job-queue';
 import { isObserverError, type DeadLetterFilter } from '@fraiseql/observers';
 import type { ObserverStack } from '../observers/observer-stack.js';
 import { HttpError, type Route, type RouteHandler } from './http-server.js';
@@ -23,6 +24,7 @@ export function adminRoutes(stack: ObserverStack): Route[] {
     },
   }));
   return [
+    ...(stack.jobQueue === undefined ? [] : jobQueueRoutes(stack.jobQueue)),
     {
       method: 'GET',
       pattern: '/admin/observers',
@@ -88,11 +90,71 @@ export function adminRoutes(stack: ObserverStack): Route[] {
   ];
 }
 
+/** Queue stats and the job dead-letter queue (present when Redis is configured). */
+function jobQueueRoutes(admin: JobQueueAdmin): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/admin/queue/stats',
+      handler: async () => ({ status: 200, body: { queues: await admin.stats() } }),
+    },
+    {
+      method: 'GET',
+      pattern: '/admin/queue/:queue/dlq',
+      handler: async ({ params, query }) => {
+        const limit = numberParam(query.get('limit'), 'limit');
+        const offset = numberParam(query.get('offset'), 'offset');
+        const items = await admin.dlq.list(params.queue ?? '', {
+          ...(limit === undefined ? {} : { limit }),
+          ...(offset === undefined ? {} : { offset }),
+        });
+        return { status: 200, body: { items } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/admin/queue/:queue/dlq/:id',
+      handler: notFoundAware(async ({ params }) => ({
+        status: 200,
+        body: await admin.dlq.show(params.queue ?? '', params.id ?? ''),
+      })),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/queue/:queue/dlq/:id/replay',
+      handler: notFoundAware(async ({ params }) => ({
+        status: 200,
+        body: await admin.dlq.replay(params.queue ?? '', params.id ?? ''),
+      })),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/queue/:queue/dlq/replay-all',
+      handler: async ({ params }) => ({
+        status: 200,
+        body: await admin.dlq.replayAll(params.queue ?? ''),
+      }),
+    },
+    {
+      method: 'DELETE',
+      pattern: '/admin/queue/:queue/dlq',
+      handler: async ({ params, query }) => {
+        const olderThan = query.get('olderThan') ?? '0';
+        return {
+          status: 200,
+          body: { purged: await admin.dlq.purge(params.queue ?? '', { olderThan }) },
+        };
+      },
+    },
+  ];
+}
+
 function notFoundAware(handler: RouteHandler): RouteHandler {
   return async (request) => {
     try {
       return await handler(request);
     } catch (error) {
+      if (isJobQueueError(error, 'JOB_NOT_FOUND')) throw new HttpError(404, error.message);
       if (isObserverError(error, 'DLQ_NOT_FOUND')) throw new HttpError(404, error.message);
       if (isObserverError(error, 'INVALID_ARGUMENT')) throw new HttpError(400, error.message);
       throw error;

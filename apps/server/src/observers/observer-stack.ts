@@ -21,6 +21,16 @@ import {
   type ObserverRuntime,
   type ObserversConfig,
 } from '@fraiseql/observers';
+import {
+  createAsyncActionLookup,
+  createEnqueueAction,
+  createJobQueue,
+  createJobQueueAdmin,
+  createJobWorker,
+  enqueueActionSchema,
+  type JobQueueAdmin,
+  type JobQueueMetrics,
+} from '@fraiseql/job-queue';
 import type { Logger } from 'pino';
 import { demoObserversYaml } from './demo-observers.js';
 
@@ -39,6 +49,11 @@ export interface ObserverStackOptions {
   readonly natsUrl: string | undefined;
   readonly logger: Logger;
   readonly metrics?: ObserverMetrics;
+  /** Job-queue workers to run in this process (needs Redis). */
+  readonly workers: number;
+  /** Prefix of the job queue's Redis keys. */
+  readonly queuePrefix: string;
+  readonly jobQueueMetrics?: JobQueueMetrics;
 }
 
 /** Running observers: the parts the admin API and the health check read. */
@@ -49,6 +64,8 @@ export interface ObserverStack {
   readonly registry: ActionRegistry;
   /** Where the observers came from: a file path or `demo`. */
   readonly configOrigin: string;
+  /** Queue stats and job dead letters, when Redis is configured. */
+  readonly jobQueue: JobQueueAdmin | undefined;
   close(): Promise<void>;
 }
 
@@ -80,6 +97,21 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       return 'welcomed';
     });
 
+    // With Redis, `async: true` actions and `enqueue` actions run on job-queue workers.
+    const queue =
+      options.redisUrl === undefined
+        ? undefined
+        : createJobQueue({
+            redisUrl: options.redisUrl,
+            prefix: options.queuePrefix,
+            logger: logger.child({ component: 'job-queue' }),
+            ...(options.jobQueueMetrics === undefined ? {} : { metrics: options.jobQueueMetrics }),
+          });
+    if (queue !== undefined) {
+      cleanups.push(() => queue.close());
+      registry.register(createEnqueueAction({ queue, registry }), enqueueActionSchema);
+    }
+
     const config: ObserversConfig =
       options.configPath === undefined
         ? parseObserversConfig(demoObserversYaml(options.baseUrl), {
@@ -89,6 +121,14 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
           })
         : await loadObserversConfig(options.configPath, { registry });
     const matcher = createMatcher(createObserverDefinitions(config));
+    if (queue === undefined) {
+      const asyncObservers = observersWithAsyncActions(config);
+      if (asyncObservers.length > 0) {
+        throw new Error(
+          `observers ${asyncObservers.join(', ')} have async actions, which run on job-queue workers: set REDIS_URL`,
+        );
+      }
+    }
     logger.info(
       { origin: options.configPath ?? 'demo', observers: matcher.list().map((o) => o.name) },
       'observers loaded',
@@ -107,13 +147,37 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     cleanups.push(() => dedup.close());
     const executor = createObserverExecutor({
       matcher,
-      registry,
+      registry:
+        queue === undefined
+          ? registry
+          : createAsyncActionLookup({
+              registry,
+              queue,
+              observers: matcher,
+              logger: logger.child({ component: 'job-queue' }),
+            }),
       dlq,
       dedup,
       logger: logger.child({ component: 'executor' }),
       ...(metrics === undefined ? {} : { metrics }),
     });
     cleanups.push(() => executor.close());
+
+    if (queue !== undefined) {
+      for (let index = 0; index < options.workers; index += 1) {
+        const worker = createJobWorker({
+          redisUrl: queue.config.redisUrl,
+          prefix: options.queuePrefix,
+          registry,
+          observers: matcher,
+          logger: logger.child({ component: 'job-worker', worker: index }),
+          ...(options.jobQueueMetrics === undefined ? {} : { metrics: options.jobQueueMetrics }),
+        });
+        await worker.start();
+        cleanups.push(() => worker.close());
+      }
+      logger.info({ workers: options.workers }, 'job-queue workers running');
+    }
 
     const source = await startSource(config, options, cleanups);
     const runtime = createObserverRuntime({
@@ -155,6 +219,15 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       dlq,
       registry,
       configOrigin: options.configPath ?? 'demo',
+      jobQueue:
+        queue === undefined
+          ? undefined
+          : createJobQueueAdmin({
+              queue,
+              ...(options.jobQueueMetrics === undefined
+                ? {}
+                : { metrics: options.jobQueueMetrics }),
+            }),
       close: closeAll,
     };
   } catch (error) {
@@ -221,4 +294,16 @@ function logChange(logger: Logger, event: EntityEvent): void {
     },
     `change captured: ${json.eventType} ${json.entityType} ${json.entityId}`,
   );
+}
+
+function observersWithAsyncActions(config: ObserversConfig): string[] {
+  return Object.entries(config.observers)
+    .filter(
+      ([, observer]) =>
+        (observer as { async?: boolean }).async === true ||
+        observer.actions.some(
+          (action) => action.type === 'enqueue' || (action as { async?: boolean }).async === true,
+        ),
+    )
+    .map(([name]) => name);
 }
