@@ -1,19 +1,15 @@
 import { createHash } from 'node:crypto';
 import { DdlGenError } from '../errors.js';
 import type { ProjectionPlan } from '../plan/projection-plan.js';
-import { isSqlTypeName, objectName } from '../sql/object-name.js';
+import { objectName } from '../sql/object-name.js';
 import { literal, plainName, qi, qn, type SqlName } from '../sql/sql-name.js';
 import type { GeneratedDdl } from './generated-ddl.js';
 import { projectionFunctionsSql } from './projection-functions.js';
 import { dropUnusedLockTriggersSql, projectionLockSql } from './projection-lock.js';
 import { dropTriggersSql, refreshTriggersSql } from './refresh-triggers.js';
 import { sourceIndexesSql } from './source-indexes.js';
-import {
-  registerProjectionSql,
-  stateTableName,
-  stateTableSql,
-  unregisterProjectionSql,
-} from './state-table.js';
+import { registerProjectionSql, stateTableName, stateTableSql } from './state-table.js';
+import { assertIdType, tableProjectionDdl, tableProjectionNames } from './table-projection-ddl.js';
 import { typedColumns, typedSelectList } from './typed-columns.js';
 
 /** How a `ta_` table is kept fresh. */
@@ -50,14 +46,9 @@ export function taNames(plan: ProjectionPlan): {
   checkFn: SqlName;
   cronJob: string;
 } {
-  const table = `ta_${plan.entity}`;
-  const at = (name: string): SqlName => ({ schema: plan.schema, name: objectName(name) });
   return {
-    table: at(table),
-    refreshFn: at(`refresh_${table}`),
-    rebuildFn: at(`rebuild_${table}`),
-    checkFn: at(`check_${table}`),
-    cronJob: `fraiseql_rebuild_${plan.schema}_${table}`,
+    ...tableProjectionNames(plan, 'ta'),
+    cronJob: `fraiseql_rebuild_${plan.schema}_ta_${plan.entity}`,
   };
 }
 
@@ -81,12 +72,7 @@ export function generateTaDdl(plan: ProjectionPlan, options: TaDdlOptions = {}):
       `schedule: ${JSON.stringify(schedule)} is not a cron expression (five fields) or 'N seconds'`,
     );
   }
-  if (!isSqlTypeName(plan.idType)) {
-    throw new DdlGenError(
-      'INVALID_ARGUMENT',
-      `idType: ${JSON.stringify(plan.idType)} is not an SQL type name`,
-    );
-  }
+  assertIdType(plan);
   const names = taNames(plan);
   const table = qn(names.table);
   const columns = typedColumns(plan);
@@ -157,25 +143,13 @@ $do$;`
       : unscheduleSql(names.cronJob),
     options.fill === false ? '' : `SELECT ${qn(names.rebuildFn)}();`,
   ];
-  const dropSql = [
-    unscheduleSql(names.cronJob),
-    dropTriggersSql(triggerNames),
-    dropUnusedLockTriggersSql(plan.schema),
-    `DROP FUNCTION IF EXISTS ${qn(names.refreshFn)}(${plan.idType}[]);`,
-    `DROP FUNCTION IF EXISTS ${qn(names.rebuildFn)}();`,
-    `DROP FUNCTION IF EXISTS ${qn(names.checkFn)}();`,
-    unregisterProjectionSql(names.table),
-    `DROP TABLE IF EXISTS ${table};`,
-  ];
-  return {
-    name: names.table.name,
-    sql: `${sql
-      .map((part) => part.trim())
-      .filter((part) => part !== '')
-      .join('\n\n')}\n`,
-    dropSql: `${dropSql.join('\n\n')}\n`,
+  return tableProjectionDdl({
+    plan,
+    names,
+    sql,
+    dropFirst: [unscheduleSql(names.cronJob)],
     warnings: mode === 'trigger' ? plan.warnings : [],
-  };
+  });
 }
 
 function unscheduleSql(job: string): string {

@@ -1,18 +1,13 @@
-import { DdlGenError } from '../errors.js';
 import type { ProjectionPlan } from '../plan/projection-plan.js';
-import { isSqlTypeName, objectName } from '../sql/object-name.js';
+import { objectName } from '../sql/object-name.js';
 import { literal, plainName, qi, qn, type SqlName } from '../sql/sql-name.js';
 import type { GeneratedDdl } from './generated-ddl.js';
-import { dropUnusedLockTriggersSql, projectionLockSql } from './projection-lock.js';
+import { projectionLockSql } from './projection-lock.js';
 import { projectionFunctionsSql } from './projection-functions.js';
-import { dropTriggersSql, refreshTriggersSql } from './refresh-triggers.js';
+import { refreshTriggersSql } from './refresh-triggers.js';
 import { sourceIndexesSql } from './source-indexes.js';
-import {
-  registerProjectionSql,
-  stateTableName,
-  stateTableSql,
-  unregisterProjectionSql,
-} from './state-table.js';
+import { registerProjectionSql, stateTableName, stateTableSql } from './state-table.js';
+import { assertIdType, tableProjectionDdl, tableProjectionNames } from './table-projection-ddl.js';
 
 /** Options of {@link generateTvDdl}. */
 export interface TvDdlOptions {
@@ -30,14 +25,7 @@ export function tvNames(plan: ProjectionPlan): {
   rebuildFn: SqlName;
   checkFn: SqlName;
 } {
-  const table = `tv_${plan.entity}`;
-  const at = (name: string): SqlName => ({ schema: plan.schema, name: objectName(name) });
-  return {
-    table: at(table),
-    refreshFn: at(`refresh_${table}`),
-    rebuildFn: at(`rebuild_${table}`),
-    checkFn: at(`check_${table}`),
-  };
+  return tableProjectionNames(plan, 'tv');
 }
 
 /**
@@ -50,12 +38,7 @@ export function tvNames(plan: ProjectionPlan): {
  * @throws {DdlGenError} `INVALID_ARGUMENT` when the plan's id type is not a type name.
  */
 export function generateTvDdl(plan: ProjectionPlan, options: TvDdlOptions = {}): GeneratedDdl {
-  if (!isSqlTypeName(plan.idType)) {
-    throw new DdlGenError(
-      'INVALID_ARGUMENT',
-      `idType: ${JSON.stringify(plan.idType)} is not an SQL type name`,
-    );
-  }
+  assertIdType(plan);
   const names = tvNames(plan);
   const table = qn(names.table);
   const stateTable = stateTableName(plan.schema);
@@ -93,26 +76,5 @@ CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_data_gin'))} ON $
     }),
     options.fill === false ? '' : `SELECT ${qn(names.rebuildFn)}();`,
   ];
-  const dropSql = [
-    dropTriggersSql({
-      projection: names.table,
-      refreshFn: names.refreshFn,
-      rebuildFn: names.rebuildFn,
-    }),
-    dropUnusedLockTriggersSql(plan.schema),
-    `DROP FUNCTION IF EXISTS ${qn(names.refreshFn)}(${plan.idType}[]);`,
-    `DROP FUNCTION IF EXISTS ${qn(names.rebuildFn)}();`,
-    `DROP FUNCTION IF EXISTS ${qn(names.checkFn)}();`,
-    unregisterProjectionSql(names.table),
-    `DROP TABLE IF EXISTS ${table};`,
-  ];
-  return {
-    name: names.table.name,
-    sql: `${sql
-      .map((part) => part.trim())
-      .filter((part) => part !== '')
-      .join('\n\n')}\n`,
-    dropSql: `${dropSql.join('\n\n')}\n`,
-    warnings: plan.warnings,
-  };
+  return tableProjectionDdl({ plan, names, sql, warnings: plan.warnings });
 }
