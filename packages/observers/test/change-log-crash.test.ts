@@ -1,46 +1,29 @@
-import { fileURLToPath } from 'node:url';
 import type { SqlClient } from '@fraiseql/core';
-import { requireService, spawnNode, waitFor, type SpawnedNode } from '@fraiseql/testing';
+import { requireService, waitFor, type SpawnedNode } from '@fraiseql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEvents } from './fixtures/change-log-fixture.js';
 import {
-  createChangeLogDatabase,
-  writeEvents,
-  type ChangeLogDatabase,
-} from './fixtures/change-log-fixture.js';
+  createChangeLogWorkerHarness,
+  type ChangeLogWorkerHarness,
+} from './fixtures/change-log-worker-harness.js';
 
 const postgres = await requireService('postgres');
-const WORKER = fileURLToPath(new URL('./fixtures/change-log-worker.mjs', import.meta.url));
 
 describe.skipIf(postgres === undefined)('change-log source across a crash (kill -9)', () => {
-  let database: ChangeLogDatabase;
+  let harness: ChangeLogWorkerHarness;
   let db: SqlClient;
-  const children: SpawnedNode[] = [];
 
   beforeAll(async () => {
-    database = await createChangeLogDatabase(postgres!);
-    db = database.db;
-    await db.exec(
-      'CREATE TABLE deliveries (event_id uuid NOT NULL, seq bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())',
-    );
+    harness = await createChangeLogWorkerHarness(postgres!);
+    db = harness.db;
   });
 
   afterAll(async () => {
-    await Promise.all(children.map((child) => child.close()));
-    await database.close();
+    await harness.close();
   });
 
   function worker(workerId: string, env: Record<string, string> = {}): SpawnedNode {
-    const child = spawnNode(WORKER, {
-      env: {
-        DATABASE_URL: database.url!,
-        CONSUMER: 'crash',
-        WORKER_ID: workerId,
-        LEASE: '2s',
-        ...env,
-      },
-    });
-    children.push(child);
-    return child;
+    return harness.spawn({ CONSUMER: 'crash', WORKER_ID: workerId, LEASE: '2s', ...env });
   }
 
   async function count(sql: string, params: unknown[] = []): Promise<number> {
