@@ -268,3 +268,43 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   };
   return receiver;
 }
+
+/** A captured order database, a webhook receiver and observers whose config targets it. */
+export interface WebhookStack {
+  readonly db: SqlClient;
+  readonly receiver: WebhookReceiver;
+  readonly stack: ObserverStack;
+  /** Closes the observers, the receiver and the database (in that order). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an order database on `pg` and a webhook receiver, then starts observers with the options
+ * `options` builds for that receiver (its URL goes into the config).
+ */
+export async function startWebhookStack(
+  pg: ServiceHandle,
+  options: (receiver: WebhookReceiver) => StartObserversOptions,
+): Promise<WebhookStack> {
+  const database = await openOrderDatabase(pg);
+  let receiver: WebhookReceiver | undefined;
+  try {
+    receiver = await startWebhookReceiver();
+    const stack = await startObservers(database.db, options(receiver));
+    const started = receiver;
+    return {
+      db: database.db,
+      receiver: started,
+      stack,
+      close: async () => {
+        await stack.close();
+        await started.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await receiver?.close();
+    await database.close();
+    throw error;
+  }
+}

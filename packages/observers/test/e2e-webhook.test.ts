@@ -2,30 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { requireService, waitFor } from '@fraiseql/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  drained,
-  lastEventId,
-  openOrderDatabase,
-  startObservers,
-  startWebhookReceiver,
-  type ObserverStack,
-  type OrderDatabase,
-  type WebhookReceiver,
-} from './e2e-fixture.js';
+import { drained, lastEventId, startWebhookStack, type WebhookStack } from './e2e-fixture.js';
 
 const pg = await requireService('postgres');
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 
 describe.skipIf(pg === undefined)('end to end: INSERT → signed webhook (PostgreSQL)', () => {
-  let database: OrderDatabase;
-  let receiver: WebhookReceiver;
-  let stack: ObserverStack;
+  let e2e: WebhookStack;
 
   beforeAll(async () => {
-    database = await openOrderDatabase(pg!);
-    receiver = await startWebhookReceiver();
-    stack = await startObservers(database.db, {
+    e2e = await startWebhookStack(pg!, (receiver) => ({
       env: { ORDER_HOOK_SECRET: secret },
       yaml: `
 version: 1
@@ -44,24 +31,25 @@ observers:
           line: 'order {{ entityId }} for {{ data.email }}'
         signing: { secretEnv: ORDER_HOOK_SECRET }
 `,
-    });
+    }));
   });
   afterAll(async () => {
-    await stack.close();
-    await receiver.close();
-    await database.close();
+    await e2e.close();
   });
 
   it('posts the rendered body, signed so that a Standard Webhooks receiver verifies it', async () => {
-    await database.db.query('INSERT INTO tb_order (id, total, email) VALUES ($1, $2, $3)', [
+    await e2e.db.query('INSERT INTO tb_order (id, total, email) VALUES ($1, $2, $3)', [
       'ord-1',
       120,
       'ann@example.com',
     ]);
-    const [request] = await waitFor(() => receiver.requests.length > 0 && receiver.requests, {
-      message: 'webhook received',
-      timeoutMs: 15_000,
-    });
+    const [request] = await waitFor(
+      () => e2e.receiver.requests.length > 0 && e2e.receiver.requests,
+      {
+        message: 'webhook received',
+        timeoutMs: 15_000,
+      },
+    );
     expect(request).toMatchObject({ method: 'POST', path: '/hooks/orders' });
     expect(request!.headers['x-shop']).toBe('e2e');
     expect(request!.headers['content-type']).toMatch(/^application\/json/);
@@ -73,7 +61,7 @@ observers:
     });
     const verified = new Webhook(secret).verify(request!.body, request!.headers);
     expect(verified).toEqual(JSON.parse(request!.body));
-    const eventId = await lastEventId(database.db, 'ord-1');
+    const eventId = await lastEventId(e2e.db, 'ord-1');
     expect(request!.headers['webhook-id']).toBe(`${eventId}:order_created:0`);
 
     // A tampered body or another secret does not verify.
@@ -87,21 +75,21 @@ observers:
       ),
     ).toThrow();
 
-    await drained(stack.runtime);
-    expect(receiver.requests).toHaveLength(1);
-    expect(await stack.dlq.count()).toBe(0);
+    await drained(e2e.stack.runtime);
+    expect(e2e.receiver.requests).toHaveLength(1);
+    expect(await e2e.stack.dlq.count()).toBe(0);
   });
 
   it('does not fire for events the observer does not watch', async () => {
-    const before = receiver.requests.length;
-    await database.db.query("UPDATE tb_order SET status = 'paid' WHERE id = 'ord-1'");
-    await database.db.query('DELETE FROM tb_order WHERE id = $1', ['ord-1']);
-    await database.db.query('INSERT INTO tb_order (id, total) VALUES ($1, $2)', ['ord-2', 5]);
-    await waitFor(() => receiver.requests.length > before, { timeoutMs: 15_000 });
-    await drained(stack.runtime);
+    const before = e2e.receiver.requests.length;
+    await e2e.db.query("UPDATE tb_order SET status = 'paid' WHERE id = 'ord-1'");
+    await e2e.db.query('DELETE FROM tb_order WHERE id = $1', ['ord-1']);
+    await e2e.db.query('INSERT INTO tb_order (id, total) VALUES ($1, $2)', ['ord-2', 5]);
+    await waitFor(() => e2e.receiver.requests.length > before, { timeoutMs: 15_000 });
+    await drained(e2e.stack.runtime);
     // UPDATE and DELETE went through the runtime too (the log is drained), but only the INSERT
     // matched.
-    expect(receiver.requests.slice(before).map((r) => JSON.parse(r.body) as unknown)).toEqual([
+    expect(e2e.receiver.requests.slice(before).map((r) => JSON.parse(r.body) as unknown)).toEqual([
       { order: 'ord-2', total: 5, line: 'order ord-2 for ' },
     ]);
   });
