@@ -18,6 +18,7 @@ import { ObserverError } from '../../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../../metrics/observer-metrics.js';
 import { parseOptions } from '../../runtime/parse-options.js';
 import { Wakeup } from '../../runtime/wakeup.js';
+import { handDelivery } from '../hand-delivery.js';
 import {
   changeLogSourceOptionsSchema,
   type ChangeLogSourceConfig,
@@ -224,21 +225,7 @@ export function createChangeLogSource(
     }
     const delivery = createDelivery(pk, event, attempt);
     inFlight.set(pk, delivery);
-    try {
-      const handed = onDelivery?.(delivery);
-      if (handed instanceof Promise) {
-        handed.catch((error: unknown) => {
-          rejectDelivery(delivery, error);
-        });
-      }
-    } catch (error) {
-      rejectDelivery(delivery, error);
-    }
-  }
-
-  function rejectDelivery(delivery: Delivery, error: unknown): void {
-    logger.error({ ...log, eventId: delivery.event.id, err: error }, 'onDelivery threw');
-    delivery.settle({ status: 'retry', error }).catch(() => undefined);
+    handDelivery(onDelivery, delivery, logger, log);
   }
 
   function createDelivery(pk: string, event: EntityEvent, attempt: number): Delivery {

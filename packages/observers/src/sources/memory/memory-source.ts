@@ -10,6 +10,7 @@ import {
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../../metrics/observer-metrics.js';
+import { handDelivery } from '../hand-delivery.js';
 
 /** Options of {@link createMemorySource}. */
 export interface MemorySourceOptions {
@@ -82,24 +83,9 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
       if (entry === undefined) break;
       batch += 1;
       inFlight.add(entry);
-      const delivery = createDelivery(entry);
-      try {
-        const handed = onDelivery?.(delivery);
-        if (handed instanceof Promise) {
-          handed.catch((error: unknown) => {
-            fallBack(delivery, error);
-          });
-        }
-      } catch (error) {
-        fallBack(delivery, error);
-      }
+      handDelivery(onDelivery, createDelivery(entry), logger, { source: KIND });
     }
     if (batch > 0) metrics.sourceBatch(KIND, batch);
-  }
-
-  function fallBack(delivery: Delivery, error: unknown): void {
-    logger.error({ source: KIND, eventId: delivery.event.id, err: error }, 'onDelivery threw');
-    delivery.settle({ status: 'retry', error }).catch(() => undefined);
   }
 
   function createDelivery(entry: Entry): Delivery {
