@@ -3,6 +3,7 @@ import {
   createDeadLetterQueue,
   type DeadLetter,
   type DeadLetterFilter,
+  type DeadLetterQueue,
   type DeadLetterRetryResult,
 } from '@fraiseql/observers';
 import type { Command, CommandContext } from '../command.js';
@@ -41,6 +42,27 @@ async function withDb<T>(
   } finally {
     await db.close();
   }
+}
+
+/** A `dlq <verb> <id>` command that runs `act` on the dead-letter queue of `--database`. */
+function letterCommand(
+  verb: string,
+  summary: string,
+  act: (context: CommandContext, dlq: DeadLetterQueue, id: string) => Promise<number>,
+): Command {
+  return {
+    path: ['dlq', verb],
+    summary,
+    args: '<id>',
+    arity: [1, 1],
+    options: DB,
+    optionHelp: DB_HELP,
+    examples: [`fraiseql dlq ${verb} 1b4e28ba-2fa1-11d2-883f-0016d3cca427`],
+    run: (context) =>
+      withDb(context, (db) =>
+        act(context, createDeadLetterQueue(db), context.positionals[0] ?? ''),
+      ),
+  };
 }
 
 const list: Command = {
@@ -84,36 +106,30 @@ const list: Command = {
     }),
 };
 
-const show: Command = {
-  path: ['dlq', 'show'],
-  summary: 'show one dead letter with its event and attempt history',
-  args: '<id>',
-  arity: [1, 1],
-  options: DB,
-  optionHelp: DB_HELP,
-  examples: ['fraiseql dlq show 1b4e28ba-2fa1-11d2-883f-0016d3cca427'],
-  run: (context) =>
-    withDb(context, async (db) => {
-      const item = await createDeadLetterQueue(db).show(context.positionals[0] ?? '');
-      print(context, letterJson(item), () =>
-        [
-          `id:       ${item.id}`,
-          `observer: ${item.observer} (action ${String(item.actionIndex)}: ${item.actionType})`,
-          `error:    ${item.errorCode} ${item.errorType}: ${item.errorMessage}`,
-          `retries:  ${String(item.retryCount)}   created ${item.createdAt.toISOString()}   updated ${item.updatedAt.toISOString()}`,
-          'attempts:',
-          ...item.attempts.map(
-            (a) =>
-              `  #${String(a.attempt)} ${a.at} ${String(a.durationMs)}ms ${a.errorCode}: ${a.error}`,
-          ),
-          'event:',
-          JSON.stringify(eventToJson(item.event), null, 2),
-          '',
-        ].join('\n'),
-      );
-      return 0;
-    }),
-};
+const show = letterCommand(
+  'show',
+  'show one dead letter with its event and attempt history',
+  async (context, dlq, id) => {
+    const item = await dlq.show(id);
+    print(context, letterJson(item), () =>
+      [
+        `id:       ${item.id}`,
+        `observer: ${item.observer} (action ${String(item.actionIndex)}: ${item.actionType})`,
+        `error:    ${item.errorCode} ${item.errorType}: ${item.errorMessage}`,
+        `retries:  ${String(item.retryCount)}   created ${item.createdAt.toISOString()}   updated ${item.updatedAt.toISOString()}`,
+        'attempts:',
+        ...item.attempts.map(
+          (a) =>
+            `  #${String(a.attempt)} ${a.at} ${String(a.durationMs)}ms ${a.errorCode}: ${a.error}`,
+        ),
+        'event:',
+        JSON.stringify(eventToJson(item.event), null, 2),
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  },
+);
 
 const retry: Command = {
   path: ['dlq', 'retry'],
@@ -191,23 +207,12 @@ const retryAll: Command = {
   },
 };
 
-const remove: Command = {
-  path: ['dlq', 'remove'],
-  summary: 'delete a dead letter',
-  args: '<id>',
-  arity: [1, 1],
-  options: DB,
-  optionHelp: DB_HELP,
-  examples: ['fraiseql dlq remove 1b4e28ba-2fa1-11d2-883f-0016d3cca427'],
-  run: (context) =>
-    withDb(context, async (db) => {
-      const id = context.positionals[0] ?? '';
-      const removed = await createDeadLetterQueue(db).remove(id);
-      if (!removed) throw new CliError('NOT_FOUND', `no dead letter with id ${id}`);
-      print(context, { id, removed }, () => `removed ${id}\n`);
-      return 0;
-    }),
-};
+const remove = letterCommand('remove', 'delete a dead letter', async (context, dlq, id) => {
+  const removed = await dlq.remove(id);
+  if (!removed) throw new CliError('NOT_FOUND', `no dead letter with id ${id}`);
+  print(context, { id, removed }, () => `removed ${id}\n`);
+  return 0;
+});
 
 const stats: Command = {
   path: ['dlq', 'stats'],

@@ -84,37 +84,43 @@ const dlqList: Command = {
     }),
 };
 
-const dlqShow: Command = {
-  path: ['queue', 'dlq', 'show'],
-  summary: 'one dead-lettered job with its data and error',
-  args: '<job-id>',
-  arity: [1, 1],
-  options: REDIS,
-  optionHelp: REDIS_HELP,
-  examples: ['fraiseql queue dlq show 0b9c…:order-shipped:0'],
-  run: (context) =>
-    withAdmin(context, async (admin, queue) => {
-      const item = await admin.dlq.show(queue, context.positionals[0] ?? '');
-      print(context, item, () => `${JSON.stringify(item, null, 2)}\n`);
-      return 0;
-    }),
-};
+/** A `queue dlq <verb> <job-id>` command: one admin call on a job, its result printed. */
+function jobCommand<T>(
+  verb: string,
+  summary: string,
+  act: (admin: JobQueueAdmin, queue: string, jobId: string) => Promise<T>,
+  text: (result: T) => string,
+): Command {
+  return {
+    path: ['queue', 'dlq', verb],
+    summary,
+    args: '<job-id>',
+    arity: [1, 1],
+    options: REDIS,
+    optionHelp: REDIS_HELP,
+    examples: [`fraiseql queue dlq ${verb} 0b9c…:order-shipped:0`],
+    run: (context) =>
+      withAdmin(context, async (admin, queue) => {
+        const result = await act(admin, queue, context.positionals[0] ?? '');
+        print(context, result, () => text(result));
+        return 0;
+      }),
+  };
+}
 
-const dlqReplay: Command = {
-  path: ['queue', 'dlq', 'replay'],
-  summary: 'send a dead-lettered job back to its queue',
-  args: '<job-id>',
-  arity: [1, 1],
-  options: REDIS,
-  optionHelp: REDIS_HELP,
-  examples: ['fraiseql queue dlq replay 0b9c…:order-shipped:0'],
-  run: (context) =>
-    withAdmin(context, async (admin, queue) => {
-      const job = await admin.dlq.replay(queue, context.positionals[0] ?? '');
-      print(context, job, () => `replayed ${job.jobId} into ${job.queue}\n`);
-      return 0;
-    }),
-};
+const dlqShow = jobCommand(
+  'show',
+  'one dead-lettered job with its data and error',
+  (admin, queue, jobId) => admin.dlq.show(queue, jobId),
+  (item) => `${JSON.stringify(item, null, 2)}\n`,
+);
+
+const dlqReplay = jobCommand(
+  'replay',
+  'send a dead-lettered job back to its queue',
+  (admin, queue, jobId) => admin.dlq.replay(queue, jobId),
+  (job) => `replayed ${job.jobId} into ${job.queue}\n`,
+);
 
 const dlqReplayAll: Command = {
   path: ['queue', 'dlq', 'replay-all'],
