@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { HotMetric, type HotMetricOptions } from './hot-metric.js';
 
 /** One series of a {@link HotCounter}: increment `value` directly. */
 export interface HotCounterCell {
@@ -6,45 +6,23 @@ export interface HotCounterCell {
 }
 
 /** Options of {@link HotCounter}. */
-export interface HotCounterOptions {
-  readonly name: string;
-  readonly help: string;
-  readonly labelName: string;
-  readonly registers: readonly Registry[];
-}
+export type HotCounterOptions = HotMetricOptions;
 
 /**
  * A counter with one label for the hottest paths (one call per action): callers keep the cell
  * of a label value and add to it, with no label hashing or validation per call. It exposes
  * itself to prom-client registries like a prom-client `Counter`.
  */
-export class HotCounter {
-  readonly name: string;
-  readonly help: string;
+export class HotCounter extends HotMetric<HotCounterCell> {
   readonly type = 'counter';
-  readonly aggregator = 'sum';
-  readonly labelNames: readonly string[];
-  readonly #label: string;
-  readonly #cells = new Map<string, HotCounterCell>();
 
   constructor(options: HotCounterOptions) {
-    this.name = options.name;
-    this.help = options.help;
-    this.#label = options.labelName;
-    this.labelNames = [options.labelName];
-    for (const registry of options.registers) {
-      registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
-    }
+    super(options);
+    this.register(options.registers);
   }
 
-  /** The cell of `labelValue`, created at 0. */
-  cell(labelValue: string): HotCounterCell {
-    let cell = this.#cells.get(labelValue);
-    if (cell === undefined) {
-      cell = { value: 0 };
-      this.#cells.set(labelValue, cell);
-    }
-    return cell;
+  protected newCell(): HotCounterCell {
+    return { value: 0 };
   }
 
   /** Snapshot in prom-client's metric object form. */
@@ -60,14 +38,10 @@ export class HotCounter {
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: [...this.#cells].map(([labelValue, cell]) => ({
-        labels: { [this.#label]: labelValue },
+      values: [...this.cells].map(([labelValue, cell]) => ({
+        labels: { [this.label]: labelValue },
         value: cell.value,
       })),
     });
-  }
-
-  reset(): void {
-    this.#cells.clear();
   }
 }

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { HotMetric, type HotMetricOptions } from './hot-metric.js';
 
 /** One series of a {@link HotHistogram}. */
 export class HotHistogramCell {
@@ -25,12 +25,8 @@ export class HotHistogramCell {
 }
 
 /** Options of {@link HotHistogram}. */
-export interface HotHistogramOptions {
-  readonly name: string;
-  readonly help: string;
-  readonly labelName: string;
+export interface HotHistogramOptions extends HotMetricOptions {
   readonly buckets: readonly number[];
-  readonly registers: readonly Registry[];
 }
 
 interface Sample {
@@ -46,35 +42,18 @@ interface Sample {
  * observe into it, with no label hashing or validation per call. It exposes itself to
  * prom-client registries like a prom-client `Histogram` (`_bucket` with `le`, `_sum`, `_count`).
  */
-export class HotHistogram {
-  readonly name: string;
-  readonly help: string;
+export class HotHistogram extends HotMetric<HotHistogramCell> {
   readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  readonly labelNames: readonly string[];
-  readonly #label: string;
   readonly #bounds: readonly number[];
-  readonly #cells = new Map<string, HotHistogramCell>();
 
   constructor(options: HotHistogramOptions) {
-    this.name = options.name;
-    this.help = options.help;
-    this.#label = options.labelName;
-    this.labelNames = [options.labelName];
+    super(options);
     this.#bounds = [...options.buckets].sort((a, b) => a - b);
-    for (const registry of options.registers) {
-      registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
-    }
+    this.register(options.registers);
   }
 
-  /** The cell of `labelValue`, created empty. */
-  cell(labelValue: string): HotHistogramCell {
-    let cell = this.#cells.get(labelValue);
-    if (cell === undefined) {
-      cell = new HotHistogramCell(this.#bounds);
-      this.#cells.set(labelValue, cell);
-    }
-    return cell;
+  protected newCell(): HotHistogramCell {
+    return new HotHistogramCell(this.#bounds);
   }
 
   /** Snapshot in prom-client's metric object form. */
@@ -86,31 +65,31 @@ export class HotHistogram {
     values: Sample[];
   }> {
     const values: Sample[] = [];
-    for (const [labelValue, cell] of this.#cells) {
+    for (const [labelValue, cell] of this.cells) {
       let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
         cumulative += cell.counts[i] ?? 0;
         values.push({
           metricName: `${this.name}_bucket`,
-          labels: { le: bound, [this.#label]: labelValue },
+          labels: { le: bound, [this.label]: labelValue },
           value: cumulative,
           exemplar: null,
         });
       });
       values.push({
         metricName: `${this.name}_bucket`,
-        labels: { le: '+Inf', [this.#label]: labelValue },
+        labels: { le: '+Inf', [this.label]: labelValue },
         value: cell.count,
         exemplar: null,
       });
       values.push({
         metricName: `${this.name}_sum`,
-        labels: { [this.#label]: labelValue },
+        labels: { [this.label]: labelValue },
         value: cell.sum,
       });
       values.push({
         metricName: `${this.name}_count`,
-        labels: { [this.#label]: labelValue },
+        labels: { [this.label]: labelValue },
         value: cell.count,
       });
     }
@@ -121,9 +100,5 @@ export class HotHistogram {
       aggregator: this.aggregator,
       values,
     });
-  }
-
-  reset(): void {
-    this.#cells.clear();
   }
 }
