@@ -13,6 +13,32 @@
 -- It runs as its owner (SECURITY DEFINER) so writers need no privileges on the change log;
 -- EXECUTE is revoked from PUBLIC, which limits who may attach it to a table.
 
+-- A session setting (`fraiseql.tenant_id`, `fraiseql.user_id`) as a value of the change log's
+-- column type `p_type`, in text form, or NULL when unset. A value the type cannot hold is dropped
+-- with a warning: a capture must never make the writer's own change fail.
+CREATE OR REPLACE FUNCTION core.fn_capture_setting(p_setting text, p_type text, p_column text)
+    RETURNS text
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_value text := nullif(current_setting(p_setting, true), '');
+BEGIN
+    IF v_value IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT CAST($1 AS %s)::text', p_type) INTO v_value USING v_value;
+    RETURN v_value;
+EXCEPTION WHEN data_exception THEN
+    RAISE WARNING 'fraiseql capture: % = % is not a valid %; % left empty',
+        p_setting, quote_literal(v_value), p_type, p_column;
+    RETURN NULL;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION core.fn_capture_setting(text, text, text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION core.fn_capture_change() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -59,35 +85,15 @@ BEGIN
        AND a.attnum > 0
        AND NOT a.attisdropped;
 
-    -- Session settings are read once per statement. A value the column type cannot hold is
-    -- dropped with a warning: a capture must never make the writer's own change fail.
+    -- Session settings are read once per statement.
     IF v_tenant_column IS NULL THEN
-        v_tenant := nullif(current_setting('fraiseql.tenant_id', true), '');
-        IF v_tenant IS NOT NULL THEN
-            BEGIN
-                EXECUTE format('SELECT CAST($1 AS %s)::text', v_tenant_type) INTO v_tenant USING v_tenant;
-            EXCEPTION WHEN data_exception THEN
-                RAISE WARNING 'fraiseql capture: fraiseql.tenant_id = % is not a valid %; tenant_id left empty',
-                    quote_literal(v_tenant), v_tenant_type;
-                v_tenant := NULL;
-            END;
-        END IF;
+        v_tenant := core.fn_capture_setting('fraiseql.tenant_id', v_tenant_type, 'tenant_id');
         v_tenant_expr := format('CAST($3 AS %s)', v_tenant_type);
     ELSE
         v_tenant_expr := format('CAST(r.%I::text AS %s)', v_tenant_column, v_tenant_type);
     END IF;
-
     IF v_user_column IS NULL THEN
-        v_user := nullif(current_setting('fraiseql.user_id', true), '');
-        IF v_user IS NOT NULL THEN
-            BEGIN
-                EXECUTE format('SELECT CAST($1 AS %s)::text', v_user_type) INTO v_user USING v_user;
-            EXCEPTION WHEN data_exception THEN
-                RAISE WARNING 'fraiseql capture: fraiseql.user_id = % is not a valid %; fk_contact left empty',
-                    quote_literal(v_user), v_user_type;
-                v_user := NULL;
-            END;
-        END IF;
+        v_user := core.fn_capture_setting('fraiseql.user_id', v_user_type, 'fk_contact');
         v_user_expr := format('CAST($4 AS %s)', v_user_type);
     ELSE
         v_user_expr := format('CAST(r.%I::text AS %s)', v_user_column, v_user_type);
