@@ -51,7 +51,7 @@ export class HttpError extends Error {
 export async function listenHttp(host: string, port: number): Promise<HttpListener> {
   const routes = new Map<string, Route>();
   const server: Server = createServer((request, response) => {
-    void respond([...routes.values()], request, response);
+    void respond(routes.values(), request, response);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolvePromise, reject) => {
@@ -97,7 +97,7 @@ function matchPattern(pattern: string, path: string): Record<string, string> | u
 }
 
 async function respond(
-  routes: readonly Route[],
+  routes: Iterable<Route>,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
