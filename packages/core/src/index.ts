@@ -25,6 +25,16 @@ export type {
   EventSourceStartOptions,
 } from './streams/event-source.js';
 export type { EventSink } from './streams/event-sink.js';
+export type {
+  ServiceHealth,
+  ServiceHealthReporter,
+  ServiceKind,
+  ServiceState,
+} from './health/service-health.js';
+export {
+  ServiceHealthTracker,
+  type ServiceHealthTrackerOptions,
+} from './health/service-health-tracker.js';
 export {
   isPlainIdentifier,
   quoteIdent,

@@ -23,6 +23,12 @@ export {
   type ObserverMetricsOptions,
   type ObserverMetricsReporter,
 } from './observers/create-observer-metrics.js';
+export { serviceMetricSet, type ServiceMetricSet } from './services/service-metric-set.js';
+export {
+  createServiceMetrics,
+  type ServiceMetricsOptions,
+  type ServiceMetricsReporter,
+} from './services/create-service-metrics.js';
 export {
   JOB_DURATION_BUCKETS,
   jobQueueMetricSet,

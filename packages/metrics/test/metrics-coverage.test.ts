@@ -8,6 +8,7 @@ import {
   migrate,
   pgClient,
   serializeEvent,
+  ServiceHealthTracker,
   type EntityEvent,
   type SqlClient,
 } from '@fraiseql/core';
@@ -421,6 +422,33 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       expect(
         await readMetric(registry, 'fraiseql_observer_source_batch_size_count', { source: 'nats' }),
       ).toBeGreaterThan(0);
+    });
+
+    it('reports the state and outages of every service connection a runtime knows', async () => {
+      const smtp = new ServiceHealthTracker({ name: 'smtp:mail:25', kind: 'smtp', initial: 'up' });
+      const runtime = createObserverRuntime({
+        sources: createMemorySource(),
+        services: [smtp],
+        handler: () => Promise.resolve(),
+        statsInterval: 10,
+        metrics,
+      });
+      await runtime.start();
+      const labels = { service: 'smtp:mail:25', kind: 'smtp' };
+      await expectMetric('fraiseql_service_up', labels, 1);
+      await expectMetric('fraiseql_service_outages_total', labels, 0);
+      smtp.reconnecting(new Error('ECONNREFUSED'));
+      await waitFor(async () => (await readMetric(registry, 'fraiseql_service_up', labels)) === 0, {
+        timeoutMs: 10_000,
+        message: 'the outage reported',
+      });
+      await expectMetric('fraiseql_service_state', { ...labels, state: 'reconnecting' }, 1);
+      await expectMetric('fraiseql_service_outages_total', labels, 1);
+      smtp.up();
+      smtp.down(new Error('again'));
+      await runtime.close(); // reports a last time
+      await expectMetric('fraiseql_service_outages_total', labels, 2);
+      await expectMetric('fraiseql_service_state', { ...labels, state: 'down' }, 1);
     });
 
     it('moves every job-queue metric through the job-queue seam', async () => {

@@ -1,4 +1,5 @@
 import type { EntityEvent } from '../events/entity-event.js';
+import type { ServiceHealth } from '../health/service-health.js';
 
 /** How a handler's outcome is reported back to the source that delivered the event. */
 export type DeliveryOutcome =
@@ -38,6 +39,8 @@ export interface EventSource {
   close(): Promise<void>;
   /** Events not yet handled and the age of the oldest, where the source can tell. */
   backlog?(options?: { readonly signal?: AbortSignal }): Promise<EventSourceBacklog>;
+  /** The connections the source holds (its database, its NATS connection) and their state. */
+  services?(): readonly ServiceHealth[];
   [Symbol.asyncDispose](): Promise<void>;
 }
 

@@ -1,7 +1,9 @@
+import type { ServiceHealth } from '@fraiseql/core';
 import type { Registry } from 'prom-client';
 import type { HotCounterCell } from '../registry/hot-counter.js';
 import type { HotHistogramCell } from '../registry/hot-histogram.js';
 import { LabelLimiter } from '../registry/label-limiter.js';
+import { createServiceMetrics } from '../services/create-service-metrics.js';
 import { observerMetricSet } from './observer-metric-set.js';
 
 /** State of a circuit breaker, as the observers runtime reports it. */
@@ -34,6 +36,8 @@ export interface ObserverMetricsReporter {
   breakerState(endpoint: string, state: BreakerStateName): void;
   natsPending(consumer: string, pending: number): void;
   natsRedelivered(consumer: string): void;
+  /** One connection's health (`fraiseql_service_*`). */
+  serviceState(health: ServiceHealth): void;
 }
 
 /** Options of {@link createObserverMetrics}. */
@@ -72,6 +76,7 @@ export function createObserverMetrics(
   const errorTypes = new LabelLimiter(max);
   const endpoints = new LabelLimiter(max);
   const consumers = new LabelLimiter(max);
+  const services = createServiceMetrics(registry, { maxLabelValues: max });
   // Per action type, the series of the per-action hot path, looked up once.
   const byAction = new Map<string, { executed: HotCounterCell; duration: HotHistogramCell }>();
   const actionCells = (
@@ -157,6 +162,9 @@ export function createObserverMetrics(
     },
     natsRedelivered(consumer) {
       m.natsRedelivered.inc({ consumer: consumers.value(consumer) });
+    },
+    serviceState(health) {
+      services.serviceState(health);
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { ServiceHealth } from '@fraiseql/core';
+
 /** State of a circuit breaker, as reported to metrics. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -45,6 +47,11 @@ export interface ObserverMetrics {
   deadLetterRemoved?(reason: 'retried' | 'removed', count: number): void;
   /** A breaker changed state. `endpoint` is a host, never a full URL. */
   breakerState(endpoint: string, state: BreakerState): void;
+  /**
+   * The current state of one connection (database, NATS, SMTP, HTTP pool), reported at every
+   * stats interval and on close. Optional: absent means no-op.
+   */
+  serviceState?(health: ServiceHealth): void;
   /** NATS consumer: messages pending on the server for this consumer. */
   natsPending(consumer: string, pending: number): void;
   /** NATS consumer: a message arrived with a delivery count above 1. */
@@ -74,6 +81,7 @@ export const noopObserverMetrics: ObserverMetrics = Object.freeze({
   deadLettered: noop,
   deadLetterRemoved: noop,
   breakerState: noop,
+  serviceState: noop,
   natsPending: noop,
   natsRedelivered: noop,
 });

@@ -1,4 +1,4 @@
-import type { EntityEvent, EventSource, Logger } from '@fraiseql/core';
+import type { EntityEvent, EventSource, Logger, ServiceHealthReporter } from '@fraiseql/core';
 import { z } from 'zod';
 import { durationSchema } from '../config/duration-schema.js';
 import { retryConfigSchema } from '../config/retry-config.js';
@@ -50,6 +50,11 @@ export const observerRuntimeOptionsSchema = z.object({
    * after a crash included, but not hand-backs: throws with `deferred: true`).
    * @defaultValue exponential, 5 attempts, 1s initial delay, 5m max delay
    */
+  /**
+   * How often the state of every service (see `services`) is reported to metrics.
+   * @defaultValue `'5s'`
+   */
+  statsInterval: durationSchema.default(5_000),
   retry: retryConfigSchema.default({
     strategy: 'exponential',
     maxAttempts: 5,
@@ -73,4 +78,9 @@ export type ObserverRuntimeOptions = ObserverRuntimeConfig & {
   readonly logger?: Logger | undefined;
   /** @defaultValue {@link noopObserverMetrics} */
   readonly metrics?: ObserverMetrics | undefined;
+  /**
+   * More connections to report in `health().services` and metrics, besides the sources' own:
+   * the action registry (HTTP, SMTP), a dedup store, a job queue, a database client.
+   */
+  readonly services?: readonly ServiceHealthReporter[] | undefined;
 };

@@ -1,4 +1,4 @@
-import type { EntityEvent } from '@fraiseql/core';
+import { ServiceHealthTracker, type EntityEvent, type ServiceHealth } from '@fraiseql/core';
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
@@ -223,5 +223,47 @@ describe('createObserverRuntime', () => {
         concurrency: 0,
       }),
     ).toThrow(/createObserverRuntime\.options\.concurrency/);
+  });
+
+  it('lists the services of sources and reporters in health() and reports them to metrics', async () => {
+    const source = createMemorySource();
+    const database = new ServiceHealthTracker({
+      name: 'postgres',
+      kind: 'postgres',
+      initial: 'up',
+    });
+    const smtp = new ServiceHealthTracker({ name: 'smtp:mail:25', kind: 'smtp', initial: 'up' });
+    const sourceDb = new ServiceHealthTracker({ name: 'postgres', kind: 'postgres' });
+    const reported: ServiceHealth[] = [];
+    const runtime = createObserverRuntime({
+      sources: Object.assign(source, { services: () => database.services() }),
+      // The same name from a second reporter is listed once: the source's entry wins.
+      services: [smtp, sourceDb],
+      handler: () => Promise.resolve(),
+      statsInterval: 10,
+      metrics: { ...noopObserverMetrics, serviceState: (health) => reported.push(health) },
+    });
+    await runtime.start();
+    let health = await runtime.health();
+    expect(health.healthy).toBe(true);
+    expect(health.services.map((s) => [s.name, s.state])).toEqual([
+      ['postgres', 'up'],
+      ['smtp:mail:25', 'up'],
+    ]);
+    smtp.reconnecting(new Error('ECONNREFUSED 127.0.0.1:25'));
+    health = await runtime.health();
+    expect(health.healthy).toBe(false);
+    expect(health.services[1]).toMatchObject({
+      state: 'reconnecting',
+      outages: 1,
+      lastError: { message: 'ECONNREFUSED 127.0.0.1:25' },
+    });
+    await until(
+      () => reported.some((h) => h.name === 'smtp:mail:25' && h.state === 'reconnecting'),
+      'the outage reported to metrics',
+    );
+    smtp.up();
+    expect((await runtime.health()).healthy).toBe(true);
+    await runtime.close();
   });
 });

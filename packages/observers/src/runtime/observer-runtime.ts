@@ -1,5 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import { silentLogger, type Delivery, type EventSource } from '@fraiseql/core';
+import {
+  silentLogger,
+  type Delivery,
+  type EventSource,
+  type ServiceHealth,
+  type ServiceHealthReporter,
+} from '@fraiseql/core';
 import { isObserverError, ObserverError } from '../errors.js';
 import { computeRetryDelay, RetryPolicy } from '../execution/retry-policy.js';
 import { Semaphore } from '../execution/semaphore.js';
@@ -52,6 +58,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     signal,
     logger = silentLogger,
     metrics = noopObserverMetrics,
+    services: reporters = [],
     ...data
   } = options;
   const config = parseOptions(observerRuntimeOptionsSchema, data, 'createObserverRuntime.options');
@@ -81,6 +88,30 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
 
   const noteError = (error: unknown): void => {
     lastError = { message: error instanceof Error ? error.message : String(error), at: new Date() };
+  };
+
+  let statsTimer: NodeJS.Timeout | undefined;
+
+  /** Every connection of the sources and reporters, one entry per name (the first wins). */
+  const services = (): ServiceHealth[] => {
+    const byName = new Map<string, ServiceHealth>();
+    const all: readonly Partial<ServiceHealthReporter>[] = [...sources, ...reporters];
+    for (const reporter of all) {
+      let list: readonly ServiceHealth[];
+      try {
+        list = reporter.services?.() ?? [];
+      } catch (error) {
+        noteError(error);
+        continue;
+      }
+      for (const health of list) if (!byName.has(health.name)) byName.set(health.name, health);
+    }
+    return [...byName.values()];
+  };
+
+  const reportServices = (): void => {
+    if (metrics.serviceState === undefined) return;
+    for (const health of services()) metrics.serviceState(health);
   };
 
   function onDelivery(delivery: Delivery): void {
@@ -220,7 +251,15 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
         logger.error({ err: result.reason }, 'a source failed to close');
       }
     }
+    stopStats();
     state = 'closed';
+  }
+
+  function stopStats(): void {
+    if (statsTimer === undefined) return;
+    clearInterval(statsTimer);
+    statsTimer = undefined;
+    reportServices();
   }
 
   const runtime: ObserverRuntime = {
@@ -249,6 +288,9 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
         throw error;
       }
       state = 'running';
+      reportServices();
+      statsTimer = setInterval(reportServices, config.statsInterval);
+      statsTimer.unref();
       if (signal !== undefined) {
         if (signal.aborted) void runtime.close();
         else signal.addEventListener('abort', () => void runtime.close(), { once: true });
@@ -265,7 +307,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     },
 
     async health(healthOptions = {}): Promise<RuntimeHealth> {
-      let answered = true;
+      const unanswered = new Set<string>();
       const reports: SourceHealth[] = await Promise.all(
         sources.map(async (source) => {
           if (source.backlog === undefined || state === 'closed') {
@@ -279,20 +321,25 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
               lagSeconds: backlog.oldestAgeSeconds,
             };
           } catch (error) {
-            answered = false;
+            unanswered.add(source.kind);
             noteError(error);
             return { kind: source.kind, lagEvents: undefined, lagSeconds: undefined };
           }
         }),
       );
+      const serviceList = services();
       return {
         state,
-        healthy: state === 'running' && answered,
+        healthy:
+          state === 'running' &&
+          unanswered.size === 0 &&
+          serviceList.every((service) => service.state === 'up'),
         inFlight: slots.inUse,
         queued: slots.waiting,
         lagEvents: reports.reduce((sum, report) => sum + (report.lagEvents ?? 0), 0),
         lagSeconds: Math.max(0, ...reports.map((report) => report.lagSeconds ?? 0)),
         sources: reports,
+        services: serviceList,
         lastError,
       };
     },

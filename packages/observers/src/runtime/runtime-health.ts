@@ -1,3 +1,5 @@
+import type { ServiceHealth } from '@fraiseql/core';
+
 /** Lifecycle of an {@link ObserverRuntime}. */
 export type RuntimeState = 'idle' | 'starting' | 'running' | 'draining' | 'closed' | 'failed';
 
@@ -13,7 +15,9 @@ export interface SourceHealth {
 /** What {@link ObserverRuntime.health} reports. */
 export interface RuntimeHealth {
   readonly state: RuntimeState;
-  /** True while running with no error in the last report. */
+  /**
+   * True while running, every source answered its backlog query and every service is `up`.
+   */
   readonly healthy: boolean;
   /** Handlers running now. */
   readonly inFlight: number;
@@ -24,6 +28,11 @@ export interface RuntimeHealth {
   /** Age in seconds of the oldest unhandled event over all sources. */
   readonly lagSeconds: number;
   readonly sources: readonly SourceHealth[];
+  /**
+   * Every connection the sources and the reporters given as `services` hold (databases, NATS,
+   * SMTP, HTTP pools), one entry per name.
+   */
+  readonly services: readonly ServiceHealth[];
   /** The most recent failure (handler, settlement or source), if any. */
   readonly lastError: { readonly message: string; readonly at: Date } | undefined;
 }
