@@ -2,7 +2,12 @@ import { FraiseQLError, isFraiseQLError, type FraiseQLErrorOptions } from '@frai
 
 /** Every failure the `fraiseql` command reports, as a closed set. */
 export type CliErrorCode =
-  'USAGE' | 'CONFIG_MISSING' | 'SERVICE_UNREACHABLE' | 'NOT_FOUND' | 'FAILED';
+  | 'USAGE'
+  | 'CONFIG_MISSING'
+  | 'DEPENDENCY_MISSING'
+  | 'SERVICE_UNREACHABLE'
+  | 'NOT_FOUND'
+  | 'FAILED';
 
 /** An error of the `fraiseql` command; `USAGE` exits with 2, every other code with 1. */
 export class CliError extends FraiseQLError<CliErrorCode> {

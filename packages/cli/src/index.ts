@@ -1,6 +1,14 @@
 export { run, commandHelp, type RunOptions } from './run.js';
-export type { Command, CommandContext, OptionValues } from './command.js';
-export { commands } from './commands/commands.js';
+export {
+  OptionValueError,
+  type ArgumentSpec,
+  type Command,
+  type CommandContext,
+  type OptionSpec,
+  type OptionValue,
+  type OptionValues,
+} from './command.js';
+export { commandGroups, commands } from './commands/commands.js';
 export { CliError, exitCodeOf, isCliError, type CliErrorCode } from './errors.js';
 export { processTerminal, type Terminal } from './output/terminal.js';
 export {

@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectDatabase, type SqlClient } from '@fraiseql/core';
-import { createChangeLogSource, listChangeLogConsumers } from '@fraiseql/observers';
+import {
+  createChangeLogSource,
+  createDeadLetterQueue,
+  listChangeLogConsumers,
+} from '@fraiseql/observers';
 import {
   createTempDir,
   createTestDatabase,
@@ -287,6 +292,46 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
       ).toMatchObject({ total: 0 });
     },
   );
+
+  it('dlq retry leaves a dead letter alone when the config does not define its observer', async () => {
+    const dlq = createDeadLetterQueue(db);
+    const letter = await dlq.add({
+      event: {
+        id: randomUUID(),
+        seq: 1n,
+        eventType: 'INSERT',
+        entityType: 'Invoice',
+        entityId: '42',
+        data: { total: 3 },
+        timestamp: new Date(),
+      },
+      observer: 'invoice-paid',
+      actionIndex: 0,
+      actionType: 'webhook',
+      errorCode: 'HTTP_STATUS',
+      errorType: 'http_500',
+      errorMessage: 'HTTP 500',
+      attempts: [],
+    });
+    const other = join(dir.path, 'other.yaml');
+    await writeFile(
+      other,
+      'observers:\n  order-paid:\n    entity: Order\n    events: [INSERT]\n    actions:\n      - type: webhook\n        url: http://127.0.0.1:1/\n',
+    );
+    const retry = await runCli(['dlq', 'retry', letter.id, '--config', other], { env: env() });
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain(
+      `dead letter ${letter.id} not retried: observer "invoice-paid" is not defined (defined: order-paid)`,
+    );
+    expect(retry.stderr).toContain('pass --config <file>');
+    const retryAll = await runCli(['dlq', 'retry-all', '--json', '--config', other], {
+      env: env(),
+    });
+    expect(retryAll.code).toBe(1);
+    expect(JSON.parse(retryAll.stdout)).toMatchObject({ succeeded: 0, failed: 0, skipped: 1 });
+    expect((await dlq.show(letter.id)).retryCount).toBe(0);
+    await dlq.remove(letter.id);
+  });
 
   it('observers status shows a change-log consumer caught up with the head', async () => {
     const source = createChangeLogSource(db, { consumer: 'cli-status', pollInterval: '50ms' });

@@ -11,6 +11,17 @@ import { observersStatusCommand } from './observers-status-command.js';
 import { observersValidateConfigCommand } from './observers-validate-config-command.js';
 import { queueCommands } from './queue-commands.js';
 
+/**
+ * What each command group is for, by its words (`fraiseql dlq --help` shows it). A command whose
+ * path starts with a group not listed here still works; add a line for its help.
+ */
+export const commandGroups: Readonly<Record<string, string>> = {
+  observers: 'check, list, inspect, debug and replay the observers of a config',
+  dlq: 'the observer dead-letter queue in PostgreSQL',
+  queue: 'the job queue in Redis',
+  'queue dlq': 'dead-lettered jobs of the job queue',
+};
+
 /** Every `fraiseql` command, in help order. */
 export const commands: readonly Command[] = [
   initCommand,

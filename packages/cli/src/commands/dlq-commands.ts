@@ -5,8 +5,11 @@ import {
   type DeadLetterFilter,
   type DeadLetterQueue,
   type DeadLetterRetryResult,
+  type ObserverDefinition,
 } from '@fraiseql/observers';
-import type { Command, CommandContext } from '../command.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
+import { integer } from '../options/option-parsers.js';
+import { CONFIG_OPTION, DATABASE_OPTION } from './common-options.js';
 import { loadConfig } from '../context/load-config.js';
 import { createObserverSetup } from '../context/observer-setup.js';
 import { openDatabase } from '../context/open-database.js';
@@ -15,10 +18,40 @@ import { formatTable } from '../output/format-table.js';
 import { createProgress } from '../output/progress.js';
 import { print } from '../output/print.js';
 
-const DB = { database: { type: 'string' } } as const;
-const DB_HELP = { database: 'PostgreSQL URL (default: DATABASE_URL)' };
-const FILTER = { observer: { type: 'string' }, entity: { type: 'string' } } as const;
-const FILTER_HELP = { observer: 'only this observer', entity: 'only this entity type' };
+const FILTER = {
+  observer: { type: 'string', value: 'name', description: 'only this observer' },
+  entity: { type: 'string', value: 'type', description: 'only this entity type' },
+} as const satisfies Record<string, OptionSpec>;
+
+const ID = { name: 'id', description: 'the dead letter id (a UUID, as `dlq list` shows)' };
+
+/** A dead letter `retry-all` left alone because the config cannot run its action. */
+interface SkippedRetry {
+  readonly id: string;
+  readonly status: 'skipped';
+  readonly reason: string;
+}
+
+/**
+ * Why the config's observers cannot run a dead letter's action again, or undefined when they
+ * can. Checked before retrying: a retry that cannot find its observer would count as a failed
+ * attempt.
+ */
+function replayProblem(
+  definitions: readonly ObserverDefinition[],
+  item: DeadLetter,
+): string | undefined {
+  const observer = definitions.find((definition) => definition.name === item.observer);
+  if (observer === undefined) {
+    const known = definitions.map((definition) => definition.name).join(', ');
+    return `observer ${JSON.stringify(item.observer)} is not defined (defined: ${known === '' ? 'none' : known})`;
+  }
+  const action = observer.actions[item.actionIndex];
+  if (action?.type !== item.actionType) {
+    return `observer ${JSON.stringify(item.observer)} has no ${item.actionType} action at index ${String(item.actionIndex)}`;
+  }
+  return undefined;
+}
 
 function filterOf(context: CommandContext): DeadLetterFilter {
   const { observer, entity } = context.values;
@@ -53,10 +86,8 @@ function letterCommand(
   return {
     path: ['dlq', verb],
     summary,
-    args: '<id>',
-    arity: [1, 1],
-    options: DB,
-    optionHelp: DB_HELP,
+    args: [ID],
+    options: DATABASE_OPTION,
     examples: [`fraiseql dlq ${verb} 1b4e28ba-2fa1-11d2-883f-0016d3cca427`],
     run: (context) =>
       withDb(context, (db) =>
@@ -69,16 +100,22 @@ const list: Command = {
   path: ['dlq', 'list'],
   summary: 'list dead-lettered observer actions, oldest first',
   options: {
-    ...DB,
+    ...DATABASE_OPTION,
     ...FILTER,
-    limit: { type: 'string', default: '100' },
-    offset: { type: 'string', default: '0' },
-  },
-  optionHelp: {
-    ...DB_HELP,
-    ...FILTER_HELP,
-    limit: 'most items (at most 1000)',
-    offset: 'skip this many',
+    limit: {
+      type: 'string',
+      value: 'n',
+      default: '100',
+      parse: integer(1, 1000),
+      description: 'most items (1 to 1000)',
+    },
+    offset: {
+      type: 'string',
+      value: 'n',
+      default: '0',
+      parse: integer(0),
+      description: 'skip this many',
+    },
   },
   examples: ['fraiseql dlq list', 'fraiseql dlq list --observer order-shipped --limit 20 --json'],
   run: (context) =>
@@ -134,19 +171,27 @@ const show = letterCommand(
 const retry: Command = {
   path: ['dlq', 'retry'],
   summary: "run a dead letter's action again (removed when it succeeds)",
-  args: '<id>',
-  arity: [1, 1],
-  options: { ...DB, config: { type: 'string', short: 'c' } },
-  optionHelp: {
-    ...DB_HELP,
-    config: 'config file with the observers (default: ./fraiseql.config.yaml)',
-  },
-  examples: ['fraiseql dlq retry 1b4e28ba-2fa1-11d2-883f-0016d3cca427'],
+  args: [ID],
+  options: { ...DATABASE_OPTION, ...CONFIG_OPTION },
+  details:
+    'The action runs with the observer as the config file defines it, so pass the config of the service that dead-lettered the item. A dead letter whose observer or action the config does not define is left as it is (exit 1).',
+  examples: [
+    'fraiseql dlq retry 1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+    'fraiseql dlq retry 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --config deploy/observers.yaml --json',
+  ],
   async run(context) {
-    const { config } = await loadConfig(context);
+    const { path, config } = await loadConfig(context);
     return withDb(context, async (db) => {
       await using setup = createObserverSetup(context, config, db);
-      const result = await setup.dlq.retry(context.positionals[0] ?? '', {
+      const id = context.positionals[0] ?? '';
+      const problem = replayProblem(setup.definitions, await setup.dlq.show(id));
+      if (problem !== undefined) {
+        throw new CliError(
+          'CONFIG_MISSING',
+          `dead letter ${id} not retried: ${problem} in ${path}; pass --config <file> with the observers config of the service that dead-lettered it`,
+        );
+      }
+      const result = await setup.dlq.retry(id, {
         signal: context.signal,
         replay: setup.executor.replay,
       });
@@ -165,22 +210,25 @@ const retry: Command = {
 const retryAll: Command = {
   path: ['dlq', 'retry-all'],
   summary: 'retry every dead letter (matching the filters), oldest first',
-  options: { ...DB, ...FILTER, config: { type: 'string', short: 'c' } },
-  optionHelp: {
-    ...DB_HELP,
-    ...FILTER_HELP,
-    config: 'config file with the observers (default: ./fraiseql.config.yaml)',
-  },
+  options: { ...DATABASE_OPTION, ...FILTER, ...CONFIG_OPTION },
+  details:
+    'At most 1000 items per run. Items whose observer or action the config does not define are skipped and left as they are (exit 1).',
   examples: ['fraiseql dlq retry-all', 'fraiseql dlq retry-all --observer order-shipped --json'],
   async run(context) {
-    const { config } = await loadConfig(context);
+    const { path, config } = await loadConfig(context);
     return withDb(context, async (db) => {
       await using setup = createObserverSetup(context, config, db);
       const items = await setup.dlq.list({ ...filterOf(context), limit: 1000 });
       const progress = createProgress(context.terminal, 'retrying', items.length, context.json);
-      const results: DeadLetterRetryResult[] = [];
+      const results: (DeadLetterRetryResult | SkippedRetry)[] = [];
       for (const item of items) {
         context.signal.throwIfAborted();
+        const problem = replayProblem(setup.definitions, item);
+        if (problem !== undefined) {
+          results.push({ id: item.id, status: 'skipped', reason: `${problem} in ${path}` });
+          progress.tick(`${item.id} skipped`);
+          continue;
+        }
         const result = await setup.dlq.retry(item.id, {
           signal: context.signal,
           replay: setup.executor.replay,
@@ -194,15 +242,21 @@ const retryAll: Command = {
         succeeded: count('succeeded'),
         failed: count('failed'),
         busy: count('busy'),
+        skipped: count('skipped'),
         results,
       };
+      const skipped = results.flatMap((r) => (r.status === 'skipped' ? [r] : []));
       print(
         context,
         totals,
         () =>
-          `retried ${String(results.length)}: ${String(totals.succeeded)} succeeded, ${String(totals.failed)} failed, ${String(totals.busy)} busy\n`,
+          `retried ${String(results.length - totals.skipped)}: ${String(totals.succeeded)} succeeded, ${String(totals.failed)} failed, ${String(totals.busy)} busy${
+            totals.skipped > 0
+              ? `, ${String(totals.skipped)} skipped (pass --config with the observers that dead-lettered them):\n${skipped.map((r) => `  ${r.id}: ${r.reason}\n`).join('')}`
+              : '\n'
+          }`,
       );
-      return totals.failed > 0 ? 1 : 0;
+      return totals.failed > 0 || totals.skipped > 0 ? 1 : 0;
     });
   },
 };
@@ -217,8 +271,7 @@ const remove = letterCommand('remove', 'delete a dead letter', async (context, d
 const stats: Command = {
   path: ['dlq', 'stats'],
   summary: 'dead letters by observer, entity and error type',
-  options: { ...DB, ...FILTER },
-  optionHelp: { ...DB_HELP, ...FILTER_HELP },
+  options: { ...DATABASE_OPTION, ...FILTER },
   examples: ['fraiseql dlq stats', 'fraiseql dlq stats --json'],
   run: (context) =>
     withDb(context, async (db) => {

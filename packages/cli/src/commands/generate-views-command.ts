@@ -8,7 +8,8 @@ import type {
   ProjectionPlan,
   SchemaDocument,
 } from '@fraiseql/ddl-gen';
-import type { Command, CommandContext } from '../command.js';
+import { OptionValueError, type Command, type CommandContext } from '../command.js';
+import { DATABASE_OPTION } from './common-options.js';
 import { databaseUrl, openDatabase } from '../context/open-database.js';
 import { CliError } from '../errors.js';
 import { createProgress } from '../output/progress.js';
@@ -40,24 +41,48 @@ interface Generated {
 export const generateViewsCommand: Command = {
   path: ['generate-views'],
   summary: 'write tv_/va_/ta_ projection DDL from the FraiseQL schema JSON',
-  args: '[entity]',
-  arity: [0, 1],
+  args: [
+    {
+      name: 'entity',
+      required: false,
+      description: 'the GraphQL type to generate for (or --all)',
+    },
+  ],
   options: {
-    schema: { type: 'string', short: 's' },
-    all: { type: 'boolean' },
-    kind: { type: 'string', default: 'tv' },
-    'out-dir': { type: 'string', short: 'o' },
-    check: { type: 'boolean' },
-    database: { type: 'string' },
-  },
-  optionHelp: {
-    schema: 'FraiseQL schema JSON (default: ./schema.json)',
-    all: 'every type that a query reads from a view',
-    kind: 'tv (table-backed JSON, default), va (typed view) or ta (typed table)',
-    'out-dir': 'write one <name>.sql per entity here instead of printing',
-    check:
-      'validate the DDL (against --database/DATABASE_URL when set, in a rolled-back transaction) and, with --out-dir, fail when the files there are stale; writes nothing',
-    database: 'PostgreSQL URL to read the views from (default: DATABASE_URL)',
+    schema: {
+      type: 'string',
+      short: 's',
+      value: 'file',
+      description: 'FraiseQL schema JSON (default: ./schema.json)',
+    },
+    all: { type: 'boolean', description: 'every type that a query reads from a view' },
+    kind: {
+      type: 'string',
+      value: 'kind',
+      default: 'tv',
+      parse: (raw) => {
+        if (raw === 'tv' || raw === 'va' || raw === 'ta') return raw;
+        throw new OptionValueError(
+          `Expected tv (table-backed JSON), va (typed view) or ta (typed table), got ${JSON.stringify(raw)}`,
+        );
+      },
+      description: 'tv (table-backed JSON), va (typed view) or ta (typed table)',
+    },
+    'out-dir': {
+      type: 'string',
+      short: 'o',
+      value: 'dir',
+      description: 'write one <name>.sql per entity here instead of printing',
+    },
+    check: {
+      type: 'boolean',
+      description:
+        'validate the DDL (against --database/DATABASE_URL when set, in a rolled-back transaction) and, with --out-dir, fail when the files there are stale; writes nothing',
+    },
+    database: {
+      ...DATABASE_OPTION.database,
+      description: 'PostgreSQL URL to read the views from (default: DATABASE_URL)',
+    },
   },
   examples: [
     'fraiseql generate-views User --schema schema.json',
@@ -73,7 +98,12 @@ export const generateViewsCommand: Command = {
     const all = context.values.all === true;
     const entity = context.positionals[0];
     if (all === (entity !== undefined)) {
-      throw new CliError('USAGE', 'name one entity or pass --all');
+      throw new CliError(
+        'USAGE',
+        all
+          ? `--all generates every entity: drop ${JSON.stringify(entity)} or --all`
+          : 'name the entity to generate (for example `fraiseql generate-views Order`) or pass --all',
+      );
     }
     const ddlGen = await loadDdlGen();
     const schema = await readSchema(context, ddlGen);

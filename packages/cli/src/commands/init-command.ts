@@ -40,10 +40,8 @@ CREATE TABLE IF NOT EXISTS public.tb_order (
 export const initCommand: Command = {
   path: ['init'],
   summary: 'scaffold fraiseql.config.yaml and a migrations folder with an example',
-  args: '[dir]',
-  arity: [0, 1],
-  options: { force: { type: 'boolean' } },
-  optionHelp: { force: 'overwrite existing files' },
+  args: [{ name: 'dir', required: false, description: 'where to write the files (default: here)' }],
+  options: { force: { type: 'boolean', description: 'overwrite existing files' } },
   examples: ['fraiseql init', 'fraiseql init ./my-service --force'],
   async run(context) {
     const dir = resolve(context.cwd, context.positionals[0] ?? '.');

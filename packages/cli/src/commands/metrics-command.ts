@@ -19,12 +19,23 @@ interface Row {
 export const metricsCommand: Command = {
   path: ['metrics'],
   summary: 'scrape a /metrics endpoint and print its metrics as a table',
-  args: '[url]',
-  arity: [0, 1],
-  options: { filter: { type: 'string' }, all: { type: 'boolean' } },
-  optionHelp: {
-    filter: 'only metrics whose name contains this text',
-    all: 'include process and Node.js runtime metrics (default: fraiseql_* only)',
+  args: [
+    {
+      name: 'url',
+      required: false,
+      description: 'the /metrics endpoint (default: http://127.0.0.1:8080/metrics)',
+    },
+  ],
+  options: {
+    filter: {
+      type: 'string',
+      value: 'text',
+      description: 'only metrics whose name contains this text',
+    },
+    all: {
+      type: 'boolean',
+      description: 'include process and Node.js runtime metrics (default: fraiseql_* only)',
+    },
   },
   examples: [
     'fraiseql metrics http://127.0.0.1:8080/metrics',

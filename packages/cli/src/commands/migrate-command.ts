@@ -9,6 +9,7 @@ import {
 } from '@fraiseql/core';
 import { observerMigrations } from '@fraiseql/observers';
 import type { Command } from '../command.js';
+import { DATABASE_OPTION } from './common-options.js';
 import { openDatabase } from '../context/open-database.js';
 import { CliError } from '../errors.js';
 import { print } from '../output/print.js';
@@ -18,14 +19,14 @@ export const migrateCommand: Command = {
   path: ['migrate'],
   summary: 'apply the change-log, observer and project migrations (--dry-run to list them)',
   options: {
-    database: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    migrations: { type: 'string' },
-  },
-  optionHelp: {
-    database: 'PostgreSQL URL (default: DATABASE_URL)',
-    'dry-run': 'list what would be applied, change nothing',
-    migrations: 'folder of NNNN_name.sql project migrations (default: ./migrations when present)',
+    ...DATABASE_OPTION,
+    'dry-run': { type: 'boolean', description: 'list what would be applied, change nothing' },
+    migrations: {
+      type: 'string',
+      value: 'dir',
+      description:
+        'folder of NNNN_name.sql project migrations (default: ./migrations when present)',
+    },
   },
   examples: [
     'DATABASE_URL=postgres://localhost/app fraiseql migrate',

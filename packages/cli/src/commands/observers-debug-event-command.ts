@@ -9,6 +9,7 @@ import {
 } from '@fraiseql/core';
 import { createObserverDefinitions, type ObserverDefinition } from '@fraiseql/observers';
 import type { Command, CommandContext } from '../command.js';
+import { CONFIG_OPTION, DATABASE_OPTION } from './common-options.js';
 import { loadConfig } from '../context/load-config.js';
 import { openDatabase } from '../context/open-database.js';
 import { CliError } from '../errors.js';
@@ -41,23 +42,31 @@ export const observersDebugEventCommand: Command = {
   path: ['observers', 'debug-event'],
   summary:
     'show which observers an event matches, each condition clause and the actions that would run (runs nothing)',
-  args: '[event.json]',
-  arity: [0, 1],
+  args: [
+    {
+      name: 'event.json',
+      required: false,
+      description: 'a file with the event as JSON (what --json output of this command shows)',
+    },
+  ],
   options: {
-    config: { type: 'string', short: 'c' },
-    id: { type: 'string' },
-    database: { type: 'string' },
-  },
-  optionHelp: {
-    config: 'config file (default: ./fraiseql.config.yaml)',
-    id: 'read the event from the change log by event UUID or sequence number',
-    database: 'PostgreSQL URL for --id (default: DATABASE_URL)',
+    ...CONFIG_OPTION,
+    id: {
+      type: 'string',
+      value: 'id',
+      description: 'read the event from the change log by event UUID or sequence number',
+    },
+    database: {
+      ...DATABASE_OPTION.database,
+      description: 'PostgreSQL URL for --id (default: DATABASE_URL)',
+    },
   },
   examples: [
     'fraiseql observers debug-event event.json',
     'fraiseql observers debug-event --id 1042 --json',
   ],
   async run(context) {
+    checkEventChoice(context);
     const { config } = await loadConfig(context);
     const event = await readEvent(context);
     const verdicts = createObserverDefinitions(config).map((definition) =>
@@ -71,12 +80,27 @@ export const observersDebugEventCommand: Command = {
   },
 };
 
+// A usage mistake is reported before anything is read.
+function checkEventChoice(context: CommandContext): void {
+  const id = context.values.id;
+  const file = context.positionals[0];
+  if (typeof id === 'string' && file !== undefined) {
+    throw new CliError(
+      'USAGE',
+      `give the event either as a file (${file}) or by --id (${id}), not both`,
+    );
+  }
+  if (typeof id !== 'string' && file === undefined) {
+    throw new CliError(
+      'USAGE',
+      'which event? give a JSON file (fraiseql observers debug-event event.json) or a change-log event by --id <event UUID or sequence>',
+    );
+  }
+}
+
 async function readEvent(context: CommandContext): Promise<EntityEvent> {
   const id = context.values.id;
   const file = context.positionals[0];
-  if ((typeof id === 'string') === (file !== undefined)) {
-    throw new CliError('USAGE', 'give an event JSON file or --id <event id or sequence>, not both');
-  }
   if (typeof id === 'string') {
     const db = await openDatabase(context);
     try {

@@ -1,5 +1,6 @@
 import { createObserverDefinitions } from '@fraiseql/observers';
 import type { Command } from '../command.js';
+import { CONFIG_OPTION } from './common-options.js';
 import { loadConfig } from '../context/load-config.js';
 import { formatTable } from '../output/format-table.js';
 import { print } from '../output/print.js';
@@ -9,8 +10,7 @@ import { actionSummary } from './action-summary.js';
 export const observersListCommand: Command = {
   path: ['observers', 'list'],
   summary: 'list the observers of the config with their entity, events, condition and actions',
-  options: { config: { type: 'string', short: 'c' } },
-  optionHelp: { config: 'config file (default: ./fraiseql.config.yaml)' },
+  options: CONFIG_OPTION,
   examples: ['fraiseql observers list', 'fraiseql observers list --json'],
   async run(context) {
     const { config } = await loadConfig(context);

@@ -1,5 +1,7 @@
 import { countChangeLogRange, readChangeLogRange } from '@fraiseql/core';
 import type { Command } from '../command.js';
+import { sequence } from '../options/option-parsers.js';
+import { CONFIG_OPTION, DATABASE_OPTION } from './common-options.js';
 import { loadConfig } from '../context/load-config.js';
 import { createObserverSetup } from '../context/observer-setup.js';
 import { messageOf, openDatabase } from '../context/open-database.js';
@@ -7,42 +9,44 @@ import { CliError } from '../errors.js';
 import { createProgress } from '../output/progress.js';
 import { print } from '../output/print.js';
 
-function sequence(value: unknown, flag: string): bigint {
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) {
-    throw new CliError(
-      'USAGE',
-      `--${flag} must be a change-log sequence number, got ${JSON.stringify(value)}`,
-    );
-  }
-  return BigInt(value);
-}
-
 /** `fraiseql observers replay`: runs the observers again over a change-log sequence range. */
 export const observersReplayCommand: Command = {
   path: ['observers', 'replay'],
   summary: 'dispatch the change-log events of a sequence range to the observers again',
+  details:
+    "The actions run for real, with the observers' retry and failure policies; the dedup store is not used (a replay is a deliberate second run). `fraiseql observers status` shows the change-log head.",
   options: {
-    config: { type: 'string', short: 'c' },
-    database: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    observer: { type: 'string' },
-  },
-  optionHelp: {
-    config: 'config file (default: ./fraiseql.config.yaml)',
-    database: 'PostgreSQL URL (default: DATABASE_URL)',
-    from: 'first sequence (inclusive)',
-    to: 'last sequence (inclusive)',
-    observer: 'replay into this observer only',
+    ...CONFIG_OPTION,
+    ...DATABASE_OPTION,
+    from: {
+      type: 'string',
+      value: 'seq',
+      required: true,
+      parse: sequence,
+      description: 'first change-log sequence (inclusive)',
+    },
+    to: {
+      type: 'string',
+      value: 'seq',
+      required: true,
+      parse: sequence,
+      description: 'last change-log sequence (inclusive)',
+    },
+    observer: { type: 'string', value: 'name', description: 'replay into this observer only' },
   },
   examples: [
     'fraiseql observers replay --from 1000 --to 1200',
     'fraiseql observers replay --from 1000 --to 1000 --observer order-shipped --json',
   ],
   async run(context) {
-    const from = sequence(context.values.from, 'from');
-    const to = sequence(context.values.to, 'to');
-    if (to < from) throw new CliError('USAGE', '--to must not be below --from');
+    const from = BigInt(String(context.values.from));
+    const to = BigInt(String(context.values.to));
+    if (to < from) {
+      throw new CliError(
+        'USAGE',
+        `--to ${to.toString()} is below --from ${from.toString()}: the range is inclusive and runs upward`,
+      );
+    }
     const { config } = await loadConfig(context);
     const only = typeof context.values.observer === 'string' ? context.values.observer : undefined;
     const db = await openDatabase(context);

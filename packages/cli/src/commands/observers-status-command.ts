@@ -1,6 +1,7 @@
 import { CHANGE_LOG_TABLE } from '@fraiseql/core';
 import { createDeadLetterQueue, listChangeLogConsumers } from '@fraiseql/observers';
 import type { Command } from '../command.js';
+import { DATABASE_OPTION } from './common-options.js';
 import { openDatabase } from '../context/open-database.js';
 import { formatTable } from '../output/format-table.js';
 import { print } from '../output/print.js';
@@ -9,8 +10,7 @@ import { print } from '../output/print.js';
 export const observersStatusCommand: Command = {
   path: ['observers', 'status'],
   summary: 'progress of each change-log consumer, its backlog and the dead letters per observer',
-  options: { database: { type: 'string' } },
-  optionHelp: { database: 'PostgreSQL URL (default: DATABASE_URL)' },
+  options: DATABASE_OPTION,
   examples: ['fraiseql observers status', 'fraiseql observers status --json'],
   async run(context) {
     const db = await openDatabase(context);

@@ -1,5 +1,6 @@
 import { formatConfigIssue } from '@fraiseql/observers';
 import type { Command } from '../command.js';
+import { CONFIG_OPTION } from './common-options.js';
 import { checkConfig } from '../context/load-config.js';
 import { print } from '../output/print.js';
 import { styles } from '../output/terminal.js';
@@ -8,8 +9,7 @@ import { styles } from '../output/terminal.js';
 export const observersValidateConfigCommand: Command = {
   path: ['observers', 'validate-config'],
   summary: 'check the observers config (every issue, with its path and line)',
-  options: { config: { type: 'string', short: 'c' } },
-  optionHelp: { config: 'config file (default: ./fraiseql.config.yaml)' },
+  options: CONFIG_OPTION,
   examples: [
     'fraiseql observers validate-config',
     'fraiseql observers validate-config --config observers.toml --json',

@@ -1,19 +1,26 @@
 import type { JobQueueAdmin } from '@fraiseql/job-queue';
-import type { Command, CommandContext } from '../command.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
+import { importOptional } from '../context/import-optional.js';
+import { CliError } from '../errors.js';
+import { duration, integer } from '../options/option-parsers.js';
 import { formatTable } from '../output/format-table.js';
 import { createProgress } from '../output/progress.js';
 import { print } from '../output/print.js';
 
 const REDIS = {
-  redis: { type: 'string' },
-  prefix: { type: 'string', default: 'fraiseql' },
-  queue: { type: 'string', default: 'default' },
-} as const;
-const REDIS_HELP = {
-  redis: 'Redis URL (default: REDIS_URL, then redis://127.0.0.1:6379)',
-  prefix: 'key prefix of the queues',
-  queue: 'queue name',
-};
+  redis: {
+    type: 'string',
+    value: 'url',
+    description: 'Redis URL (default: REDIS_URL, then redis://127.0.0.1:6379)',
+  },
+  prefix: {
+    type: 'string',
+    value: 'prefix',
+    default: 'fraiseql',
+    description: 'key prefix of the queues',
+  },
+  queue: { type: 'string', value: 'name', default: 'default', description: 'queue name' },
+} as const satisfies Record<string, OptionSpec>;
 
 async function withAdmin<T>(
   context: CommandContext,
@@ -22,8 +29,12 @@ async function withAdmin<T>(
   const flag = context.values.redis;
   const redisUrl = typeof flag === 'string' ? flag : context.env.REDIS_URL;
   const name = String(context.values.queue);
-  // Loaded on use: BullMQ is heavy and only these commands need it.
-  const { createJobQueue, createJobQueueAdmin } = await import('@fraiseql/job-queue');
+  // An optional peer loaded on use: BullMQ and ioredis are heavy and only these commands need them.
+  const { createJobQueue, createJobQueueAdmin } = await importOptional(
+    () => import('@fraiseql/job-queue'),
+    '@fraiseql/job-queue',
+    'fraiseql queue',
+  );
   const queue = createJobQueue({
     ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
     prefix: String(context.values.prefix),
@@ -41,7 +52,6 @@ const stats: Command = {
   path: ['queue', 'stats'],
   summary: 'job counts per state and dead letters of a queue',
   options: REDIS,
-  optionHelp: REDIS_HELP,
   examples: ['fraiseql queue stats', 'fraiseql queue stats --queue emails --json'],
   run: (context) =>
     withAdmin(context, async (admin) => {
@@ -68,8 +78,16 @@ const stats: Command = {
 const dlqList: Command = {
   path: ['queue', 'dlq', 'list'],
   summary: 'dead-lettered jobs of a queue, newest first',
-  options: { ...REDIS, limit: { type: 'string', default: '50' } },
-  optionHelp: { ...REDIS_HELP, limit: 'most items' },
+  options: {
+    ...REDIS,
+    limit: {
+      type: 'string',
+      value: 'n',
+      default: '50',
+      parse: integer(1, 10_000),
+      description: 'most items (1 to 10000)',
+    },
+  },
   examples: ['fraiseql queue dlq list --queue default --json'],
   run: (context) =>
     withAdmin(context, async (admin, queue) => {
@@ -94,10 +112,10 @@ function jobCommand<T>(
   return {
     path: ['queue', 'dlq', verb],
     summary,
-    args: '<job-id>',
-    arity: [1, 1],
+    args: [
+      { name: 'job-id', description: 'the dead-lettered job id, as `queue dlq list` shows it' },
+    ],
     options: REDIS,
-    optionHelp: REDIS_HELP,
     examples: [`fraiseql queue dlq ${verb} 0b9c…:order-shipped:0`],
     run: (context) =>
       withAdmin(context, async (admin, queue) => {
@@ -126,7 +144,6 @@ const dlqReplayAll: Command = {
   path: ['queue', 'dlq', 'replay-all'],
   summary: 'send every dead-lettered job of a queue back',
   options: REDIS,
-  optionHelp: REDIS_HELP,
   examples: ['fraiseql queue dlq replay-all --queue default'],
   run: (context) =>
     withAdmin(context, async (admin, queue) => {
@@ -146,19 +163,42 @@ const dlqReplayAll: Command = {
 
 const dlqPurge: Command = {
   path: ['queue', 'dlq', 'purge'],
-  summary: 'delete dead-lettered jobs older than a duration',
-  options: { ...REDIS, 'older-than': { type: 'string', default: '0' } },
-  optionHelp: { ...REDIS_HELP, 'older-than': 'age such as 7d or 12h (0: all)' },
-  examples: ['fraiseql queue dlq purge --older-than 7d'],
-  run: (context) =>
-    withAdmin(context, async (admin, queue) => {
-      const olderThan = String(context.values['older-than']);
+  summary: 'delete dead-lettered jobs for good: those older than an age, or --all',
+  details:
+    'There is no default: purge deletes nothing unless --older-than or --all says what to delete.',
+  options: {
+    ...REDIS,
+    'older-than': {
+      type: 'string',
+      value: 'age',
+      parse: duration,
+      description: 'delete the dead letters older than this age: 30m, 12h, 7d, …',
+    },
+    all: { type: 'boolean', description: 'delete every dead letter of the queue' },
+  },
+  examples: [
+    'fraiseql queue dlq purge --older-than 7d',
+    'fraiseql queue dlq purge --all --queue emails',
+  ],
+  async run(context) {
+    const olderThan = context.values['older-than'];
+    const all = context.values.all === true;
+    if ((typeof olderThan === 'number') === all) {
+      throw new CliError(
+        'USAGE',
+        all
+          ? '--all and --older-than cannot be combined: pick one'
+          : 'say which dead letters to delete: --older-than <age> (for example 7d) or --all',
+      );
+    }
+    return withAdmin(context, async (admin, queue) => {
       const purged = await admin.dlq.purge(queue, {
-        olderThan: /^\d+$/.test(olderThan) ? Number(olderThan) : olderThan,
+        olderThan: typeof olderThan === 'number' ? olderThan : 0,
       });
       print(context, { purged }, () => `purged ${String(purged)} dead letter(s)\n`);
       return 0;
-    }),
+    });
+  },
 };
 
 /** `fraiseql queue …`: the job queue in Redis. */
