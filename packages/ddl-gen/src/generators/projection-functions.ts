@@ -1,5 +1,7 @@
 import type { ProjectionPlan } from '../plan/projection-plan.js';
 import { literal, plainName, qi, qn, type SqlName } from '../sql/sql-name.js';
+import { DOCUMENT_LATERAL, documentRowsSql } from './document-rows.js';
+import { documentSettingsSql } from './document-settings.js';
 import { projectionLockFn } from './projection-lock.js';
 
 /** What differs between the `tv_` and `ta_` refresh functions. */
@@ -8,7 +10,10 @@ export interface ProjectionShape {
   readonly table: SqlName;
   /** Non-id columns of the table, in order. */
   readonly columns: readonly string[];
-  /** Select list over the view aliased `v`, producing `id` then `columns`. */
+  /**
+   * Select list producing `id` then `columns`, over the rows of `documentRowsSql`: the view row
+   * `s` and its document `v.data`.
+   */
   readonly select: string;
   /** Column stamped with `now()` when a row changes. */
   readonly touchedColumn: string;
@@ -46,7 +51,7 @@ function upsertAll(shape: ProjectionShape): string {
   const all = ['id', ...shape.columns].map(qi).join(', ');
   return `INSERT INTO ${qn(shape.table)} AS p (${all})
   SELECT ${shape.select}
-  FROM ${qn(shape.plan.view)} AS v
+  FROM ${documentRowsSql(shape.plan.view)}
   ON CONFLICT (id) ${conflictClause(shape)}`;
 }
 
@@ -54,20 +59,23 @@ function upsertAll(shape: ProjectionShape): string {
  * The refresh (by ids), full rebuild and divergence-check functions of a projection table. Both
  * writers take the schema's projection lock first (see `projectionLockSql`) and compute
  * documents in a statement that starts after it is held, so under READ COMMITTED they read every
- * change committed before them; the upsert skips documents that did not change.
+ * change committed before them; the upsert skips documents that did not change. All three run
+ * with the settings of `DOCUMENT_SETTINGS`, so the caller's session cannot change a document.
  */
 export function projectionFunctionsSql(shape: ProjectionShape): string {
   const { table, plan } = shape;
   const idType = plan.idType;
-  const divergence = `CASE WHEN p.id IS NULL THEN 'missing' WHEN s.id IS NULL THEN 'extra' ELSE 'different' END`;
+  const divergence = `CASE WHEN p.id IS NULL THEN 'missing' WHEN f.id IS NULL THEN 'extra' ELSE 'different' END`;
+  const settings = documentSettingsSql();
   const differs =
     shape.columns.length === 0
       ? 'false'
-      : `${tuple('p', shape.columns)} IS DISTINCT FROM ${tuple('s', shape.columns)}`;
+      : `${tuple('p', shape.columns)} IS DISTINCT FROM ${tuple('f', shape.columns)}`;
   return `CREATE OR REPLACE FUNCTION ${qn(shape.refreshFn)}(p_ids ${idType}[])
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+${settings}
 AS $fn$
 DECLARE
   v_upserted integer;
@@ -81,7 +89,8 @@ BEGIN
   WITH fresh AS MATERIALIZED (
     SELECT ${shape.select}
     FROM (SELECT DISTINCT k.id FROM unnest(p_ids) AS k (id)) AS k
-    JOIN ${qn(plan.view)} AS v ON v.id = k.id
+    JOIN ${qn(plan.view)} AS s ON s.id = k.id
+    ${DOCUMENT_LATERAL}
   ), upserted AS (
     ${upsertFrom(shape, 'fresh')}
     RETURNING 1
@@ -102,6 +111,7 @@ CREATE OR REPLACE FUNCTION ${qn(shape.rebuildFn)}()
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+${settings}
 AS $fn$
 DECLARE
   v_started timestamptz := clock_timestamp();
@@ -129,11 +139,12 @@ CREATE OR REPLACE FUNCTION ${qn(shape.checkFn)}()
 RETURNS TABLE (entity_id ${idType}, problem text)
 LANGUAGE sql
 STABLE
+${settings}
 AS $fn$
-  SELECT coalesce(p.id, s.id), ${divergence}
+  SELECT coalesce(p.id, f.id), ${divergence}
   FROM ${qn(table)} AS p
-  FULL JOIN (SELECT ${shape.select} FROM ${qn(plan.view)} AS v) AS s ON s.id = p.id
-  WHERE p.id IS NULL OR s.id IS NULL OR ${differs}
+  FULL JOIN (SELECT ${shape.select} FROM ${documentRowsSql(plan.view)}) AS f ON f.id = p.id
+  WHERE p.id IS NULL OR f.id IS NULL OR ${differs}
 $fn$;
 
 COMMENT ON FUNCTION ${qn(shape.checkFn)}() IS ${literal(`Rows where ${table.name} differs from ${plainName(plan.view)}: missing, extra or different; empty when in sync.`)};

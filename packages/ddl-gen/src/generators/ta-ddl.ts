@@ -120,7 +120,7 @@ ${timeColumns.map((c) => `CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table
       plan,
       table: names.table,
       columns: columns.map((c) => c.column),
-      select: typedSelectList(columns),
+      select: typedSelectList(columns, 's.id'),
       touchedColumn: 'refreshed_at',
       refreshFn: names.refreshFn,
       rebuildFn: names.rebuildFn,

@@ -62,7 +62,7 @@ CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_data_gin'))} ON $
       plan,
       table: names.table,
       columns: ['data'],
-      select: 'v.id AS id, v.data AS data',
+      select: 's.id AS id, v.data AS data',
       touchedColumn: 'updated_at',
       refreshFn: names.refreshFn,
       rebuildFn: names.rebuildFn,

@@ -6,7 +6,7 @@ import { literal, qi } from '../sql/sql-name.js';
 export interface TypedColumn {
   readonly column: string;
   readonly sqlType: string;
-  /** Expression over the view aliased `v`. */
+  /** Expression over the document `v.data` (a `v_` view or `tv_` table row aliased `v`). */
   readonly expression: string;
   readonly field: PlannedField;
 }
@@ -41,9 +41,10 @@ export function typedColumns(plan: ProjectionPlan): TypedColumn[] {
     });
 }
 
-/** `v.id AS id, <expr> AS col, ...` for the typed columns. */
-export function typedSelectList(columns: readonly TypedColumn[]): string {
-  return ['v.id AS id', ...columns.map((c) => `${c.expression} AS ${qi(c.column)}`)].join(
-    ',\n    ',
-  );
+/** `<id> AS id, <expr> AS col, ...` for the typed columns, the id read from `idExpression`. */
+export function typedSelectList(columns: readonly TypedColumn[], idExpression: string): string {
+  return [
+    `${idExpression} AS id`,
+    ...columns.map((c) => `${c.expression} AS ${qi(c.column)}`),
+  ].join(',\n    ');
 }
