@@ -1,5 +1,6 @@
 import { objectName } from '../sql/object-name.js';
 import { literal, qi, qn, type SqlName } from '../sql/sql-name.js';
+import { stateTableName } from './state-table.js';
 
 /** The function every refresh calls first; it takes the schema's projection lock. */
 export function projectionLockFn(schema: string): SqlName {
@@ -63,17 +64,26 @@ $do$;`;
 
 /**
  * Removes the schema's lock trigger from every table where no projection trigger of the schema is
- * left (after a projection is dropped, or stops reading a table).
+ * left (after a projection is dropped, or stops reading a table) and that no trigger-maintained
+ * projection registered in the schema's state table lists among its lock tables.
  */
 export function dropUnusedLockTriggersSql(schema: string): string {
   const name = lockTriggerName(schema);
+  const state = qn(stateTableName(schema));
   return `DO $do$
 DECLARE
   v_table regclass;
+  v_locked regclass[] := '{}';
 BEGIN
+  IF to_regclass(${literal(state)}) IS NOT NULL THEN
+    SELECT coalesce(array_agg(to_regclass(t)), '{}') INTO v_locked
+    FROM ${state} AS s, unnest(s.lock_tables) AS t
+    WHERE s.refresh_mode = 'trigger' AND to_regclass(t) IS NOT NULL;
+  END IF;
   FOR v_table IN
     SELECT l.tgrelid::regclass FROM pg_trigger AS l
     WHERE l.tgname = ${literal(name)}
+      AND l.tgrelid::regclass <> ALL (v_locked)
       AND NOT EXISTS (
         SELECT 1 FROM pg_trigger AS t
         JOIN pg_proc AS p ON p.oid = t.tgfoid

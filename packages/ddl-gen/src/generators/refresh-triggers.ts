@@ -65,7 +65,8 @@ function triggerName(names: TriggerNames, suffix: string): string {
  * Statement-level triggers with transition tables on every source table: each maps the changed
  * rows (old and new images) through the foreign-key lineage to document ids and calls the
  * refresh function once per statement. TRUNCATE, and any change to a table without lineage,
- * rebuilds the projection. Functions of tables that are no longer sources are dropped.
+ * rebuilds the projection. Source tables and the plan's lock tables get the projection lock
+ * trigger. Functions of tables that are no longer sources are dropped.
  */
 export function refreshTriggersSql(plan: ProjectionPlan, names: TriggerNames): string {
   const rebuildTrigger = rebuildTriggerFn(names);
@@ -81,6 +82,8 @@ END
 $fn$;`,
   ];
   const keep: string[] = [rebuildTrigger.name];
+  for (const table of plan.lockTables ?? [])
+    parts.push(lockTriggerSql(names.projection.schema, table));
   for (const source of plan.sources) {
     const table = qn(source.table);
     parts.push(lockTriggerSql(names.projection.schema, source.table));

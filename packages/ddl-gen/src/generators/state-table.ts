@@ -17,23 +17,31 @@ export function stateTableSql(schema: string): string {
   last_refresh_at timestamptz,
   last_refresh_ms bigint,
   last_refresh_rows bigint,
-  registered_at timestamptz NOT NULL DEFAULT now()
-);`;
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  lock_tables text[] NOT NULL DEFAULT '{}'
+);
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS lock_tables text[] NOT NULL DEFAULT '{}';`;
 }
 
-/** Registers (or updates) one projection in the state table. */
+/**
+ * Registers (or updates) one projection in the state table, with the lock tables its triggers
+ * need (`qn` form, as `regclass` input).
+ */
 export function registerProjectionSql(
   table: SqlName,
   kind: 'tv' | 'ta',
   view: SqlName,
   mode: 'trigger' | 'scheduled' | 'manual',
   changeColumn: string,
+  lockTables: readonly SqlName[] = [],
 ): string {
-  return `INSERT INTO ${qn(stateTableName(table.schema))} (projection, kind, source_view, refresh_mode, change_column)
-VALUES (${[plainName(table), kind, plainName(view), mode, changeColumn].map(literal).join(', ')})
+  const locks = `ARRAY[${lockTables.map((t) => literal(qn(t))).join(', ')}]::text[]`;
+  return `INSERT INTO ${qn(stateTableName(table.schema))} (projection, kind, source_view, refresh_mode, change_column, lock_tables)
+VALUES (${[plainName(table), kind, plainName(view), mode, changeColumn].map(literal).join(', ')}, ${locks})
 ON CONFLICT (projection) DO UPDATE
 SET kind = excluded.kind, source_view = excluded.source_view,
-    refresh_mode = excluded.refresh_mode, change_column = excluded.change_column;`;
+    refresh_mode = excluded.refresh_mode, change_column = excluded.change_column,
+    lock_tables = excluded.lock_tables;`;
 }
 
 /** Removes one projection from the state table, when the table exists. */

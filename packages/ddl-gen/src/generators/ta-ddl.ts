@@ -115,7 +115,14 @@ COMMENT ON TABLE ${table} IS ${literal(marker)};
 CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_refreshed_at_idx'))} ON ${table} (refreshed_at);
 ${timeColumns.map((c) => `CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_', c.column, '_brin'))} ON ${table} USING brin (${qi(c.column)});`).join('\n')}`,
     mode === 'trigger' ? sourceIndexesSql(plan) : '',
-    registerProjectionSql(names.table, 'ta', plan.view, mode, 'refreshed_at'),
+    registerProjectionSql(
+      names.table,
+      'ta',
+      plan.view,
+      mode,
+      'refreshed_at',
+      mode === 'trigger' ? plan.lockTables : [],
+    ),
     projectionFunctionsSql({
       plan,
       table: names.table,

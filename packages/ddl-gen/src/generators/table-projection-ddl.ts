@@ -57,7 +57,7 @@ export interface TableProjectionParts {
 
 /**
  * Assembles the create script from its parts and the drop script shared by every table-backed
- * projection: triggers, unused lock triggers, the three functions, the registration, the table.
+ * projection: triggers, the registration, unused lock triggers, the three functions, the table.
  */
 export function tableProjectionDdl(parts: TableProjectionParts): GeneratedDdl {
   const { plan, names } = parts;
@@ -68,11 +68,12 @@ export function tableProjectionDdl(parts: TableProjectionParts): GeneratedDdl {
       refreshFn: names.refreshFn,
       rebuildFn: names.rebuildFn,
     }),
+    // Unregistered first, so its lock tables no longer keep their lock triggers.
+    unregisterProjectionSql(names.table),
     dropUnusedLockTriggersSql(plan.schema),
     `DROP FUNCTION IF EXISTS ${qn(names.refreshFn)}(${plan.idType}[]);`,
     `DROP FUNCTION IF EXISTS ${qn(names.rebuildFn)}();`,
     `DROP FUNCTION IF EXISTS ${qn(names.checkFn)}();`,
-    unregisterProjectionSql(names.table),
     `DROP TABLE IF EXISTS ${qn(names.table)};`,
   ];
   return {

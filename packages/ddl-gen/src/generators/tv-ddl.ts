@@ -57,7 +57,7 @@ ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DE
 COMMENT ON TABLE ${table} IS ${literal(`Table-backed projection of ${plainName(plan.view)}, kept fresh by triggers; check with ${plainName(names.checkFn)}().`)};
 CREATE INDEX IF NOT EXISTS ${qi(objectName(names.table.name, '_data_gin'))} ON ${table} USING gin (data jsonb_path_ops);`,
     sourceIndexesSql(plan),
-    registerProjectionSql(names.table, 'tv', plan.view, 'trigger', 'updated_at'),
+    registerProjectionSql(names.table, 'tv', plan.view, 'trigger', 'updated_at', plan.lockTables),
     projectionFunctionsSql({
       plan,
       table: names.table,

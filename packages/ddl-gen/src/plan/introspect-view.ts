@@ -15,6 +15,8 @@ export interface ViewIntrospection {
   readonly indexedColumns: ReadonlyMap<string, ReadonlySet<string>>;
   /** `schema.table` → its columns. */
   readonly tableColumns: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Tables the view does not read that have a foreign key to one it reads. */
+  readonly referencingTables: readonly SqlName[];
 }
 
 const DEPENDENCIES = `
@@ -61,9 +63,19 @@ FROM rels
 JOIN pg_class c ON c.oid = rels.oid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = rels.oid AND a.attnum > 0 AND NOT a.attisdropped`;
 
+const REFERENCING_TABLES = `
+WITH rels AS (SELECT to_regclass(x) AS oid FROM unnest($1::text[]) AS x)
+SELECT DISTINCT n.nspname::text AS schema, c.relname::text AS name
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE con.contype = 'f'
+  AND con.confrelid IN (SELECT oid FROM rels) AND con.conrelid NOT IN (SELECT oid FROM rels)
+ORDER BY 1, 2`;
+
 /**
  * Reads a view's columns, the base tables it depends on (`pg_depend`/`pg_rewrite`, through
- * nested views), the foreign keys between them and which columns are indexed.
+ * nested views), the foreign keys between them, which columns are indexed, and the other tables
+ * that have a foreign key to one of them.
  *
  * @throws {DdlGenError} `SOURCE_VIEW_MISSING` when the view does not exist;
  *   `INTROSPECTION_FAILED` when the catalog queries fail.
@@ -94,6 +106,9 @@ export async function introspectView(db: SqlClient, view: SqlName): Promise<View
     const cols = await db.query<{ rel: string; column: string; indexed: boolean }>(TABLE_COLUMNS, [
       tableNames,
     ]);
+    const referencing = await db.query<{ schema: string; name: string }>(REFERENCING_TABLES, [
+      tableNames,
+    ]);
     const indexedColumns = new Map<string, Set<string>>();
     const tableColumns = new Map<string, Set<string>>();
     for (const row of cols.rows) {
@@ -117,6 +132,7 @@ export async function introspectView(db: SqlClient, view: SqlName): Promise<View
       })),
       indexedColumns,
       tableColumns,
+      referencingTables: referencing.rows.map((row) => ({ schema: row.schema, name: row.name })),
     };
   } catch (cause) {
     throw new DdlGenError(

@@ -1,9 +1,10 @@
 import type { SqlClient } from '@fraiseql/core';
 import { DdlGenError } from '../errors.js';
+import { projectionLockFn } from '../generators/projection-lock.js';
 import { resolveEntity, snakeCase } from '../schema/resolve-entity.js';
 import type { SchemaDocument } from '../schema/schema-document.js';
 import { graphqlSqlType } from '../sql/graphql-sql-type.js';
-import { identifier, plainName, sqlName, type SqlName } from '../sql/sql-name.js';
+import { identifier, plainName, qn, sqlName, type SqlName } from '../sql/sql-name.js';
 import { introspectView, type ViewIntrospection } from './introspect-view.js';
 import { lineagePaths } from './lineage-paths.js';
 import type {
@@ -52,6 +53,15 @@ export interface PlanProjectionOptions {
    * @defaultValue true
    */
   readonly createSourceIndexes?: boolean;
+  /**
+   * Tables the projection does not read that your transactions write before their first write
+   * to a source table (a payment or audit table, say). Their writes take the projection lock
+   * first, as source tables' writes do, so such transactions keep the lock order and cannot
+   * deadlock with other writers of the source tables (see the writers' rule in the README).
+   * `name` or `schema.name`.
+   * @defaultValue []
+   */
+  readonly lockTables?: readonly string[];
 }
 
 /**
@@ -82,6 +92,9 @@ export async function planProjection(
   }));
   const root = sqlName(options.rootTable ?? `tb_${resolved.entity}`, target, 'rootTable');
   const rootIdColumn = identifier(options.rootIdColumn ?? 'id', 'rootIdColumn');
+  const lockTables = (options.lockTables ?? []).map((table, index) =>
+    sqlName(table, target, `lockTables[${index}]`),
+  );
   const base = {
     entity: identifier(resolved.entity, 'entity'),
     typeName: resolved.type.name,
@@ -90,6 +103,7 @@ export async function planProjection(
     fields,
     rootTable: root,
     rootIdColumn,
+    lockTables,
   };
   if (options.db === undefined) {
     return {
@@ -126,6 +140,20 @@ export async function planProjection(
     );
   }
   const warnings: string[] = [];
+  const missing = await missingTables(options.db, lockTables);
+  if (missing.length > 0) {
+    throw new DdlGenError(
+      'INVALID_ARGUMENT',
+      `lockTables: ${missing.map(plainName).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist`,
+    );
+  }
+  const locked = new Set(lockTables.map(plainName));
+  for (const table of info.referencingTables) {
+    if (locked.has(plainName(table))) continue;
+    warnings.push(
+      `${plainName(table)} has a foreign key to a table ${plainName(resolved.view)} reads: a transaction that writes it before any of those tables can deadlock with their writers; write a source table first, call ${plainName(projectionLockFn(target))}() first, or list it in lockTables`,
+    );
+  }
   const sources: SourceLineage[] = info.tables.map((table) => {
     const paths = lineagePaths(
       table,
@@ -152,6 +180,15 @@ export async function planProjection(
     introspected: true,
     warnings,
   };
+}
+
+async function missingTables(db: SqlClient, tables: readonly SqlName[]): Promise<SqlName[]> {
+  if (tables.length === 0) return [];
+  const found = await db.query<{ present: boolean }>(
+    `SELECT to_regclass(x) IS NOT NULL AS present FROM unnest($1::text[]) WITH ORDINALITY AS t (x, n) ORDER BY n`,
+    [tables.map(qn)],
+  );
+  return tables.filter((_, index) => found.rows[index]?.present !== true);
 }
 
 function missingIndexes(

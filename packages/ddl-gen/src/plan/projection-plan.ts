@@ -60,6 +60,11 @@ export interface ProjectionPlan {
   readonly fields: readonly PlannedField[];
   /** Tables whose changes refresh the projection, with their lineage to the root table. */
   readonly sources: readonly SourceLineage[];
+  /**
+   * Tables that are not sources but whose writes take the projection lock first, like source
+   * tables do (see `PlanProjectionOptions.lockTables`). Absent means none.
+   */
+  readonly lockTables?: readonly SqlName[];
   /** Lookup indexes to create on source tables (missing ones only, when introspected). */
   readonly sourceIndexes: readonly SourceIndex[];
   /** True when the plan was read from a live database. */
