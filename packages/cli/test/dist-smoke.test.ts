@@ -12,4 +12,9 @@ it('@fraiseql/cli loads from dist and its bin prints help', async () => {
   const help = await runCli(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('Usage: fraiseql <command>');
+  // The linked bin (what `npx fraiseql` and `pnpm fraiseql` run) loads the built command.
+  const pkg = (await import('@fraiseql/cli/package.json', { with: { type: 'json' } })).default;
+  expect(pkg.bin.fraiseql).toBe('./bin/fraiseql.js');
+  const version = await runCli(['--version'], { bin: '../bin/fraiseql.js' });
+  expect(version).toMatchObject({ code: 0, stdout: `fraiseql ${pkg.version}\n` });
 });

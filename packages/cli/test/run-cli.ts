@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../dist/bin/fraiseql.js', import.meta.url));
+const BIN = '../dist/bin/fraiseql.js';
 
 export interface CliResult {
   readonly code: number;
@@ -12,12 +12,17 @@ export interface CliResult {
 /** Runs the built `fraiseql` binary as a child process (no TTY, so plain output). */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    /** The script to run, relative to this file. @defaultValue the built binary */
+    bin?: string;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [fileURLToPath(new URL(options.bin ?? BIN, import.meta.url)), ...args],
       {
         cwd: options.cwd ?? process.cwd(),
         env: { ...process.env, DATABASE_URL: undefined, NO_COLOR: '1', ...options.env },
