@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
-// One project pair per workspace package: `<name>:unit` (src/**/*.test.ts, no services) and
+// One project pair per workspace package: `<name>:unit` (src/**/*.test.ts and
+// test/in-process/**/*.test.ts, no services) and
 // `<name>:integration` (test/**/*.test.ts, real services found by @fraiseql/testing).
 const packageDirs = ['packages', 'apps'].flatMap((group) =>
   existsSync(group)
@@ -21,7 +22,9 @@ export default defineConfig({
           test: {
             name: `${name}:unit`,
             root: dir,
-            include: ['src/**/*.test.ts'],
+            // `test/in-process/` holds suites that need no service but an engine embedded in
+            // the test process (ClickHouse through chdb).
+            include: ['src/**/*.test.ts', 'test/in-process/**/*.test.ts'],
             testTimeout: 10_000,
           },
         },
@@ -30,6 +33,7 @@ export default defineConfig({
             name: `${name}:integration`,
             root: dir,
             include: ['test/**/*.test.ts'],
+            exclude: [...configDefaults.exclude, 'test/in-process/**'],
             testTimeout: 60_000,
             hookTimeout: 120_000,
           },

@@ -7,7 +7,8 @@ import type { LaunchPlanner } from './launch-plan.js';
 
 /**
  * A throwaway ClickHouse server with a minimal config of its own (HTTP on `port`, native TCP on
- * another free port, one passwordless `default` user, data in the temp dir).
+ * another free port, one passwordless `default` user, data in the temp dir). Works with Debian's 18.16 and with
+ * current releases.
  */
 export const planClickHouse: LaunchPlanner = async (dir, port) => {
   const server = await findBinary('clickhouse-server');
@@ -30,12 +31,15 @@ export const planClickHouse: LaunchPlanner = async (dir, port) => {
     prepare: async () => {
       await mkdir(join(dir, 'data'), { recursive: true });
       await writeFile(configFile, clickHouseConfig(dir, port, tcpPort));
+      await writeFile(join(dir, 'users.xml'), usersConfig());
     },
   };
 };
 
+// `<yandex>` is the root element every release reads (18.x knows no other; later ones accept
+// it beside `<clickhouse>`), and `users_config` likewise (18.x has no `user_directories`).
 function clickHouseConfig(dir: string, httpPort: number, tcpPort: number): string {
-  return `<clickhouse>
+  return `<yandex>
   <logger><console>1</console><level>warning</level></logger>
   <listen_host>127.0.0.1</listen_host>
   <http_port>${httpPort}</http_port>
@@ -45,18 +49,25 @@ function clickHouseConfig(dir: string, httpPort: number, tcpPort: number): strin
   <user_files_path>${join(dir, 'user_files')}/</user_files_path>
   <format_schema_path>${join(dir, 'format_schemas')}/</format_schema_path>
   <mark_cache_size>268435456</mark_cache_size>
-  <user_directories><users_xml><path>${join(dir, 'config.xml')}</path></users_xml></user_directories>
+  <users_config>${join(dir, 'users.xml')}</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>
+`;
+}
+
+function usersConfig(): string {
+  return `<yandex>
+  <profiles><default/></profiles>
   <users>
     <default>
       <password></password>
       <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
       <profile>default</profile>
       <quota>default</quota>
-      <access_management>1</access_management>
     </default>
   </users>
-  <profiles><default/></profiles>
   <quotas><default/></quotas>
-</clickhouse>
+</yandex>
 `;
 }

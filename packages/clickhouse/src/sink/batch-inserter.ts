@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@fraiseql/core';
+import { isTransient } from '../connection/classify-failure.js';
+import type { ClickHouseConnection } from '../connection/clickhouse-connection.js';
+import { ClickHouseError, isClickHouseError } from '../errors.js';
+import type { ClickHouseSinkMetrics } from '../metrics/clickhouse-sink-metrics.js';
+import type { EventTables } from '../schema/event-tables.js';
+import { quoteString } from '../schema/identifiers.js';
+import type { ServerCapabilities } from '../schema/server-capabilities.js';
+import { backoffDelay, pause } from './backoff.js';
+import { formatTimestamp } from './encode-row.js';
+import type { DeadRow, PendingRow } from './pending-row.js';
+import { RAW_COLUMNS } from './sink-row.js';
+
+/** What {@link BatchInserter} needs from the sink. */
+export interface BatchInserterOptions {
+  readonly connection: ClickHouseConnection;
+  readonly tables: EventTables;
+  readonly caps: ServerCapabilities;
+  readonly skipStoredEvents: boolean;
+  readonly retry: { readonly initialDelay: number; readonly maxDelay: number };
+  readonly metrics: ClickHouseSinkMetrics;
+  readonly logger: Logger;
+  /** Aborts when retrying should stop (the sink's close deadline). */
+  readonly stop: AbortSignal;
+  /** Told about every round trip's outcome, for health. */
+  readonly onOutcome: (error: ClickHouseError | undefined) => void;
+}
+
+const DEAD_COLUMNS = ['event_id', 'seq', 'error', 'event'] as const;
+
+/**
+ * Stores one batch: skips rows already stored, inserts the rest in one statement with a
+ * deduplication token where the server has them, retries transient failures with backoff,
+ * and splits a batch the server refuses as malformed until the bad rows are isolated and
+ * dead-lettered while the good ones land. Acknowledges rows only once stored.
+ */
+export class BatchInserter {
+  readonly #o: BatchInserterOptions;
+  readonly #label: string;
+
+  constructor(options: BatchInserterOptions) {
+    this.#o = options;
+    this.#label = options.tables.plain.raw;
+  }
+
+  /** Stores `rows`; resolves when done, rejects with a permanent (or give-up) error. */
+  async store(rows: readonly PendingRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.#storeSplitting(rows);
+    } catch (error) {
+      for (const row of rows) row.ack?.failed(error);
+      throw error;
+    }
+  }
+
+  /** Stores dead rows in the dead-letter table, retrying transient failures. */
+  async storeDead(rows: readonly DeadRow[], reason: 'encode' | 'rejected'): Promise<void> {
+    if (rows.length === 0) return;
+    const body = rows
+      .map(
+        (row) =>
+          `{"event_id":${JSON.stringify(row.eventId)},"seq":${String(row.seq < 0n ? 0n : row.seq)},` +
+          `"error":${JSON.stringify(row.error)},"event":${JSON.stringify(row.event)}}`,
+      )
+      .join('\n');
+    try {
+      await this.#withRetry('dead-letter insert', () =>
+        this.#o.connection.insertJsonLines(this.#o.tables.deadLetter, DEAD_COLUMNS, body),
+      );
+    } catch (error) {
+      for (const row of rows) row.ack?.failed(error);
+      throw error;
+    }
+    this.#o.metrics.rowsDeadLettered(this.#label, reason, rows.length);
+    this.#o.logger.warn(
+      { table: this.#label, rows: rows.length, reason, firstError: rows[0]?.error },
+      'clickhouse: rows dead-lettered',
+    );
+    for (const row of rows) row.ack?.accepted();
+  }
+
+  async #storeSplitting(rows: readonly PendingRow[]): Promise<void> {
+    try {
+      await this.#storeOnce(rows);
+    } catch (error) {
+      if (!isClickHouseError(error, 'MALFORMED_ROWS')) throw error;
+      if (rows.length === 1) {
+        const [only] = rows as [PendingRow];
+        await this.storeDead(
+          [
+            {
+              eventId: only.row.eventId,
+              seq: only.row.seq,
+              error: error.message,
+              event: rowAsEventJson(only),
+              ack: only.ack,
+            },
+          ],
+          'rejected',
+        );
+        return;
+      }
+      const middle = Math.ceil(rows.length / 2);
+      await this.#storeSplitting(rows.slice(0, middle));
+      await this.#storeSplitting(rows.slice(middle));
+    }
+  }
+
+  async #storeOnce(rows: readonly PendingRow[]): Promise<void> {
+    const started = performance.now();
+    const send = await this.#withRetry('insert', async () => {
+      const fresh = this.#o.skipStoredEvents ? await this.#unstored(rows) : rows;
+      if (fresh.length > 0) {
+        const settings = this.#o.caps.dedupToken
+          ? {
+              insert_deduplication_token: dedupToken(fresh),
+              deduplicate_blocks_in_dependent_materialized_views: 1,
+            }
+          : undefined;
+        await this.#o.connection.insertJsonLines(
+          this.#o.tables.raw,
+          RAW_COLUMNS,
+          fresh.map((row) => row.line).join('\n'),
+          { settings },
+        );
+      }
+      return fresh;
+    });
+    const bytes = send.reduce((sum, row) => sum + row.bytes, 0);
+    if (send.length > 0) {
+      this.#o.metrics.batchInserted(
+        this.#label,
+        send.length,
+        bytes,
+        (performance.now() - started) / 1000,
+      );
+    }
+    if (send.length < rows.length) {
+      this.#o.metrics.duplicatesSkipped(this.#label, rows.length - send.length);
+    }
+    for (const row of rows) row.ack?.accepted();
+  }
+
+  /** The rows whose event id is not stored yet, looked up in the batch's time and seq range. */
+  async #unstored(rows: readonly PendingRow[]): Promise<readonly PendingRow[]> {
+    let minT = rows[0]?.row.timestampMicros ?? 0n;
+    let maxT = minT;
+    let minSeq = rows[0]?.row.seq ?? 0n;
+    let maxSeq = minSeq;
+    for (const { row } of rows) {
+      if (row.timestampMicros < minT) minT = row.timestampMicros;
+      if (row.timestampMicros > maxT) maxT = row.timestampMicros;
+      if (row.seq < minSeq) minSeq = row.seq;
+      if (row.seq > maxSeq) maxSeq = row.seq;
+    }
+    const precise = this.#o.caps.dateTime64;
+    const literal = (micros: bigint, roundUp: boolean): string => {
+      if (precise) return `toDateTime64(${quoteString(formatTimestamp(micros, true))}, 6, 'UTC')`;
+      const seconds = roundUp ? (micros + 999_999n) / 1_000_000n : micros / 1_000_000n;
+      return `toDateTime(${quoteString(formatTimestamp(seconds * 1_000_000n, false))}, 'UTC')`;
+    };
+    const stored = await this.#o.connection.query<{ event_id: string }>(
+      `SELECT event_id FROM ${this.#o.tables.raw}
+WHERE timestamp >= ${literal(minT, false)} AND timestamp <= ${literal(maxT, true)}
+  AND seq >= ${String(minSeq)} AND seq <= ${String(maxSeq)}`,
+    );
+    if (stored.length === 0) return rows;
+    const ids = new Set(stored.map((row) => row.event_id));
+    return rows.filter((row) => !ids.has(row.row.eventId));
+  }
+
+  async #withRetry<T>(doing: string, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        const result = await attempt();
+        this.#o.onOutcome(undefined);
+        return result;
+      } catch (error) {
+        const failure = isClickHouseError(error)
+          ? error
+          : new ClickHouseError('REJECTED', `${doing}: ${String(error)}`, { cause: error });
+        this.#o.metrics.insertFailed(this.#label, failure.code);
+        this.#o.onOutcome(failure);
+        if (!isTransient(failure)) throw failure;
+        if (this.#o.stop.aborted) {
+          throw new ClickHouseError(
+            'UNAVAILABLE',
+            `${doing}: gave up after ${String(n)} attempts while closing: ${failure.message}`,
+            { cause: failure },
+          );
+        }
+        const delay = backoffDelay(n, this.#o.retry.initialDelay, this.#o.retry.maxDelay);
+        this.#o.metrics.insertRetried(this.#label);
+        this.#o.logger.warn(
+          { table: this.#label, attempt: n, delayMs: delay, error: failure.message },
+          `clickhouse: ${doing} failed, retrying`,
+        );
+        await pause(delay, this.#o.stop);
+      }
+    }
+  }
+}
+
+/** The same rows always give the same token, so a re-sent batch is dropped by the server. */
+function dedupToken(rows: readonly PendingRow[]): string {
+  const hash = createHash('sha256');
+  for (const { row } of rows) hash.update(row.eventId).update('\n');
+  return hash.digest('hex');
+}
+
+function rowAsEventJson(pending: PendingRow): string {
+  const { row } = pending;
+  return JSON.stringify({
+    id: row.eventId,
+    seq: row.seq.toString(),
+    eventType: row.eventType,
+    entityType: row.entityType,
+    entityId: row.entityId,
+    tenantId: row.tenantId,
+    userId: row.userId,
+    timestampMicros: row.timestampMicros.toString(),
+    data: row.data,
+  });
+}

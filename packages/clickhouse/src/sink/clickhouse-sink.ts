@@ -1,0 +1,534 @@
+import {
+  serializeEvent,
+  silentLogger,
+  type Delivery,
+  type EntityEvent,
+  type EventSink,
+  type EventSource,
+  type Logger,
+} from '@fraiseql/core';
+import type { ClickHouseConnection } from '../connection/clickhouse-connection.js';
+import { createHttpConnection } from '../connection/http-connection.js';
+import { isTransient } from '../connection/classify-failure.js';
+import {
+  parseClickHouseSinkConfig,
+  type ClickHouseSinkConfig,
+  type ClickHouseSinkConfigInput,
+} from '../config/clickhouse-sink-config.js';
+import { ClickHouseError } from '../errors.js';
+import {
+  noopClickHouseSinkMetrics,
+  type ClickHouseSinkMetrics,
+} from '../metrics/clickhouse-sink-metrics.js';
+import { eventTables, type EventTables } from '../schema/event-tables.js';
+import { migrateEventSchema } from '../schema/migrate.js';
+import { detectCapabilities, type ServerCapabilities } from '../schema/server-capabilities.js';
+import type { ArrowRecordBatch } from '../arrow/arrow-types.js';
+import { recordBatchRows } from '../arrow/record-batch-rows.js';
+import { backoffDelay, pause } from './backoff.js';
+import { BatchInserter } from './batch-inserter.js';
+import { encodeRow } from './encode-row.js';
+import { PartsGuard } from './parts-guard.js';
+import type { DeadRow, PendingRow } from './pending-row.js';
+import { RowAck } from './row-ack.js';
+import { eventToRow, type SinkRow } from './sink-row.js';
+import type { ClickHouseSinkHealth } from './sink-health.js';
+
+/** Options of {@link createClickHouseSink}. */
+export type ClickHouseSinkOptions = ClickHouseSinkConfigInput & {
+  /** Server URL (`http://user:pass@host:8123`); or pass `connection`. @defaultValue `CLICKHOUSE_URL` */
+  readonly url?: string | undefined;
+  /** A connection to use instead of `url` (not closed by the sink). */
+  readonly connection?: ClickHouseConnection | undefined;
+  /** @defaultValue silence */
+  readonly logger?: Logger | undefined;
+  /** @defaultValue {@link noopClickHouseSinkMetrics} */
+  readonly metrics?: ClickHouseSinkMetrics | undefined;
+  /** Stops waiting for the server at start. */
+  readonly signal?: AbortSignal | undefined;
+};
+
+/** A running pipe from an event source into the sink ({@link ClickHouseSink.consume}). */
+export interface SinkPipe extends AsyncDisposable {
+  /** Stops fetching, stores what is buffered, then closes the source. */
+  close(): Promise<void>;
+}
+
+/** The ClickHouse event sink: see {@link createClickHouseSink}. */
+export interface ClickHouseSink extends EventSink {
+  readonly kind: 'clickhouse';
+  readonly capabilities: ServerCapabilities;
+  readonly tables: EventTables;
+  readonly connection: ClickHouseConnection;
+  /** Whether rows already stored are skipped before each insert (`skipStoredEvents`). */
+  readonly skipsStoredEvents: boolean;
+  /**
+   * Buffers Arrow rows in the event schema (DESIGN.md §3); resolves once ClickHouse accepted
+   * every one of them (or dead-lettered it), so a caller can acknowledge its own source then.
+   *
+   * @throws {ClickHouseError} `ARROW_SCHEMA` for a batch not in the event schema
+   */
+  writeArrow(batch: ArrowRecordBatch, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Delivers a source's events into ClickHouse; each delivery is settled `done` only after the
+   * batch holding it was accepted (a crash means redelivery, never loss). The source pauses
+   * while `maxInFlight` deliveries wait.
+   */
+  consume(
+    source: EventSource,
+    options?: { readonly maxInFlight?: number; readonly signal?: AbortSignal },
+  ): Promise<SinkPipe>;
+  health(): ClickHouseSinkHealth;
+}
+
+/**
+ * Connects to ClickHouse (waiting with backoff while it is unreachable), picks the DDL for its
+ * version, applies the schema migrations and returns a sink that batches rows by count, bytes
+ * and age, inserts each batch once with retries on transient failures, skips events already
+ * stored, dead-letters rows the server refuses, and slows down before `TOO_MANY_PARTS`.
+ *
+ * @throws {ClickHouseError} `INVALID_ARGUMENT` for bad options; `REJECTED` when the schema
+ * cannot be created; the abort reason when `signal` aborts while waiting
+ */
+export async function createClickHouseSink(
+  options: ClickHouseSinkOptions,
+): Promise<ClickHouseSink> {
+  const config = parseClickHouseSinkConfig(options);
+  const logger = options.logger ?? silentLogger;
+  const url = options.url ?? process.env.CLICKHOUSE_URL;
+  if (options.connection === undefined && (url === undefined || url === '')) {
+    throw new ClickHouseError(
+      'INVALID_ARGUMENT',
+      'clickhouse: pass `url` or `connection`, or set CLICKHOUSE_URL',
+    );
+  }
+  const connection = options.connection ?? createHttpConnection({ url: url ?? '', logger });
+  const tables = eventTables(config.database, config.table);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      options.signal?.throwIfAborted();
+      try {
+        const caps = await detectCapabilities(connection, { signal: options.signal });
+        if (config.migrate) {
+          await migrateEventSchema(connection, tables, caps, {
+            ttlDays: config.ttlDays,
+            logger,
+            signal: options.signal,
+          });
+        }
+        return new Sink(connection, options.connection === undefined, tables, caps, config, {
+          logger,
+          metrics: options.metrics ?? noopClickHouseSinkMetrics,
+        });
+      } catch (error) {
+        if (!isTransient(error) || options.signal?.aborted === true) throw error;
+        const delay = backoffDelay(attempt, config.retry.initialDelay, config.retry.maxDelay);
+        logger.warn(
+          { attempt, delayMs: delay, error: (error as Error).message },
+          'clickhouse: server unreachable at start, retrying',
+        );
+        await pause(delay, options.signal);
+      }
+    }
+  } catch (error) {
+    if (options.connection === undefined) await connection.close();
+    throw error;
+  }
+}
+
+class Sink implements ClickHouseSink {
+  readonly kind = 'clickhouse' as const;
+  readonly skipsStoredEvents: boolean;
+  readonly #owned: boolean;
+  readonly #config: ClickHouseSinkConfig;
+  readonly #logger: Logger;
+  readonly #metrics: ClickHouseSinkMetrics;
+  readonly #inserter: BatchInserter;
+  readonly #parts: PartsGuard;
+  readonly #stop = new AbortController();
+  #buffer: (PendingRow & { readonly at: number })[] = [];
+  #bufferBytes = 0;
+  #dead: DeadRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #loop: Promise<void> | undefined;
+  #enqueued = 0;
+  #done = 0;
+  #flushTarget = 0;
+  #failures = 0;
+  #lastFailure: unknown;
+  #closing: Promise<void> | undefined;
+  #progress: (() => void)[] = [];
+  #health: ClickHouseSinkHealth;
+
+  constructor(
+    readonly connection: ClickHouseConnection,
+    owned: boolean,
+    readonly tables: EventTables,
+    readonly capabilities: ServerCapabilities,
+    config: ClickHouseSinkConfig,
+    deps: { logger: Logger; metrics: ClickHouseSinkMetrics },
+  ) {
+    this.#owned = owned;
+    this.#config = config;
+    this.skipsStoredEvents = config.skipStoredEvents;
+    this.#logger = deps.logger;
+    this.#metrics = deps.metrics;
+    this.#health = {
+      state: 'up',
+      since: new Date(),
+      lastError: undefined,
+      serverVersion: capabilities.version,
+      bufferedRows: 0,
+      activeParts: 0,
+    };
+    this.#inserter = new BatchInserter({
+      connection,
+      tables,
+      caps: capabilities,
+      skipStoredEvents: config.skipStoredEvents,
+      retry: config.retry,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      stop: this.#stop.signal,
+      onOutcome: (error) => {
+        this.#onOutcome(error);
+      },
+    });
+    this.#parts = new PartsGuard({
+      connection,
+      tables,
+      maxActiveParts: config.backpressure.maxActiveParts,
+      checkInterval: config.backpressure.checkInterval,
+      logger: this.#logger,
+    });
+    this.#metrics.connectionUp(tables.plain.raw, true);
+  }
+
+  async write(
+    events: readonly EntityEvent[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    this.#assertOpen();
+    await this.#room(options.signal);
+    this.#accept(
+      events.map((event) => ({ event, row: eventToRow(event) })),
+      undefined,
+    );
+  }
+
+  async writeArrow(batch: ArrowRecordBatch, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#assertOpen();
+    const rows = recordBatchRows(batch);
+    await this.#room(options.signal);
+    await new Promise<void>((resolve, reject) => {
+      const ack = new RowAck(rows.length, resolve, reject);
+      this.#accept(
+        rows.map((row) => ({ event: undefined, row })),
+        ack,
+      );
+    });
+  }
+
+  async consume(
+    source: EventSource,
+    options: { readonly maxInFlight?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<SinkPipe> {
+    this.#assertOpen();
+    const stop = new AbortController();
+    const onAbort = (): void => {
+      stop.abort();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    await source.start({
+      maxInFlight: options.maxInFlight ?? this.#config.maxBufferedRows,
+      signal: stop.signal,
+      onDelivery: (delivery) => {
+        this.#acceptDelivery(delivery);
+      },
+    });
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closed ??= (async () => {
+        stop.abort();
+        options.signal?.removeEventListener('abort', onAbort);
+        await this.flush().catch(() => undefined);
+        await source.close();
+      })());
+    return { close, [Symbol.asyncDispose]: close };
+  }
+
+  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const target = this.#enqueued;
+    const failuresBefore = this.#failures;
+    this.#flushTarget = Math.max(this.#flushTarget, target);
+    this.#kick();
+    while (this.#done < target || this.#dead.length > 0) {
+      options.signal?.throwIfAborted();
+      await this.#nextProgress(options.signal);
+    }
+    if (this.#failures > failuresBefore) throw this.#lastFailure;
+  }
+
+  health(): ClickHouseSinkHealth {
+    return {
+      ...this.#health,
+      bufferedRows: this.#buffer.length,
+      activeParts: this.#parts.activeParts,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const deadline = setTimeout(() => {
+        this.#stop.abort();
+      }, this.#config.closeTimeout);
+      try {
+        await this.flush().catch((error: unknown) => {
+          this.#logger.error(
+            { error: error instanceof Error ? error.message : String(error) },
+            'clickhouse: rows not stored at close (a piped source redelivers them)',
+          );
+        });
+      } finally {
+        clearTimeout(deadline);
+        this.#stop.abort();
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        if (this.#owned) await this.connection.close();
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) {
+      throw new ClickHouseError('CLOSED', 'clickhouse sink: write after close()');
+    }
+  }
+
+  #acceptDelivery(delivery: Delivery): void {
+    const settle = (outcome: Parameters<Delivery['settle']>[0]): void => {
+      delivery.settle(outcome).catch((error: unknown) => {
+        this.#logger.warn(
+          {
+            eventId: delivery.event.id,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'clickhouse: settling a delivery failed (it will be redelivered)',
+        );
+      });
+    };
+    const ack = new RowAck(
+      1,
+      () => {
+        settle({ status: 'done' });
+      },
+      (error) => {
+        settle({ status: 'retry', error, delayMs: this.#config.retry.maxDelay });
+      },
+    );
+    this.#accept([{ event: delivery.event, row: eventToRow(delivery.event) }], ack);
+  }
+
+  #accept(
+    items: readonly {
+      readonly event: EntityEvent | undefined;
+      readonly row: SinkRow | { readonly error: string };
+    }[],
+    ack: RowAck | undefined,
+  ): void {
+    const now = Date.now();
+    for (const { event, row } of items) {
+      const encoded = 'error' in row ? row : encodeRow(row, this.capabilities.dateTime64);
+      if ('error' in encoded) {
+        this.#dead.push({
+          eventId: 'eventId' in row ? row.eventId : (event?.id ?? ''),
+          seq: 'seq' in row ? row.seq : safeSeq(event),
+          error: encoded.error,
+          event: event === undefined ? JSON.stringify(row, bigintText) : safeSerialize(event),
+          ack,
+        });
+        continue;
+      }
+      if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
+      this.#buffer.push({
+        row: row as SinkRow,
+        line: encoded.line,
+        bytes: encoded.bytes,
+        ack,
+        at: now,
+      });
+      this.#bufferBytes += encoded.bytes;
+      this.#enqueued += 1;
+    }
+    this.#reportBuffer();
+    if (this.#dead.length > 0 || this.#due()) this.#kick();
+  }
+
+  #due(): boolean {
+    const oldest = this.#buffer[0];
+    if (oldest === undefined) return false;
+    const { batch } = this.#config;
+    return (
+      this.#buffer.length >= batch.maxRows ||
+      this.#bufferBytes >= batch.maxBytes ||
+      Date.now() - oldest.at >= batch.maxAge ||
+      this.#done < this.#flushTarget ||
+      this.#stop.signal.aborted
+    );
+  }
+
+  #arm(ms: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#kick();
+      },
+      Math.max(0, ms),
+    );
+    this.#timer.unref();
+  }
+
+  #kick(): void {
+    if (this.#loop !== undefined) return;
+    this.#loop = this.#run().finally(() => {
+      this.#loop = undefined;
+      const oldest = this.#buffer[0];
+      if (this.#dead.length > 0 || this.#due()) this.#kick();
+      else if (oldest !== undefined)
+        this.#arm(this.#config.batch.maxAge - (Date.now() - oldest.at));
+    });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      if (this.#dead.length > 0) {
+        const dead = this.#dead;
+        this.#dead = [];
+        await this.#inserter.storeDead(dead, 'encode').catch((error: unknown) => {
+          this.#recordFailure(error);
+        });
+        this.#signalProgress();
+      }
+      if (!this.#due()) return;
+      const limit = await this.#waitForParts();
+      const batch = this.#take(limit);
+      try {
+        await this.#inserter.store(batch);
+      } catch (error) {
+        this.#recordFailure(error);
+      }
+      this.#done += batch.length;
+      this.#reportBuffer();
+      this.#signalProgress();
+    }
+  }
+
+  /** Waits while the raw table has too many active parts; returns the row limit of the batch. */
+  async #waitForParts(): Promise<number> {
+    const { backpressure, batch } = this.#config;
+    if (!(await this.#parts.overLimit())) return batch.maxRows;
+    const started = Date.now();
+    this.#logger.warn(
+      { activeParts: this.#parts.activeParts, limit: backpressure.maxActiveParts },
+      'clickhouse: too many active parts, waiting for merges and merging batches',
+    );
+    while (Date.now() - started < backpressure.maxWait && !this.#stop.signal.aborted) {
+      await pause(backpressure.checkInterval, this.#stop.signal);
+      if (!(await this.#parts.overLimit())) break;
+    }
+    this.#metrics.partsBackpressure(this.tables.plain.raw, (Date.now() - started) / 1000);
+    // Rows that piled up while waiting go in one larger insert: fewer, bigger parts.
+    return this.#config.maxBufferedRows;
+  }
+
+  #take(maxRows: number): PendingRow[] {
+    let count = 0;
+    let bytes = 0;
+    const byteLimit = maxRows > this.#config.batch.maxRows ? Infinity : this.#config.batch.maxBytes;
+    while (count < this.#buffer.length && count < maxRows) {
+      const next = this.#buffer[count];
+      if (next === undefined || (count > 0 && bytes + next.bytes > byteLimit)) break;
+      bytes += next.bytes;
+      count += 1;
+    }
+    this.#bufferBytes -= bytes;
+    return this.#buffer.splice(0, count);
+  }
+
+  async #room(signal: AbortSignal | undefined): Promise<void> {
+    while (this.#buffer.length >= this.#config.maxBufferedRows) {
+      signal?.throwIfAborted();
+      this.#kick();
+      await this.#nextProgress(signal);
+    }
+  }
+
+  #nextProgress(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#progress.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  #signalProgress(): void {
+    const waiting = this.#progress;
+    this.#progress = [];
+    for (const wake of waiting) wake();
+  }
+
+  #recordFailure(error: unknown): void {
+    this.#failures += 1;
+    this.#lastFailure = error;
+    this.#logger.error(
+      { error: error instanceof Error ? error.message : String(error) },
+      'clickhouse: batch not stored',
+    );
+  }
+
+  #onOutcome(error: ClickHouseError | undefined): void {
+    const state = error === undefined ? 'up' : isTransient(error) ? 'down' : 'degraded';
+    if (state !== this.#health.state) {
+      this.#health = { ...this.#health, state, since: new Date() };
+      this.#metrics.connectionUp(this.tables.plain.raw, state !== 'down');
+      if (state === 'up') this.#logger.info({}, 'clickhouse: inserts succeed again');
+    }
+    if (error !== undefined) {
+      this.#health = { ...this.#health, lastError: { message: error.message, at: new Date() } };
+    }
+  }
+
+  #reportBuffer(): void {
+    this.#metrics.buffered(this.tables.plain.raw, this.#buffer.length, this.#bufferBytes);
+  }
+}
+
+function safeSeq(event: EntityEvent | undefined): bigint {
+  try {
+    return BigInt(event?.seq ?? 0);
+  } catch {
+    return 0n;
+  }
+}
+
+function safeSerialize(event: EntityEvent): string {
+  try {
+    return serializeEvent(event);
+  } catch (error) {
+    return JSON.stringify({ id: event.id, error: String(error) });
+  }
+}
+
+function bigintText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

@@ -1,0 +1,51 @@
+import type { SinkRow } from './sink-row.js';
+
+const MAX_UINT64 = (1n << 64n) - 1n;
+// DateTime('UTC') covers 1970-01-01 … 2106-02-07; DateTime64 1900-01-01 … 2299-12-31.
+const DATETIME_MAX_MICROS = 4_294_967_295n * 1_000_000n;
+const DATETIME64_MIN_MICROS = -2_208_988_800n * 1_000_000n;
+const DATETIME64_MAX_MICROS = 10_413_791_999n * 1_000_000n;
+
+/** A row as one `JSONEachRow` line plus what the batch limits count. */
+export interface EncodedRow {
+  readonly line: string;
+  readonly bytes: number;
+}
+
+/**
+ * Encodes a row as one `JSONEachRow` line for the raw table. Returns `{ error }` for a value the
+ * column cannot hold (so it is dead-lettered rather than silently wrapped by the server); the
+ * event kind is left to the server's Enum to judge.
+ */
+export function encodeRow(
+  row: SinkRow,
+  dateTime64: boolean,
+): EncodedRow | { readonly error: string } {
+  if (row.eventId === '') return { error: 'event_id: empty' };
+  if (row.seq < 0n || row.seq > MAX_UINT64)
+    return { error: `seq: ${String(row.seq)} out of range` };
+  const micros = row.timestampMicros;
+  const low = dateTime64 ? DATETIME64_MIN_MICROS : 0n;
+  const high = dateTime64 ? DATETIME64_MAX_MICROS : DATETIME_MAX_MICROS;
+  if (micros < low || micros > high) {
+    return { error: `timestamp: ${String(micros)} µs is outside what the column holds` };
+  }
+  const payloadBytes = Buffer.byteLength(row.data);
+  const line =
+    `{"event_id":${JSON.stringify(row.eventId)},"seq":${String(row.seq)},` +
+    `"event_type":${JSON.stringify(row.eventType)},"entity_type":${JSON.stringify(row.entityType)},` +
+    `"entity_id":${JSON.stringify(row.entityId)},"tenant_id":${JSON.stringify(row.tenantId)},` +
+    `"user_id":${JSON.stringify(row.userId)},"timestamp":"${formatTimestamp(micros, dateTime64)}",` +
+    `"data":${JSON.stringify(row.data)},"payload_bytes":${String(Math.min(payloadBytes, 4_294_967_295))}}`;
+  return { line, bytes: Buffer.byteLength(line) + 1 };
+}
+
+/** `YYYY-MM-DD hh:mm:ss[.ffffff]` in UTC, as ClickHouse parses it for (Date)Time columns. */
+export function formatTimestamp(micros: bigint, withFraction: boolean): string {
+  const millis = Number(micros / 1000n) - (micros < 0n && micros % 1000n !== 0n ? 1 : 0);
+  const iso = new Date(millis).toISOString(); // 2024-01-02T03:04:05.678Z
+  const seconds = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  if (!withFraction) return seconds;
+  const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return `${seconds}.${fraction.toString().padStart(6, '0')}`;
+}

@@ -1,0 +1,20 @@
+import type { RowAck } from './row-ack.js';
+import type { SinkRow } from './sink-row.js';
+
+/** A buffered row: its encoded line, its size, and who to tell once it is stored. */
+export interface PendingRow {
+  readonly row: SinkRow;
+  readonly line: string;
+  readonly bytes: number;
+  readonly ack: RowAck | undefined;
+}
+
+/** A row that goes to the dead-letter table instead. */
+export interface DeadRow {
+  readonly eventId: string;
+  readonly seq: bigint;
+  readonly error: string;
+  /** The original event as JSON text. */
+  readonly event: string;
+  readonly ack: RowAck | undefined;
+}
