@@ -1,3 +1,5 @@
+import type { ServiceHealth } from '@fraiseql/core';
+
 /**
  * What the ClickHouse sink reports; `@fraiseql/metrics` implements it structurally with the
  * `fraiseql_clickhouse_*` Prometheus metrics. Every method must be cheap and never throw.
@@ -17,8 +19,8 @@ export interface ClickHouseSinkMetrics {
   partsBackpressure(table: string, waitedSeconds: number): void;
   /** Rows and bytes buffered and not yet accepted (`…_buffered_rows`, `…_buffered_bytes`). */
   buffered(table: string, rows: number, bytes: number): void;
-  /** Whether the last round trip reached the server (`…_up`). */
-  connectionUp(table: string, up: boolean): void;
+  /** The sink's connection changed state (`fraiseql_service_up{kind="clickhouse"}` and friends). */
+  serviceState(health: ServiceHealth): void;
 }
 
 const noop = (): void => undefined;
@@ -32,5 +34,5 @@ export const noopClickHouseSinkMetrics: ClickHouseSinkMetrics = Object.freeze({
   rowsDeadLettered: noop,
   partsBackpressure: noop,
   buffered: noop,
-  connectionUp: noop,
+  serviceState: noop,
 });

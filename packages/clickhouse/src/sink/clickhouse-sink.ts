@@ -1,6 +1,9 @@
 import {
+  ServiceHealthTracker,
   serializeEvent,
   silentLogger,
+  type ServiceHealth,
+  type ServiceHealthReporter,
   type Delivery,
   type EntityEvent,
   type EventSink,
@@ -55,7 +58,7 @@ export interface SinkPipe extends AsyncDisposable {
 }
 
 /** The ClickHouse event sink: see {@link createClickHouseSink}. */
-export interface ClickHouseSink extends EventSink {
+export interface ClickHouseSink extends EventSink, ServiceHealthReporter {
   readonly kind: 'clickhouse';
   readonly capabilities: ServerCapabilities;
   readonly tables: EventTables;
@@ -79,6 +82,8 @@ export interface ClickHouseSink extends EventSink {
     options?: { readonly maxInFlight?: number; readonly signal?: AbortSignal },
   ): Promise<SinkPipe>;
   health(): ClickHouseSinkHealth;
+  /** The sink's one connection, for a host's health report. */
+  services(): readonly ServiceHealth[];
 }
 
 /**
@@ -158,7 +163,7 @@ class Sink implements ClickHouseSink {
   #lastFailure: unknown;
   #closing: Promise<void> | undefined;
   #progress: (() => void)[] = [];
-  #health: ClickHouseSinkHealth;
+  readonly #service: ServiceHealthTracker;
 
   constructor(
     readonly connection: ClickHouseConnection,
@@ -173,14 +178,16 @@ class Sink implements ClickHouseSink {
     this.skipsStoredEvents = config.skipStoredEvents;
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
-    this.#health = {
-      state: 'up',
-      since: new Date(),
-      lastError: undefined,
-      serverVersion: capabilities.version,
-      bufferedRows: 0,
-      activeParts: 0,
-    };
+    this.#service = new ServiceHealthTracker({
+      name: 'clickhouse',
+      kind: 'clickhouse',
+      target: connection.description,
+      initial: 'up',
+    });
+    this.#service.onChange((health) => {
+      this.#metrics.serviceState(health);
+      if (health.state === 'up') this.#logger.info({}, 'clickhouse: inserts succeed again');
+    });
     this.#inserter = new BatchInserter({
       connection,
       tables,
@@ -201,7 +208,7 @@ class Sink implements ClickHouseSink {
       checkInterval: config.backpressure.checkInterval,
       logger: this.#logger,
     });
-    this.#metrics.connectionUp(tables.plain.raw, true);
+    this.#metrics.serviceState(this.#service.snapshot());
   }
 
   async write(
@@ -271,10 +278,15 @@ class Sink implements ClickHouseSink {
 
   health(): ClickHouseSinkHealth {
     return {
-      ...this.#health,
+      service: this.#service.snapshot(),
+      serverVersion: this.capabilities.version,
       bufferedRows: this.#buffer.length,
       activeParts: this.#parts.activeParts,
     };
+  }
+
+  services(): readonly ServiceHealth[] {
+    return [this.#service.snapshot()];
   }
 
   close(): Promise<void> {
@@ -294,6 +306,7 @@ class Sink implements ClickHouseSink {
         this.#stop.abort();
         if (this.#timer !== undefined) clearTimeout(this.#timer);
         if (this.#owned) await this.connection.close();
+        this.#service.closed();
       }
     })();
     return this.#closing;
@@ -497,15 +510,9 @@ class Sink implements ClickHouseSink {
   }
 
   #onOutcome(error: ClickHouseError | undefined): void {
-    const state = error === undefined ? 'up' : isTransient(error) ? 'down' : 'degraded';
-    if (state !== this.#health.state) {
-      this.#health = { ...this.#health, state, since: new Date() };
-      this.#metrics.connectionUp(this.tables.plain.raw, state !== 'down');
-      if (state === 'up') this.#logger.info({}, 'clickhouse: inserts succeed again');
-    }
-    if (error !== undefined) {
-      this.#health = { ...this.#health, lastError: { message: error.message, at: new Date() } };
-    }
+    if (error === undefined) this.#service.up();
+    else if (isTransient(error)) this.#service.reconnecting(error);
+    else this.#service.down(error);
   }
 
   #reportBuffer(): void {

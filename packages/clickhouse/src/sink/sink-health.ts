@@ -1,14 +1,14 @@
+import type { ServiceHealth } from '@fraiseql/core';
+
 /** What {@link ClickHouseSink.health} reports. */
 export interface ClickHouseSinkHealth {
   /**
-   * `up`: the last round trip succeeded; `down`: ClickHouse is unreachable or overloaded and
-   * inserts are being retried; `degraded`: ClickHouse refused a batch for a reason a retry will
-   * not change (the rows are handed back to their source).
+   * The connection: `up` after a successful round trip; `reconnecting` while ClickHouse is
+   * unreachable or overloaded and inserts are retried with backoff; `down` after ClickHouse
+   * refused a batch for a reason a retry will not change (its rows go back to their source);
+   * `closed` after `close()`.
    */
-  readonly state: 'up' | 'down' | 'degraded';
-  /** When `state` last changed. */
-  readonly since: Date;
-  readonly lastError: { readonly message: string; readonly at: Date } | undefined;
+  readonly service: ServiceHealth;
   readonly serverVersion: string;
   /** Rows waiting to be stored. */
   readonly bufferedRows: number;
