@@ -58,3 +58,14 @@ export {
   type MetricsServer,
   type MetricsServerOptions,
 } from './http/start-metrics-server.js';
+export {
+  BATCH_ROWS_BUCKETS,
+  FLUSH_DURATION_BUCKETS,
+  clickHouseSinkMetricSet,
+  type ClickHouseSinkMetricSet,
+} from './clickhouse/clickhouse-sink-metric-set.js';
+export {
+  createClickHouseSinkMetrics,
+  type ClickHouseSinkMetricsOptions,
+  type ClickHouseSinkMetricsReporter,
+} from './clickhouse/create-clickhouse-sink-metrics.js';

@@ -182,7 +182,8 @@ WHERE timestamp >= ${literal(minT, false)} AND timestamp <= ${literal(maxT, true
           ? error
           : new ClickHouseError('REJECTED', `${doing}: ${String(error)}`, { cause: error });
         this.#o.metrics.insertFailed(this.#label, failure.code);
-        this.#o.onOutcome(failure);
+        // Refusing some rows as malformed is the server working: the connection is fine.
+        this.#o.onOutcome(failure.code === 'MALFORMED_ROWS' ? undefined : failure);
         if (!isTransient(failure)) throw failure;
         if (this.#o.stop.aborted) {
           throw new ClickHouseError(
