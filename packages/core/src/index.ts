@@ -17,6 +17,8 @@ export {
   type JsonValue,
 } from './events/entity-event.js';
 export { eventFromJson, eventToJson, serializeEvent } from './events/event-json.js';
+export { jsonEqual } from './json/json-equal.js';
+export { stringifyJson } from './json/stringify-json.js';
 export type {
   Delivery,
   DeliveryOutcome,

@@ -5,7 +5,10 @@ import { createTempDir, type TempDir } from '@fraiseql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { formatConfigIssue, type ConfigIssue } from '../src/config/config-issue.js';
-import { loadObserversConfig } from '../src/config/load-observers-config.js';
+import {
+  loadObserversConfig,
+  validateObserversConfig,
+} from '../src/config/load-observers-config.js';
 import type { ActionSchemaSource } from '../src/config/observers-config.js';
 import { isObserverError } from '../src/errors.js';
 
@@ -480,5 +483,43 @@ describe('observers config errors in JSON', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]?.message).toMatch(/^JSON syntax: /);
     expect(issues[0]?.line).toBe(2);
+  });
+});
+
+describe('conditions nested too deep', () => {
+  it('are config errors with the path, line and column, never a RangeError', async () => {
+    const deep = `${'('.repeat(2_000)}data.a${')'.repeat(2_000)}`;
+    const { issues } = await issuesOf(
+      'deep.yaml',
+      yaml(`    entity: Order
+    events: [UPDATE]
+    condition: "${'!'.repeat(12_000)}data.a"
+    actions: [{ type: function, name: f }]
+  second:
+    entity: Order
+    events: [UPDATE]
+    condition: "${deep}"
+    actions: [{ type: function, name: f }]
+`),
+    );
+    expect(issues.map(formatConfigIssue)).toEqual([
+      "observers.order_shipped.condition: condition nested deeper than 100 levels (parentheses, '!', lists and function calls) at column 101 (deep.yaml:5)",
+      "observers.second.condition: condition nested deeper than 100 levels (parentheses, '!', lists and function calls) at column 101 (deep.yaml:10)",
+    ]);
+    expect(() =>
+      validateObserversConfig(
+        {
+          observers: {
+            a: {
+              entity: 'x',
+              events: ['INSERT'],
+              condition: deep,
+              actions: [{ type: 'function', name: 'f' }],
+            },
+          },
+        },
+        { env: {} },
+      ),
+    ).toThrow(/observers\.a\.condition: condition nested deeper than 100 levels .* at column 101/);
   });
 });

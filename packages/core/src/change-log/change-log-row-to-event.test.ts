@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { isCoreError } from '../errors/core-error.js';
-import { eventFromJson, eventToJson } from '../events/event-json.js';
+import { eventFromJson, eventToJson, serializeEvent } from '../events/event-json.js';
 import type { ChangeLogRow } from './change-log-row.js';
 import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
 
@@ -132,6 +132,21 @@ describe('changeLogRowToEvent', () => {
     );
     expect(withoutBefore.before).toBeUndefined();
     expect(withoutBefore.changes).toBeUndefined();
+  });
+
+  it('converts and serialises rows whose data is nested 10,000 deep', () => {
+    const deep = (leaf: string): string =>
+      '{"a":'.repeat(10_000) + `"${leaf}"` + '}'.repeat(10_000);
+    const event = changeLogRowToEvent(
+      row({
+        modification_type: 'UPDATE',
+        object_data: { id: 7, nested: JSON.parse(deep('new')) as unknown },
+        object_data_before: { id: 7, nested: JSON.parse(deep('old')) as unknown },
+      }),
+    );
+    expect(Object.keys(event.changes ?? {})).toEqual(['nested']);
+    expect(serializeEvent(event).length).toBeGreaterThan(50_000);
+    expect(eventFromJson(serializeEvent(event)).entityId).toBe('7');
   });
 
   it('uses the deleted row as data for DELETE, wherever the writer put it', () => {

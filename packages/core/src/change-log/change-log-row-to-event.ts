@@ -1,4 +1,6 @@
 import { CoreError } from '../errors/core-error.js';
+import { jsonEqual } from '../json/json-equal.js';
+import { stringifyJson } from '../json/stringify-json.js';
 import type {
   EntityEvent,
   EventType,
@@ -232,27 +234,9 @@ function fieldChanges(
   return changes;
 }
 
-function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return (
-      Array.isArray(a) &&
-      Array.isArray(b) &&
-      a.length === b.length &&
-      a.every((item, index) => jsonEqual(item, b[index]))
-    );
-  }
-  const keys = Object.keys(a);
-  return (
-    keys.length === Object.keys(b).length &&
-    keys.every((key) => key in b && jsonEqual(a[key], b[key]))
-  );
-}
-
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'bigint') return value.toString();
-  const text = JSON.stringify(value);
+  const text = stringifyJson(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

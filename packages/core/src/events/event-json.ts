@@ -1,4 +1,5 @@
 import { CoreError } from '../errors/core-error.js';
+import { stringifyJson } from '../json/stringify-json.js';
 import {
   EVENT_TYPES,
   type EntityEvent,
@@ -27,9 +28,9 @@ export function eventToJson(event: EntityEvent): EntityEventJson {
   };
 }
 
-/** Serialises an event to a JSON string. */
+/** Serialises an event to a JSON string, whatever the depth of its data. */
 export function serializeEvent(event: EntityEvent): string {
-  return JSON.stringify(eventToJson(event));
+  return stringifyJson(eventToJson(event));
 }
 
 /**
@@ -119,5 +120,7 @@ function malformed(path: string, got: unknown, expected: string): CoreError {
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  const text = stringifyJson(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -1,3 +1,4 @@
+import { stringifyJson } from '@fraiseql/core';
 import type { SlackActionConfig } from '../config/action-config.js';
 import type { HttpPool } from '../net/http-pool.js';
 import type { ActionExecutor } from './action-executor.js';
@@ -38,7 +39,7 @@ export function createSlackAction(options: SlackActionOptions): ActionExecutor<S
             'content-type': 'application/json; charset=utf-8',
             'user-agent': 'fraiseql-observers',
           },
-          body: JSON.stringify(message),
+          body: stringifyJson(message),
           timeout: config.timeout,
           allowHosts: config.allowHosts,
           describeFailure: (failed) => slackErrorText(failed.body),

@@ -1,4 +1,4 @@
-import { serializeEvent } from '@fraiseql/core';
+import { serializeEvent, stringifyJson } from '@fraiseql/core';
 import type { WebhookActionConfig } from '../config/action-config.js';
 import type { HttpPool } from '../net/http-pool.js';
 import type { ActionExecutor } from './action-executor.js';
@@ -40,7 +40,7 @@ export function createWebhookAction(
         } else {
           const rendered = options.templates.json(config.body, context.event);
           const isText = typeof config.body === 'string' && typeof rendered === 'string';
-          body = isText ? rendered : JSON.stringify(rendered);
+          body = isText ? rendered : stringifyJson(rendered);
           headers['content-type'] = isText ? 'text/plain; charset=utf-8' : 'application/json';
         }
       }

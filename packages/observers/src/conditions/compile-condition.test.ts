@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { isObserverError } from '../errors.js';
 import { compileCondition } from './compile-condition.js';
+import { MAX_CONDITION_NESTING } from './parse-condition.js';
 
 function event(parts: Partial<EntityEvent> & { data: JsonObject }): EntityEvent {
   return {
@@ -150,4 +151,46 @@ describe('compileCondition', () => {
       { source: 'has_field(nope)', column: 57, result: false },
     ]);
   });
+});
+
+describe('compileCondition with hostile input', () => {
+  const nested = (depth: number, leaf: unknown): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i += 1) value = i % 3 === 0 ? [value] : { a: value };
+    return value;
+  };
+
+  it('compares row data nested 10,000 deep without throwing', () => {
+    const deep = event({
+      data: { a: nested(10_000, 1), b: nested(10_000, 1), c: nested(10_000, 2) },
+    });
+    expect(check('data.a == data.b', deep)).toBe(true);
+    expect(check('data.a == data.c', deep)).toBe(false);
+    expect(check('data.a != data.c && data.a in [data.b]', deep)).toBe(true);
+    expect(check('field_changed(a)', { ...deep, before: { a: nested(10_000, 2) } })).toBe(true);
+    expect(compileCondition('data.a == data.b').explain(deep).result).toBe(true);
+  });
+
+  it('refuses nesting past MAX_CONDITION_NESTING with the column, however deep', () => {
+    expect(MAX_CONDITION_NESTING).toBe(100);
+    const ok = `${'('.repeat(100)}data.a == 1${')'.repeat(100)}`;
+    expect(check(ok, event({ data: { a: 1 } }))).toBe(true);
+    expect(syntaxError(`${'('.repeat(2_000)}data.a${')'.repeat(2_000)}`)).toBe(
+      "condition nested deeper than 100 levels (parentheses, '!', lists and function calls) at column 101",
+    );
+    expect(syntaxError(`${'!'.repeat(12_000)}data.a`)).toMatch(
+      /nested deeper than 100 .* column 101$/,
+    );
+    expect(syntaxError(`field_changed_to(status, ${'('.repeat(200)}1${')'.repeat(200)})`)).toMatch(
+      /nested deeper than 100 .* column 125$/,
+    );
+  });
+
+  it('evaluates chains of 30,000 clauses without deepening the stack', () => {
+    const source = Array.from({ length: 30_000 }, (_, i) => `data.n != ${i + 1}`).join(' && ');
+    expect(check(source, event({ data: { n: 0 } }))).toBe(true);
+    expect(check(source, event({ data: { n: 29_999 } }))).toBe(false);
+    const any = Array.from({ length: 30_000 }, (_, i) => `data.n == ${i}`).join(' || ');
+    expect(check(any, event({ data: { n: 29_999 } }))).toBe(true);
+  }, 60_000);
 });

@@ -73,14 +73,19 @@ export function compileCondition(source: string): CompiledCondition {
 function compileBoolean(node: ConditionNode, source: string, clauses: ClauseProbe[]): Evaluator {
   switch (node.kind) {
     case 'and': {
-      const left = compileBoolean(node.left, source, clauses);
-      const right = compileBoolean(node.right, source, clauses);
-      return (event) => left(event) === true && right(event) === true;
+      // Chains (`a && b && c …`) are compiled flat, so their length never deepens the stack.
+      const operands = chainOf(node, 'and').map((item) => compileBoolean(item, source, clauses));
+      return (event) => {
+        for (const operand of operands) if (operand(event) !== true) return false;
+        return true;
+      };
     }
     case 'or': {
-      const left = compileBoolean(node.left, source, clauses);
-      const right = compileBoolean(node.right, source, clauses);
-      return (event) => left(event) === true || right(event) === true;
+      const operands = chainOf(node, 'or').map((item) => compileBoolean(item, source, clauses));
+      return (event) => {
+        for (const operand of operands) if (operand(event) === true) return true;
+        return false;
+      };
     }
     case 'not': {
       const operand = compileBoolean(node.operand, source, clauses);
@@ -103,6 +108,17 @@ function compileBoolean(node: ConditionNode, source: string, clauses: ClauseProb
       return evaluator;
     }
   }
+}
+
+/** The operands of a left-leaning `&&` or `||` chain, in source order, found without recursion. */
+function chainOf(node: ConditionNode, kind: 'and' | 'or'): ConditionNode[] {
+  const rights: ConditionNode[] = [];
+  let current = node;
+  while (current.kind === kind) {
+    rights.push(current.right);
+    current = current.left;
+  }
+  return [current, ...rights.reverse()];
 }
 
 function compileValue(node: ConditionNode, source: string, clauses: ClauseProbe[]): Evaluator {

@@ -1,28 +1,17 @@
+import { jsonEqual } from '@fraiseql/core';
 import type { CompareOperator } from './condition-ast.js';
 
 /**
  * Equality of the condition language: JSON values compared by type and content (`1` never
- * equals `'1'`), objects and arrays deeply; a missing value counts as `null`.
+ * equals `'1'`), objects and arrays deeply (without recursion, whatever the depth); a missing
+ * value counts as `null`.
  */
 export function valuesEqual(left: unknown, right: unknown): boolean {
   const a = left === undefined ? null : left;
   const b = right === undefined ? null : right;
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    return (
-      Array.isArray(b) && a.length === b.length && a.every((item, i) => valuesEqual(item, b[i]))
-    );
-  }
-  if (Array.isArray(b)) return false;
-  const aRecord = a as Record<string, unknown>;
-  const bRecord = b as Record<string, unknown>;
-  const keys = Object.keys(aRecord).filter((key) => aRecord[key] !== undefined);
-  const otherKeys = Object.keys(bRecord).filter((key) => bRecord[key] !== undefined);
-  return (
-    keys.length === otherKeys.length &&
-    keys.every((key) => Object.hasOwn(bRecord, key) && valuesEqual(aRecord[key], bRecord[key]))
-  );
+  return jsonEqual(a, b);
 }
 
 /**

@@ -15,6 +15,13 @@ const ATTRIBUTE_ROOTS = new Set<string>([
   'tenantId',
   'userId',
 ]);
+/**
+ * Deepest nesting a condition may have: parentheses, `!`, lists and function calls each add a
+ * level. Deeper conditions are refused with the column where the limit was passed, so neither
+ * compiling nor evaluating can run out of stack.
+ */
+export const MAX_CONDITION_NESTING = 100;
+
 const COMPARE = new Set<string>(['==', '!=', '<', '<=', '>', '>=']);
 const ARITY: Readonly<Record<ConditionFunction, number>> = {
   has_field: 1,
@@ -45,6 +52,7 @@ class Parser {
   private readonly tokens: ConditionToken[];
   private readonly endToken: ConditionToken;
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly source: string) {
     this.tokens = tokenizeCondition(source);
@@ -74,6 +82,18 @@ class Parser {
   expectEnd(): void {
     const token = this.peek();
     if (token.kind !== 'end') throw this.unexpected(token, "'&&', '||' or the end");
+  }
+
+  /** Enters a nesting level at `token`; the caller leaves it with `this.depth -= 1`. */
+  private enter(token: ConditionToken): void {
+    this.depth += 1;
+    if (this.depth > MAX_CONDITION_NESTING) {
+      throw conditionSyntaxError(
+        `condition nested deeper than ${MAX_CONDITION_NESTING} levels (parentheses, '!', lists and function calls)`,
+        token.start,
+        this.source,
+      );
+    }
   }
 
   private unexpected(token: ConditionToken, expected?: string): Error {
@@ -109,7 +129,9 @@ class Parser {
   private parseUnary(): ConditionNode {
     if (this.is('!')) {
       const bang = this.next();
+      this.enter(bang);
       const operand = this.parseUnary();
+      this.depth -= 1;
       return { kind: 'not', operand, start: bang.start, end: operand.end };
     }
     return this.parseCompare();
@@ -134,6 +156,7 @@ class Parser {
 
   private parseList(): ConditionNode {
     const open = this.next();
+    this.enter(open);
     const items: ConditionNode[] = [];
     if (!this.is(']')) {
       for (;;) {
@@ -143,6 +166,7 @@ class Parser {
       }
     }
     const close = this.expect(']', "',' or ']'");
+    this.depth -= 1;
     return { kind: 'list', items, start: open.start, end: close.end };
   }
 
@@ -169,9 +193,10 @@ class Parser {
         return this.is('(') ? this.parseCall(token) : this.pathNode(token);
       case 'punctuation':
         if (token.text === '(') {
-          this.next();
+          this.enter(this.next());
           const inner = this.parseOr();
           this.expect(')', "')'");
+          this.depth -= 1;
           return inner;
         }
         break;
@@ -206,7 +231,7 @@ class Parser {
       );
     }
     const fn = name as ConditionFunction;
-    this.next();
+    this.enter(this.next());
     const fieldToken = this.next();
     if (fieldToken.kind !== 'path' && fieldToken.kind !== 'string') {
       throw this.unexpected(fieldToken, `a field name as the first argument of ${fn}`);
@@ -221,6 +246,7 @@ class Parser {
       args.push(this.parseOperand());
     }
     const close = this.expect(')', args.length === 0 ? "',' or ')'" : "')'");
+    this.depth -= 1;
     if (args.length + 1 !== ARITY[fn]) {
       throw conditionSyntaxError(
         `${fn} takes ${ARITY[fn]} argument${ARITY[fn] === 1 ? '' : 's'}, got ${args.length + 1}`,

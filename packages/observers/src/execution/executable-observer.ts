@@ -1,5 +1,6 @@
 import type { DurationInput, EntityEvent } from '@fraiseql/core';
 import type { ActionExecutor } from '../actions/action-executor.js';
+import type { ObserverError } from '../errors.js';
 import type { RetryPolicyConfig } from './retry-policy.js';
 
 /** The fields of an action config the executor reads (every built-in action config fits). */
@@ -22,6 +23,12 @@ export interface ExecutableObserver {
   readonly ordering?: 'none' | 'per-entity' | undefined;
   /** Most actions of this observer running at once. */
   readonly concurrency?: number | undefined;
+  /**
+   * Set by the matcher when this observer's condition failed on the event: the executor sends
+   * the event to this observer's failure policy (action index -1, type `condition`) and runs
+   * none of its actions.
+   */
+  readonly matchError?: ObserverError | undefined;
 }
 
 /** The slice of the matcher the executor calls. */

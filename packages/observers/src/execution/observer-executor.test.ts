@@ -290,3 +290,58 @@ describe('createObserverExecutor: ordering and concurrency (function actions, no
     expect(execute.stats().heldForPause).toBe(0);
   });
 });
+
+describe('createObserverExecutor: a condition that fails on an event', () => {
+  it("sends the event to that observer's failure policy and still runs every other observer", async () => {
+    const ran: string[] = [];
+    const executor: ActionExecutor = {
+      type: 'function',
+      execute(_config, context) {
+        ran.push(context.observer);
+        return Promise.resolve({ summary: 'ok' });
+      },
+    };
+    const failing: ObserverDefinition = {
+      ...definition('fragile', 'order'),
+      onFailure: 'alert',
+      compiledCondition: {
+        source: 'data.x == 1',
+        evaluate: () => {
+          throw new RangeError('Maximum call stack size exceeded');
+        },
+        explain: () => ({ result: false, clauses: [] }),
+      },
+    };
+    const matcher = createMatcher([failing, definition('plain', 'order'), definition('also', '*')]);
+    const alerts: { observer: string; actionType: string; code: string; message: string }[] = [];
+    const execute = createObserverExecutor({
+      matcher,
+      registry: registry(executor),
+      onAlert: (alert) => {
+        alerts.push({
+          observer: alert.observer,
+          actionType: alert.actionType,
+          code: alert.error.code,
+          message: alert.error.message,
+        });
+      },
+    });
+    const e = event('1');
+    await execute(e);
+    expect(ran.sort()).toEqual(['also', 'plain']);
+    expect(alerts).toEqual([
+      {
+        observer: 'fragile',
+        actionType: 'condition',
+        code: 'CONDITION_EVAL',
+        message: `observers.fragile.condition: evaluation failed on event ${e.id} (RangeError: Maximum call stack size exceeded)`,
+      },
+    ]);
+    // The plain matcher API isolates the failure the same way.
+    expect(matcher.match(e).map((o) => [o.name, o.matchError?.code])).toEqual([
+      ['fragile', 'CONDITION_EVAL'],
+      ['plain', undefined],
+      ['also', undefined],
+    ]);
+  });
+});

@@ -274,6 +274,37 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     }
   };
 
+  /** Sends an event whose condition failed for this observer to that observer's failure policy. */
+  const conditionFailure = async (
+    observer: ExecutableObserver,
+    event: EntityEvent,
+    error: ObserverError,
+  ): Promise<void> => {
+    metrics.actionFailed('condition', error.errorType, 0);
+    await applyFailurePolicy(
+      observer.onFailure ?? 'dlq',
+      {
+        observer: observer.name,
+        actionIndex: -1,
+        actionType: 'condition',
+        event,
+        error,
+        reason: 'permanent',
+        attempts: [
+          {
+            attempt: 1,
+            at: new Date().toISOString(),
+            durationMs: 0,
+            errorCode: error.code,
+            errorType: error.errorType,
+            error: error.message,
+          },
+        ],
+      },
+      failureDeps,
+    );
+  };
+
   /**
    * Holds an event for a paused observer until it runs again (resolves `'running'`), or is
    * disabled or removed (the event is dropped for it: disabling drops, pausing holds). Keeps
@@ -348,6 +379,10 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         ) {
           return;
         }
+        if (observer.matchError !== undefined) {
+          await conditionFailure(observer, event, observer.matchError);
+          return;
+        }
         await runObserver(observer, event, context, signal, waits);
       };
       return observer.ordering === 'per-entity'
@@ -384,7 +419,9 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       const message =
         observer === undefined
           ? `observer ${item.observer} is not loaded or no longer matches the event`
-          : `observer ${item.observer} has no ${item.actionType} action at index ${item.actionIndex} any more`;
+          : item.actionIndex === -1
+            ? `the condition of observer ${item.observer} failed on this event; a condition failure is kept for inspection and cannot be retried (remove it once the condition is fixed)`
+            : `observer ${item.observer} has no ${item.actionType} action at index ${item.actionIndex} any more`;
       return {
         ok: false,
         error: { code: 'INVALID_ARGUMENT', errorType: 'observer_changed', message },

@@ -20,15 +20,26 @@ export interface ObserverStatus {
 }
 
 /** A matched observer with its state at match time. */
-export type MatchedObserver = ObserverDefinition & { readonly state: 'running' | 'paused' };
+export type MatchedObserver = ObserverDefinition & {
+  readonly state: 'running' | 'paused';
+  /**
+   * Set when the observer's condition could not be evaluated for this event: the observer is
+   * returned so that its own failure policy handles the event, and the others still run.
+   */
+  readonly matchError?: ObserverError;
+};
 
 /** Chooses the observers of each event; observers can change state and be replaced live. */
 export interface ObserverMatcher {
   /**
    * Running observers whose entity (or `*`), event kind and condition match, in config order.
-   * Paused and disabled observers are left out.
+   * Paused and disabled observers are left out. An observer whose condition threw on this
+   * event is returned with `matchError` set (see {@link MatchedObserver}); it never stops the
+   * others from matching.
    */
-  match(event: EntityEvent): readonly ObserverDefinition[];
+  match(
+    event: EntityEvent,
+  ): readonly (ObserverDefinition & { readonly matchError?: ObserverError })[];
   /**
    * Running and paused observers that match, each with its `state`. A caller that honours
    * pause holds the event for the paused ones (for example awaiting {@link whenRunning}
@@ -168,9 +179,16 @@ export function createMatcher(definitions: readonly ObserverDefinition[]): Obser
     if (byEntity === undefined) return NONE;
     return byEntity.get(event.entityType) ?? byEntity.get('*') ?? NONE;
   };
-  const matches = (entry: Entry, event: EntityEvent): boolean =>
-    entry.definition.compiledCondition === undefined ||
-    entry.definition.compiledCondition.evaluate(event);
+  /** true, false, or the error of a condition that failed on this event (that observer only). */
+  const matches = (entry: Entry, event: EntityEvent): boolean | ObserverError => {
+    const condition = entry.definition.compiledCondition;
+    if (condition === undefined) return true;
+    try {
+      return condition.evaluate(event);
+    } catch (error) {
+      return conditionFailed(entry.definition.name, event, error);
+    }
+  };
 
   const entryOf = (name: string): Entry => {
     const entry = snapshot.byName.get(name);
@@ -208,20 +226,23 @@ export function createMatcher(definitions: readonly ObserverDefinition[]): Obser
     match(event) {
       const list = candidates(event);
       if (list.length === 0) return NONE;
-      const out: ObserverDefinition[] = [];
+      const out: (ObserverDefinition & { readonly matchError?: ObserverError })[] = [];
       for (const entry of list) {
-        if (entry.status.enabled && !entry.status.paused && matches(entry, event)) {
-          out.push(entry.definition);
-        }
+        if (!entry.status.enabled || entry.status.paused) continue;
+        const matched = matches(entry, event);
+        if (matched === true) out.push(entry.definition);
+        else if (matched !== false) out.push({ ...entry.definition, matchError: matched });
       }
       return out;
     },
     matchAll(event) {
       const out: MatchedObserver[] = [];
       for (const entry of candidates(event)) {
-        if (entry.status.enabled && matches(entry, event)) {
-          out.push(entry.status.paused ? entry.asPaused : entry.asRunning);
-        }
+        if (!entry.status.enabled) continue;
+        const matched = matches(entry, event);
+        if (matched === false) continue;
+        const as = entry.status.paused ? entry.asPaused : entry.asRunning;
+        out.push(matched === true ? as : { ...as, matchError: matched });
       }
       return out;
     },
@@ -285,4 +306,13 @@ export function createMatcher(definitions: readonly ObserverDefinition[]): Obser
     },
     onStateChange,
   };
+}
+
+function conditionFailed(name: string, event: EntityEvent, error: unknown): ObserverError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new ObserverError(
+    'CONDITION_EVAL',
+    `observers.${name}.condition: evaluation failed on event ${event.id} (${reason})`,
+    { retryable: false, errorType: 'condition', cause: error },
+  );
 }
