@@ -1,4 +1,4 @@
-import type { EntityEvent, JsonObject } from '@fraiseql/core';
+import type { EntityEvent, JsonObject, JsonValue } from '@fraiseql/core';
 import { describe, expect, it } from 'vitest';
 
 import { isObserverError } from '../errors.js';
@@ -154,7 +154,7 @@ describe('compileCondition', () => {
 });
 
 describe('compileCondition with hostile input', () => {
-  const nested = (depth: number, leaf: unknown): unknown => {
+  const nested = (depth: number, leaf: JsonValue): JsonValue => {
     let value = leaf;
     for (let i = 0; i < depth; i += 1) value = i % 3 === 0 ? [value] : { a: value };
     return value;
