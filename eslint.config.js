@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.fraiseql/**', '**/coverage/**', '**/*.d.ts'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.fraiseql/**',
+      '**/coverage/**',
+      '**/*.d.ts',
+      '**/src/gen/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

@@ -1,0 +1,56 @@
+export { FlightError, isFlightError, type FlightErrorCode } from './errors.js';
+export {
+  startFlightServer,
+  type FlightServer,
+  type FlightServerOptions,
+} from './server/flight-server.js';
+export {
+  flightServerJsonSchema,
+  flightServerOptionsSchema,
+  parseFlightServerOptions,
+  type FlightServerConfig,
+  type FlightServerConfigInput,
+} from './server/flight-server-options.js';
+export type { FlightHealth } from './server/rpc-handlers.js';
+export { jsonCommandDecoder, type CommandDecoder } from './server/descriptor-router.js';
+export type {
+  BatchLimits,
+  FlightListing,
+  FlightStream,
+  StreamBatch,
+  StreamContext,
+  StreamHandler,
+} from './datasets/flight-stream.js';
+export { ANONYMOUS, hasAnyRole, type Principal } from './auth/principal.js';
+export {
+  createAuthenticator,
+  type Authenticated,
+  type Authenticator,
+  type AuthenticatorOptions,
+  type FlightApiKey,
+  type FlightUser,
+} from './auth/authenticator.js';
+export {
+  createTicketSigner,
+  type TicketSigner,
+  type TicketSignerOptions,
+} from './tickets/ticket-signer.js';
+export type { TicketClaims, TicketKind } from './tickets/ticket.js';
+export { noopFlightMetrics, type FlightMetrics } from './metrics/flight-metrics.js';
+export {
+  decodeFlightData,
+  encodeFlightData,
+  type FlightDataParts,
+  type FlightDataView,
+} from './protocol/flight-data.js';
+export { flightServiceDefinition } from './protocol/flight-service-definition.js';
+export { encapsulatedSchema, IpcEncoder, type IpcMessage } from './ipc/ipc-encoder.js';
+export {
+  FlightClient,
+  type CallOptionsWithSignal,
+  type FlightClientOptions,
+  type FlightEndpointInfo,
+  type FlightInfoResult,
+} from './client/flight-client.js';
+export { commandDescriptor, pathDescriptor } from './client/descriptors.js';
+export { decodeFlightStream, decodeSchema, type ReceivedBatch } from './ipc/ipc-decoder.js';

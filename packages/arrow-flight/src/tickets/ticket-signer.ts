@@ -1,0 +1,119 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { FlightError } from '../errors.js';
+import type { Principal } from '../auth/principal.js';
+import type { TicketClaims, TicketKind } from './ticket.js';
+
+const AUDIENCE = 'fraiseql-flight-ticket';
+const TYPE = 'fraiseql-ticket+jwt';
+const KINDS: ReadonlySet<string> = new Set<TicketKind>([
+  'table',
+  'graphql',
+  'view',
+  'events',
+  'export',
+]);
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Options for {@link createTicketSigner}. */
+export interface TicketSignerOptions {
+  /**
+   * HMAC key (at least 32 bytes). Tickets signed with another key are refused.
+   * @defaultValue 32 random bytes per process (tickets do not survive a restart)
+   */
+  secret?: Uint8Array | string | undefined;
+  /**
+   * Ticket lifetime in seconds.
+   * @defaultValue 300
+   */
+  ttlSeconds?: number | undefined;
+}
+
+/** Issues and verifies tickets: HS256-signed, versioned, expiring JWTs (via `jose`). */
+export interface TicketSigner {
+  issue(kind: TicketKind, request: unknown, principal: Principal): Promise<Uint8Array>;
+  /** @throws {FlightError} `INVALID_TICKET` for anything forged, tampered, expired or unknown. */
+  verify(ticket: Uint8Array): Promise<TicketClaims>;
+}
+
+/** Creates a {@link TicketSigner}. */
+export function createTicketSigner(options: TicketSignerOptions = {}): TicketSigner {
+  const key =
+    options.secret === undefined
+      ? new Uint8Array(randomBytes(32))
+      : typeof options.secret === 'string'
+        ? new TextEncoder().encode(options.secret)
+        : options.secret;
+  if (key.byteLength < 32) {
+    throw new FlightError('INVALID_ARGUMENT', 'tickets.secret: must be at least 32 bytes');
+  }
+  const ttl = options.ttlSeconds ?? 300;
+  const encoder = new TextEncoder();
+  return {
+    async issue(kind, request, principal) {
+      const jwt = await new SignJWT({ v: 1, k: kind, r: request, tn: principal.tenant ?? null })
+        .setProtectedHeader({ alg: 'HS256', typ: TYPE })
+        .setSubject(principal.subject)
+        .setAudience(AUDIENCE)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+        .sign(key);
+      return encoder.encode(jwt);
+    },
+    async verify(ticket) {
+      const text = unwrap(decoder.decode(ticket));
+      try {
+        const { payload } = await jwtVerify(text, key, {
+          algorithms: ['HS256'],
+          audience: AUDIENCE,
+          typ: TYPE,
+          requiredClaims: ['exp', 'sub', 'jti'],
+        });
+        if (payload.v !== 1) {
+          throw new FlightError(
+            'INVALID_TICKET',
+            `ticket: unsupported version ${String(payload.v)}`,
+          );
+        }
+        if (typeof payload.k !== 'string' || !KINDS.has(payload.k)) {
+          throw new FlightError('INVALID_TICKET', 'ticket: unknown kind');
+        }
+        return {
+          version: 1,
+          kind: payload.k as TicketKind,
+          request: payload.r,
+          subject: payload.sub ?? '',
+          tenant: typeof payload.tn === 'string' ? payload.tn : undefined,
+          streamId: payload.jti ?? '',
+          expiresAt: payload.exp ?? 0,
+        };
+      } catch (error) {
+        if (error instanceof FlightError) throw error;
+        const expired = error instanceof joseErrors.JWTExpired;
+        throw new FlightError(
+          'INVALID_TICKET',
+          expired
+            ? 'ticket: expired; ask GetFlightInfo for a new one'
+            : 'ticket: invalid or tampered',
+          { cause: error },
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Accepts a ticket wrapped the way InfluxDB 3 clients send theirs (`{"sql_query": …}` JSON),
+ * so such clients can redeem a FraiseQL ticket passed as their query text.
+ */
+function unwrap(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return trimmed;
+  try {
+    const parsed = JSON.parse(trimmed) as { sql_query?: unknown };
+    return typeof parsed.sql_query === 'string' ? parsed.sql_query.trim() : '';
+  } catch {
+    return '';
+  }
+}
