@@ -67,6 +67,20 @@ describe.each(BACKENDS)('reading the change log by key and range on $name', (bac
       expect(await countChangeLogRange(db, { from, to })).toBe(4);
     });
 
+    it('pages in numeric sequence order past a digit boundary (9 → 10, 99 → 100)', async () => {
+      await db.query(
+        `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type, object_data)
+         SELECT 'Item', gen_random_uuid(), 'INSERT', jsonb_build_object('n', n)
+         FROM generate_series(1, 120) AS n`,
+      );
+      const all = await db.query<{ seq: string }>(
+        `SELECT pk_entity_change_log::text AS seq FROM core.tb_entity_change_log
+         WHERE modification_type <> 'NOOP' ORDER BY pk_entity_change_log`,
+      );
+      const events = await collect({ from: 0n, to: 1_000_000n, pageSize: 7 });
+      expect(events.map((event) => String(event.seq))).toEqual(all.rows.map((row) => row.seq));
+    });
+
     it('stops when its signal aborts', async () => {
       const controller = new AbortController();
       controller.abort(new Error('stop'));

@@ -3,7 +3,9 @@ import { CoreError } from '../errors/core-error.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { ChangeLogRow } from './change-log-row.js';
 import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
-import { CHANGE_LOG_COLUMNS, CHANGE_LOG_TABLE } from './change-log-table.js';
+import { CHANGE_LOG_COLUMNS, CHANGE_LOG_TABLE, changeLogColumns } from './change-log-table.js';
+
+const RANGE_COLUMNS = changeLogColumns('c');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -83,9 +85,11 @@ export async function* readChangeLogRange(
   while (next <= range.to) {
     range.signal?.throwIfAborted();
     const result = await db.query<ChangeLogRow>(
-      `SELECT ${CHANGE_LOG_COLUMNS} FROM ${CHANGE_LOG_TABLE}
-       WHERE pk_entity_change_log BETWEEN $1 AND $2
-       ORDER BY pk_entity_change_log LIMIT $3`,
+      // Ordered by the table's bigint column: the select list casts it to text under the same
+      // name, and an unqualified ORDER BY would sort that text (1, 10, 100, 2, …).
+      `SELECT ${RANGE_COLUMNS} FROM ${CHANGE_LOG_TABLE} c
+       WHERE c.pk_entity_change_log BETWEEN $1 AND $2
+       ORDER BY c.pk_entity_change_log LIMIT $3`,
       [next.toString(), range.to.toString(), pageSize],
     );
     for (const row of result.rows) {
