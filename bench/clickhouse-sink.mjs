@@ -1,0 +1,311 @@
+/* global console, process, URL, setTimeout, setInterval, clearInterval, performance, Buffer */
+// The ClickHouse sink against a raw @clickhouse/client insert, same server, same run:
+//
+//   throughput  N events (change-log rows, read once from PostgreSQL) stored by the sink
+//               (`write` + `flush`, batches of BATCH rows) vs `client.insert` of the same rows as
+//               JSONEachRow objects in batches of BATCH into an identical table; then the same
+//               N events from a change-log backlog through `createChangeLogSource` + `consume`.
+//               ROUNDS alternating rounds, medians.
+//   latency     commit → visible in the per-minute aggregate at RATE events/s for SECONDS s:
+//               commits of RATE/50 rows every 20 ms; a poller reads sum(events) every 20 ms.
+//   memory      ClickHouse stopped for DOWN s under RATE_DOWN events/s: heap and buffered rows
+//               every second (the source must pause, not buffer without limit); then restart and
+//               check nothing was lost.
+//
+//   pnpm exec tsc -b && node bench/clickhouse-sink.mjs [all|throughput|latency|memory]
+//   env: N=200000 BATCH=10000 ROUNDS=3 RATE=1000 SECONDS=20 RATE_DOWN=2000 DOWN=60
+//        DATABASE_URL (default the local PostgreSQL, a fresh database per run)
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../packages/clickhouse/package.json', import.meta.url));
+const { createClient } = require('@clickhouse/client');
+const ch = await import('../packages/clickhouse/dist/index.js');
+const core = await import('../packages/core/dist/index.js');
+const { createChangeLogSource, observerMigrations } =
+  await import('../packages/observers/dist/index.js');
+const { startService, createTestDatabase } = await import('../packages/testing/dist/index.js');
+
+const mode = process.argv[2] ?? 'all';
+const env = process.env;
+const N = Number(env.N ?? 200_000);
+const BATCH = Number(env.BATCH ?? 10_000);
+const ROUNDS = Number(env.ROUNDS ?? 3);
+const RATE = Number(env.RATE ?? 1000);
+const SECONDS = Number(env.SECONDS ?? 20);
+const RATE_DOWN = Number(env.RATE_DOWN ?? 2000);
+const DOWN = Number(env.DOWN ?? 60);
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+let dbCounter = 0;
+const chName = (label) => `bench_${label}_${process.pid}_${dbCounter++}`;
+
+const server = await startService('clickhouse');
+const pgDatabase = await createTestDatabase({
+  kind: 'postgres',
+  url: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  origin: 'env',
+});
+const db = await core.connectDatabase({ url: pgDatabase.url, maxConnections: 8 });
+await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
+const chConnection = ch.createHttpConnection({ url: server.url });
+const raw = createClient({ url: server.url, log: { level: 127 } });
+console.log(`ClickHouse ${server.url}, PostgreSQL ${core.redactUrl(pgDatabase.url)}`);
+
+async function commit(count) {
+  await db.query(
+    `INSERT INTO core.tb_entity_change_log
+       (object_type, object_id, modification_type, tenant_id, object_data)
+     SELECT (ARRAY['order', 'customer', 'invoice'])[1 + g % 3], (g % 1000)::text,
+            (ARRAY['INSERT','UPDATE','DELETE','CUSTOM'])[1 + g % 4],
+            '00000000-0000-0000-0000-00000000000' || (g % 10)::text,
+            jsonb_build_object('n', g, 'status', 'shipped', 'total', g * 1.5, 'note', repeat('x', g % 40))
+     FROM generate_series(1, $1::int) g`,
+    [count],
+  );
+}
+
+async function maxSeq() {
+  const r = await db.query(
+    'SELECT coalesce(max(pk_entity_change_log), 0)::text AS s FROM core.tb_entity_change_log',
+  );
+  return BigInt(r.rows[0].s);
+}
+
+async function count(table) {
+  const [row] = await chConnection.query(`SELECT count() AS n FROM ${table}`);
+  return Number(row.n);
+}
+
+async function sinkFor(database, options = {}) {
+  return ch.createClickHouseSink({
+    connection: chConnection,
+    database,
+    batch: { maxRows: BATCH, maxBytes: 64 * 1024 * 1024, maxAge: 200 },
+    maxBufferedRows: BATCH * 5,
+    ...options,
+  });
+}
+
+async function throughput() {
+  const before = await maxSeq();
+  await commit(N);
+  const events = [];
+  for await (const event of core.readChangeLogRange(db, {
+    from: before + 1n,
+    to: await maxSeq(),
+    pageSize: 10_000,
+  })) {
+    events.push(event);
+  }
+  console.log(`\nthroughput: ${fmt(events.length)} events, batches of ${fmt(BATCH)}`);
+  const rawRows = (caps) =>
+    events.map((e) => {
+      const row = ch.eventToRow(e);
+      return {
+        event_id: row.eventId,
+        seq: Number(row.seq),
+        event_type: row.eventType,
+        entity_type: row.entityType,
+        entity_id: row.entityId,
+        tenant_id: row.tenantId,
+        user_id: row.userId,
+        timestamp: caps.dateTime64
+          ? e.timestamp.toISOString().replace('T', ' ').replace('Z', '')
+          : e.timestamp.toISOString().slice(0, 19).replace('T', ' '),
+        data: row.data,
+        payload_bytes: Buffer.byteLength(row.data),
+      };
+    });
+  const results = { raw: [], sink: [], source: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Baseline: raw client inserts of the same rows into the same DDL.
+    {
+      const database = chName('raw');
+      const sink = await sinkFor(database);
+      await sink.close();
+      const rows = rawRows(sink.capabilities);
+      const started = performance.now();
+      for (let i = 0; i < rows.length; i += BATCH) {
+        await raw.insert({
+          table: `${database}.fraiseql_events`,
+          values: rows.slice(i, i + BATCH),
+          format: 'JSONEachRow',
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if ((await count(sink.tables.raw)) !== rows.length) throw new Error('raw baseline lost rows');
+      results.raw.push(rows.length / seconds);
+      await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
+    }
+    // The sink, fed from memory (write + flush).
+    {
+      const sink = await sinkFor(chName('sink'));
+      const started = performance.now();
+      for (let i = 0; i < events.length; i += BATCH) await sink.write(events.slice(i, i + BATCH));
+      await sink.flush();
+      const seconds = (performance.now() - started) / 1000;
+      if ((await count(sink.tables.raw)) !== events.length) throw new Error('sink lost rows');
+      results.sink.push(events.length / seconds);
+      await sink.close();
+      await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
+    }
+    // The sink behind the change-log source, from a backlog of the same rows.
+    {
+      const sink = await sinkFor(chName('source'));
+      const source = createChangeLogSource(db, {
+        consumer: chName('c'),
+        batchSize: 5000,
+        pollInterval: '100ms',
+        listen: false,
+      });
+      const started = performance.now();
+      const pipe = await sink.consume(source, { maxInFlight: BATCH * 3 });
+      const total = Number(await maxSeq()); // every row of the log (earlier rounds' rows too)
+      while ((await count(sink.tables.raw)) < total) await sleep(50);
+      const seconds = (performance.now() - started) / 1000;
+      results.source.push(total / seconds);
+      await pipe.close();
+      await sink.close();
+      await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
+    }
+    console.log(
+      `round ${round}: raw client ${fmt(results.raw.at(-1))}/s, sink ${fmt(results.sink.at(-1))}/s, change-log → sink ${fmt(results.source.at(-1))}/s`,
+    );
+  }
+  const rawMedian = median(results.raw);
+  console.log(`medians: raw @clickhouse/client insert ${fmt(rawMedian)} events/s`);
+  console.log(
+    `         sink write+flush         ${fmt(median(results.sink))} events/s = ${(median(results.sink) / rawMedian).toFixed(2)}× raw`,
+  );
+  console.log(
+    `         change-log backlog → sink ${fmt(median(results.source))} events/s = ${(median(results.source) / rawMedian).toFixed(2)}× raw`,
+  );
+}
+
+async function latency(maxAge) {
+  const sink = await sinkFor(chName('lat'), { batch: { maxRows: BATCH, maxAge } });
+  const source = createChangeLogSource(db, {
+    consumer: chName('lat'),
+    startFrom: 'now',
+    pollInterval: '1s',
+  });
+  const pipe = await sink.consume(source);
+  const perCommit = Math.max(1, Math.round(RATE / 50));
+  const commits = [];
+  let stop = false;
+  let visible = 0;
+  const latencies = [];
+  const poller = (async () => {
+    let next = 0;
+    while (!stop || next < commits.length) {
+      const [row] = await chConnection.query(
+        `SELECT sum(events) AS n FROM ${sink.tables.perMinute}`,
+      );
+      visible = Number(row?.n ?? 0);
+      const now = performance.now();
+      while (next < commits.length && commits[next].cumulative <= visible) {
+        latencies.push(now - commits[next].at);
+        next += 1;
+      }
+      await sleep(20);
+    }
+  })();
+  const end = performance.now() + SECONDS * 1000;
+  let cumulative = 0;
+  while (performance.now() < end) {
+    const tick = performance.now();
+    await commit(perCommit);
+    cumulative += perCommit;
+    commits.push({ at: performance.now(), cumulative });
+    const spent = performance.now() - tick;
+    if (spent < 20) await sleep(20 - spent);
+  }
+  stop = true;
+  await poller;
+  await pipe.close();
+  await sink.close();
+  console.log(
+    `latency (batch.maxAge ${maxAge} ms, ${fmt(cumulative / SECONDS)} events/s for ${SECONDS} s): commit → per-minute aggregate p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms (${latencies.length} commits)`,
+  );
+}
+
+async function memory() {
+  const sink = await sinkFor(chName('mem'), {
+    batch: { maxRows: 5000, maxAge: 500 },
+    maxBufferedRows: 20_000,
+    retry: { initialDelay: 200, maxDelay: 2000 },
+  });
+  const source = createChangeLogSource(db, {
+    consumer: chName('mem'),
+    startFrom: 'now',
+    pollInterval: '500ms',
+  });
+  const pipe = await sink.consume(source);
+  const samples = [];
+  let phase = 'before';
+  const sampler = setInterval(() => {
+    samples.push({
+      phase,
+      heap: process.memoryUsage().heapUsed / 2 ** 20,
+      rss: process.memoryUsage().rss / 2 ** 20,
+      buffered: sink.health().bufferedRows,
+    });
+  }, 1000);
+  let committed = 0;
+  const writer = async (seconds) => {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const tick = performance.now();
+      await commit(RATE_DOWN / 10);
+      committed += RATE_DOWN / 10;
+      const spent = performance.now() - tick;
+      if (spent < 100) await sleep(100 - spent);
+    }
+  };
+  await writer(10);
+  phase = 'down';
+  await server.stop('SIGKILL');
+  await writer(DOWN);
+  phase = 'after';
+  await server.start();
+  await writer(10);
+  const deadline = performance.now() + 300_000;
+  while ((await count(sink.tables.raw)) < committed && performance.now() < deadline)
+    await sleep(500);
+  clearInterval(sampler);
+  const stored = await count(sink.tables.raw);
+  await pipe.close();
+  await sink.close();
+  const of = (p, key) => samples.filter((s) => s.phase === p).map((s) => s[key]);
+  const show = (p) =>
+    `heap max ${Math.max(...of(p, 'heap')).toFixed(0)} MiB, rss max ${Math.max(...of(p, 'rss')).toFixed(0)} MiB, buffered rows max ${fmt(Math.max(...of(p, 'buffered')))}`;
+  console.log(
+    `\nmemory: ${RATE_DOWN} events/s, ClickHouse killed for ${DOWN} s (maxBufferedRows 20,000)`,
+  );
+  console.log(`  before: ${show('before')}`);
+  console.log(`  down:   ${show('down')}`);
+  console.log(`  after:  ${show('after')}`);
+  console.log(
+    `  committed ${fmt(committed)}, stored ${fmt(stored)} (${stored === committed ? 'nothing lost' : 'MISMATCH'})`,
+  );
+}
+
+try {
+  if (mode === 'all' || mode === 'throughput') await throughput();
+  if (mode === 'all' || mode === 'latency') {
+    console.log('');
+    await latency(1000);
+    await latency(100);
+  }
+  if (mode === 'all' || mode === 'memory') await memory();
+} finally {
+  await raw.close();
+  await chConnection.close();
+  await db.close();
+  await pgDatabase.close();
+  await server.close();
+}
