@@ -26,16 +26,16 @@ export type ObserverErrorCode =
 /** Extra facts an {@link ObserverError} may carry. */
 export interface ObserverErrorOptions extends FraiseQLErrorOptions {
   /** Whether trying again can succeed (network errors, 5xx, 408, 429). */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   /** Server-requested delay before the next attempt (`Retry-After`), in milliseconds. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** Low-cardinality label for metrics (`timeout`, `http_5xx`, `network`, `ssrf`, ...). */
-  errorType?: string;
+  errorType?: string | undefined;
   /**
    * The event was handed back, not failed: deliver it again later (after `retryAfterMs`)
    * without counting the delivery against the retry budget. @defaultValue `false`
    */
-  deferred?: boolean;
+  deferred?: boolean | undefined;
 }
 
 /** An error from `@fraiseql/observers`. */

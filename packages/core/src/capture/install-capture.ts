@@ -15,20 +15,20 @@ export interface CaptureOptions {
    * `fraiseql.tenant_id` setting, when set.
    * @defaultValue none
    */
-  readonly tenantColumn?: string;
+  readonly tenantColumn?: string | undefined;
   /**
    * Column holding the acting user (`fk_contact`). Without it the user is taken from the
    * transaction's `fraiseql.user_id` setting, when set.
    * @defaultValue none
    */
-  readonly userColumn?: string;
+  readonly userColumn?: string | undefined;
   /**
    * Store the whole previous row of an UPDATE in `object_data_before`. Otherwise only the
    * previous values of the changed fields are stored, which is enough to rebuild the previous
    * row (the other fields are equal to the new row).
    * @defaultValue false
    */
-  readonly preImage?: boolean;
+  readonly preImage?: boolean | undefined;
 }
 
 /** The names of the three statement-level triggers {@link installCapture} creates. */

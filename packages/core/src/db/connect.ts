@@ -10,17 +10,17 @@ export interface ConnectDatabaseOptions {
    * A `postgres://` URL, or `pglite://<dir>` / `pglite://memory` for the embedded engine.
    * @defaultValue `process.env.DATABASE_URL`
    */
-  url?: string;
+  url?: string | undefined;
   /**
    * Maximum pooled connections for a server URL.
    * @defaultValue 10
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * Told about idle connections the server closed (the pool replaces them).
    * @defaultValue silence
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PgClientOptions {
    * End the pool when the client is closed.
    * @defaultValue false
    */
-  ownsPool?: boolean;
+  ownsPool?: boolean | undefined;
 }
 
 /**

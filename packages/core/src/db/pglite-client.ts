@@ -25,7 +25,7 @@ export interface PGliteClientOptions {
    * Close the PGlite instance when the client is closed.
    * @defaultValue false
    */
-  ownsDatabase?: boolean;
+  ownsDatabase?: boolean | undefined;
 }
 
 /**

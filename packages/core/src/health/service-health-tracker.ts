@@ -15,7 +15,7 @@ export interface ServiceHealthTrackerOptions {
    * State before the first connection attempt finished.
    * @defaultValue `'down'`
    */
-  readonly initial?: ServiceState;
+  readonly initial?: ServiceState | undefined;
 }
 
 /**

@@ -21,16 +21,16 @@ export interface MigrateOptions {
    * The migration sets to apply, in order (each package that owns tables ships one).
    * @defaultValue `[coreMigrations]`
    */
-  readonly sets?: readonly MigrationSet[];
+  readonly sets?: readonly MigrationSet[] | undefined;
   /**
    * Report what would run without changing anything (not even creating the ledger).
    * @defaultValue false
    */
-  readonly dryRun?: boolean;
+  readonly dryRun?: boolean | undefined;
   /** @defaultValue {@link silentLogger} */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Stops between migrations; a migration already running is finished first. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What {@link migrate} did (or would do) for one namespace. */

@@ -55,6 +55,6 @@ export interface EventSourceBacklog {
 /** Options for {@link EventSource.start}. */
 export interface EventSourceStartOptions {
   readonly onDelivery: (delivery: Delivery) => void | Promise<void>;
-  readonly maxInFlight?: number;
-  readonly signal?: AbortSignal;
+  readonly maxInFlight?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }

@@ -33,7 +33,7 @@ export interface CompositionViewOptions {
    * Compose from the `tv_` tables (cheap reads, requires them) or from the `v_` views.
    * @defaultValue 'tv'
    */
-  readonly from?: 'tv' | 'view';
+  readonly from?: 'tv' | 'view' | undefined;
 }
 
 function jsonPath(key: string, what: string): string {

@@ -8,7 +8,7 @@ export interface MonitoringDdlOptions {
    * Schema of the projections (and of the functions).
    * @defaultValue 'public'
    */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
 }
 
 /**

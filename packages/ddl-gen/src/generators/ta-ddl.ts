@@ -23,17 +23,17 @@ export interface TaDdlOptions {
    * scheduler); `manual`: only when you call the refresh or rebuild function.
    * @defaultValue 'trigger'
    */
-  readonly refresh?: TaRefreshMode;
+  readonly refresh?: TaRefreshMode | undefined;
   /**
    * pg_cron schedule of the `scheduled` mode: a five-field cron expression or `'N seconds'`.
    * @defaultValue '*\/5 * * * *'
    */
-  readonly schedule?: string;
+  readonly schedule?: string | undefined;
   /**
    * End the script with a full rebuild so the table is filled.
    * @defaultValue true
    */
-  readonly fill?: boolean;
+  readonly fill?: boolean | undefined;
 }
 
 const CRON = /^(?:[\d*/,-]+\s+){4}[\d*/,-]+$|^\d{1,2} seconds$/;

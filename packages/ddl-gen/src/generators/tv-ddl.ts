@@ -15,7 +15,7 @@ export interface TvDdlOptions {
    * End the script with a full rebuild so the table is filled (a no-op when already in sync).
    * @defaultValue true
    */
-  readonly fill?: boolean;
+  readonly fill?: boolean | undefined;
 }
 
 /** Names of the objects {@link generateTvDdl} creates for a plan. */

@@ -12,7 +12,7 @@ export interface VaDdlOptions {
    * Read documents from the `v_` view, or from the `tv_` table (cheaper; requires `tv_`).
    * @defaultValue 'view'
    */
-  readonly from?: 'view' | 'tv';
+  readonly from?: 'view' | 'tv' | undefined;
 }
 
 /**

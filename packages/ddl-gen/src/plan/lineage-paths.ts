@@ -15,12 +15,12 @@ export interface LineagePathOptions {
    * Longest path, in joins.
    * @defaultValue 4
    */
-  readonly maxDepth?: number;
+  readonly maxDepth?: number | undefined;
   /**
    * Most paths per table; beyond it the caller falls back to a full refresh.
    * @defaultValue 32
    */
-  readonly maxPaths?: number;
+  readonly maxPaths?: number | undefined;
 }
 
 interface Edge {

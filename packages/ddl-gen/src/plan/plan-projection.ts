@@ -17,42 +17,42 @@ import type {
 /** Options of {@link planProjection}. */
 export interface PlanProjectionOptions {
   /** A live database to read the view's columns, source tables and foreign keys from. */
-  readonly db?: SqlClient;
+  readonly db?: SqlClient | undefined;
   /**
    * Schema of the generated objects and of unqualified names.
    * @defaultValue 'public'
    */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
   /**
    * The table whose `rootIdColumn` is the document id.
    * @defaultValue `tb_{entity}`
    */
-  readonly rootTable?: string;
+  readonly rootTable?: string | undefined;
   /**
    * Column of the root table that the view exposes as `id`.
    * @defaultValue 'id'
    */
-  readonly rootIdColumn?: string;
+  readonly rootIdColumn?: string | undefined;
   /**
    * SQL type of the view's `id` when there is no database to read it from.
    * @defaultValue 'uuid'
    */
-  readonly idType?: string;
+  readonly idType?: string | undefined;
   /**
    * Column type of GraphQL `ID` fields in `va_`/`ta_`.
    * @defaultValue 'uuid'
    */
-  readonly graphqlIdType?: 'uuid' | 'text';
+  readonly graphqlIdType?: 'uuid' | 'text' | undefined;
   /**
    * Longest foreign-key path followed from a source table to the root table.
    * @defaultValue 4
    */
-  readonly maxDepth?: number;
+  readonly maxDepth?: number | undefined;
   /**
    * Create missing indexes on the source-table columns the refresh path joins on.
    * @defaultValue true
    */
-  readonly createSourceIndexes?: boolean;
+  readonly createSourceIndexes?: boolean | undefined;
   /**
    * Tables the projection does not read that your transactions write before their first write
    * to a source table (a payment or audit table, say). Their writes take the projection lock
@@ -61,7 +61,7 @@ export interface PlanProjectionOptions {
    * `name` or `schema.name`.
    * @defaultValue []
    */
-  readonly lockTables?: readonly string[];
+  readonly lockTables?: readonly string[] | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface GraphqlSqlTypeOptions {
    * `text` otherwise. `UUID` fields are always `uuid`.
    * @defaultValue 'uuid'
    */
-  readonly idType?: 'uuid' | 'text';
+  readonly idType?: 'uuid' | 'text' | undefined;
 }
 
 const SCALARS: Readonly<Record<string, string>> = {

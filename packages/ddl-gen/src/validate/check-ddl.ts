@@ -7,7 +7,7 @@ import { statementKinds, validateDdl } from './validate-ddl.js';
 /** Options of {@link checkDdl}. */
 export interface CheckDdlOptions {
   /** Cancels before the script is sent. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 class Rollback extends Error {

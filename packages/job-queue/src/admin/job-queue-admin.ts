@@ -50,9 +50,9 @@ export interface JobQueueAdmin {
 export interface JobQueueAdminOptions {
   readonly queue: JobQueue;
   /** Queues `stats()` reports. @defaultValue the default queue */
-  readonly queues?: readonly string[];
+  readonly queues?: readonly string[] | undefined;
   /** @defaultValue `noopJobQueueMetrics` */
-  readonly metrics?: JobQueueMetrics;
+  readonly metrics?: JobQueueMetrics | undefined;
 }
 
 /** Creates the admin API over a job queue (it uses the queue's connections). */

@@ -12,9 +12,9 @@ export interface AsyncActionLookupOptions {
   /** Tells which observers are `async: true` as a whole (the observers matcher fits). */
   readonly observers: JobObserverLookup;
   /** @defaultValue `'dlq'` */
-  readonly onUnavailable?: QueueUnavailablePolicy;
+  readonly onUnavailable?: QueueUnavailablePolicy | undefined;
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 function isAsyncAction(config: unknown): boolean {

@@ -39,9 +39,9 @@ export interface EnqueueActionOptions {
   /** Runs the wrapped action inline under `onUnavailable: 'inline'`. */
   readonly registry: JobActionRegistry;
   /** @defaultValue `'dlq'` */
-  readonly onUnavailable?: QueueUnavailablePolicy;
+  readonly onUnavailable?: QueueUnavailablePolicy | undefined;
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /**

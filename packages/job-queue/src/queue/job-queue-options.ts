@@ -44,9 +44,9 @@ export type JobQueueConfig = z.output<typeof jobQueueConfigSchema>;
 /** Options of `createJobQueue`. */
 export interface JobQueueOptions extends JobQueueConfigInput {
   /** @defaultValue `noopJobQueueMetrics` */
-  readonly metrics?: JobQueueMetrics;
+  readonly metrics?: JobQueueMetrics | undefined;
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** @defaultValue `process.env` (for `REDIS_URL`) */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }

@@ -26,31 +26,31 @@ export interface JobWorkerOptions extends JobQueueConfigInput {
   /** Resolves the action a job references (the observers matcher, or `observerLookupFromConfig`). */
   readonly observers: JobObserverLookup;
   /** @defaultValue the `defaultQueue` */
-  readonly queue?: string;
+  readonly queue?: string | undefined;
   /** Jobs run at once by this worker. @defaultValue `10` */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** At most `max` jobs per `duration` on this queue, across all its workers. */
   readonly rateLimit?: { readonly max: number; readonly duration: DurationInput };
   /** Retry policy of observers and actions that set none. @defaultValue the observers default */
-  readonly retry?: RetryPolicyConfig;
+  readonly retry?: RetryPolicyConfig | undefined;
   /** Per-attempt timeout of actions without their own. @defaultValue `'30s'` */
-  readonly actionTimeout?: DurationInput;
+  readonly actionTimeout?: DurationInput | undefined;
   /** How long `close()` lets running jobs finish before handing them back. @defaultValue `'30s'` */
-  readonly shutdownTimeout?: DurationInput;
+  readonly shutdownTimeout?: DurationInput | undefined;
   /** Lock of a running job; a worker that dies loses it after this long. @defaultValue `'30s'` */
-  readonly lockDuration?: DurationInput;
+  readonly lockDuration?: DurationInput | undefined;
   /** How often jobs with lost locks are looked for and returned to waiting. @defaultValue `'30s'` */
-  readonly stalledInterval?: DurationInput;
+  readonly stalledInterval?: DurationInput | undefined;
   /** Queue-depth and DLQ gauges sampling interval, or `false`. @defaultValue `'15s'` */
-  readonly metricsInterval?: DurationInput | false;
+  readonly metricsInterval?: DurationInput | false | undefined;
   /** @defaultValue `noopJobQueueMetrics` */
-  readonly metrics?: JobQueueMetrics;
+  readonly metrics?: JobQueueMetrics | undefined;
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** @defaultValue `process.env` */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Jitter source in `[0, 1)`, for tests. @defaultValue `Math.random` */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /** Retry delay after a failure outside the action itself. */

@@ -8,13 +8,13 @@ import { createMetricsHandler } from './create-metrics-handler.js';
 export interface MetricsServerOptions {
   readonly registry: Registry;
   /** Port to listen on; `0` picks a free one. @defaultValue `9464` */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Bind address. @defaultValue `'127.0.0.1'` */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Path that serves the metrics; other paths answer 404. @defaultValue `'/metrics'` */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Aborting it closes the server. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A running standalone metrics server. */

@@ -27,7 +27,7 @@ export interface JobQueueMetricsReporter {
 /** Options of {@link createJobQueueMetrics}. */
 export interface JobQueueMetricsOptions {
   /** Most distinct values kept per label; later new values are reported as `other`. @defaultValue `100` */
-  readonly maxLabelValues?: number;
+  readonly maxLabelValues?: number | undefined;
 }
 
 /** Implements the job-queue metrics seam on `registry` (the `fraiseql_observer_job_*` metrics). */

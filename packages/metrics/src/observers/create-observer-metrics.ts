@@ -46,7 +46,7 @@ export interface ObserverMetricsOptions {
    * Most distinct values kept per label (endpoints, action types, error types, sources,
    * consumers); later new values are reported as `other`. @defaultValue `100`
    */
-  readonly maxLabelValues?: number;
+  readonly maxLabelValues?: number | undefined;
 }
 
 const BREAKER_VALUE: Readonly<Record<BreakerStateName, number>> = {

@@ -6,11 +6,11 @@ export interface MetricsRegistryOptions {
    * Also register every FraiseQL metric on prom-client's global default registry, so an
    * application that already serves `register.metrics()` shows them too. @defaultValue `false`
    */
-  readonly mergeIntoDefault?: boolean;
+  readonly mergeIntoDefault?: boolean | undefined;
   /** Labels added to every sample (for example `{ service: 'orders' }`). @defaultValue none */
-  readonly defaultLabels?: Readonly<Record<string, string>>;
+  readonly defaultLabels?: Readonly<Record<string, string>> | undefined;
   /** Also collect prom-client's Node process metrics (CPU, memory, event loop lag). @defaultValue `false` */
-  readonly processMetrics?: boolean;
+  readonly processMetrics?: boolean | undefined;
 }
 
 const extraRegisters = new WeakMap<Registry, readonly Registry[]>();

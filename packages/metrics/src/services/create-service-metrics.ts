@@ -14,7 +14,7 @@ export interface ServiceMetricsReporter {
 /** Options of {@link createServiceMetrics}. */
 export interface ServiceMetricsOptions {
   /** Most distinct service names kept; later new ones are reported as `other`. @defaultValue `100` */
-  readonly maxLabelValues?: number;
+  readonly maxLabelValues?: number | undefined;
 }
 
 /**

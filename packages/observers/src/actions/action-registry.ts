@@ -30,37 +30,37 @@ export type AnyActionConfig = ActionConfig | ExtensionActionConfig;
 /** Options for {@link createActionRegistry}. */
 export interface ActionRegistryOptions {
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Fills `{{ path }}` templates.
    * @defaultValue `createTemplateRenderer()` (each template compiled once)
    */
-  readonly templates?: TemplateRenderer;
+  readonly templates?: TemplateRenderer | undefined;
   /** Keep-alive pool settings for `webhook` and `slack`. */
-  readonly http?: HttpPoolOptions;
+  readonly http?: HttpPoolOptions | undefined;
   /**
    * Redis URL for `cache` actions that name none.
    * @defaultValue `env.REDIS_URL`
    */
-  readonly redisUrl?: string;
+  readonly redisUrl?: string | undefined;
   /**
    * Opens a Redis client for a URL; the registry shares one client per URL and quits it on
    * `close()`.
    * @defaultValue an ioredis client (an optional peer, imported on first use)
    */
-  readonly redis?: (url: string) => Promise<OwnedRedis>;
+  readonly redis?: ((url: string) => Promise<OwnedRedis>) | undefined;
   /**
    * SMTP transport factory for `email`.
    * @defaultValue nodemailer (an optional peer, imported on first use)
    */
-  readonly mailTransport?: MailTransportFactory;
+  readonly mailTransport?: MailTransportFactory | undefined;
   /** @defaultValue `process.env` */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /**
    * Clock for `webhook-timestamp`, in milliseconds.
    * @defaultValue `Date.now`
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

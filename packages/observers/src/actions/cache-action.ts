@@ -28,7 +28,7 @@ export interface CacheActionOptions {
    * Keys per `SCAN` step (`COUNT`) and per `UNLINK` batch.
    * @defaultValue `500`
    */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
 }
 
 /**

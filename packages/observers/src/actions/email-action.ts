@@ -20,7 +20,7 @@ export interface EmailActionOptions {
    * SMTP transport factory.
    * @defaultValue nodemailer's `createTransport` (an optional peer, imported on first use)
    */
-  readonly transport?: MailTransportFactory;
+  readonly transport?: MailTransportFactory | undefined;
 }
 
 /**

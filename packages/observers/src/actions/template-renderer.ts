@@ -3,7 +3,7 @@ import type { EntityEvent, JsonValue } from '@fraiseql/core';
 /** Options for rendering one text template. */
 export interface RenderTextOptions {
   /** Applied to every substituted value (not to the literal text), e.g. glob escaping. */
-  readonly escape?: (value: string) => string;
+  readonly escape?: ((value: string) => string) | undefined;
 }
 
 /**

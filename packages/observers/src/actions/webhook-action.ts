@@ -14,7 +14,7 @@ export interface WebhookActionOptions {
    * Clock for `webhook-timestamp`, in milliseconds.
    * @defaultValue `Date.now`
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ export interface EnvOverride {
 /** Options of {@link applyEnvOverrides}. */
 export interface EnvOverrideOptions {
   /** @defaultValue `'FRAISEQL_'` */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** Top-level keys a variable may set; others (`FRAISEQL_HTTP_PORT`) are left to the app. */
   readonly roots: readonly string[];
 }

@@ -23,28 +23,28 @@ export interface ObserversConfigOptions {
    * Environment for `*Env` references, `${VAR}` in headers and `FRAISEQL_*` overrides.
    * @defaultValue `process.env`
    */
-  readonly env?: ConfigEnv;
+  readonly env?: ConfigEnv | undefined;
   /**
    * Prefix of override variables (`FRAISEQL_SOURCE__KIND=nats`); `false` turns overrides off.
    * @defaultValue `'FRAISEQL_'`
    */
-  readonly envPrefix?: string | false;
+  readonly envPrefix?: string | false | undefined;
   /** Action registry whose registered types (and schemas) actions may use. */
-  readonly registry?: ActionSchemaSource;
+  readonly registry?: ActionSchemaSource | undefined;
 }
 
 /** Options of {@link parseObserversConfig}. */
 export interface ParseObserversConfigOptions extends ObserversConfigOptions {
   readonly format: ConfigFormat;
   /** Name shown next to line numbers in messages. */
-  readonly fileName?: string;
+  readonly fileName?: string | undefined;
 }
 
 /** Options of {@link loadObserversConfig}. */
 export interface LoadObserversConfigOptions extends ObserversConfigOptions {
   /** @defaultValue from the file extension (`.yaml`/`.yml`, `.toml`, `.json`) */
-  readonly format?: ConfigFormat;
-  readonly signal?: AbortSignal;
+  readonly format?: ConfigFormat | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The outcome of checking a config: the config, or every issue found. */

@@ -14,18 +14,18 @@ import type { ObserversConfig } from './observers-config.js';
 /** Options of {@link watchConfig}. */
 export interface WatchConfigOptions extends ObserversConfigOptions {
   /** @defaultValue from the file extension */
-  readonly format?: ConfigFormat;
+  readonly format?: ConfigFormat | undefined;
   /**
    * Quiet time after the last file event before reloading (editors write in several steps).
    * @defaultValue 200
    */
-  readonly debounceMs?: number;
+  readonly debounceMs?: number | undefined;
   /**
    * Called when a changed file is invalid (the previous config stays in force) or when
    * `onChange` throws. The error is an `ObserverError` with `details.issues` for invalid files.
    */
-  readonly onError?: (error: ObserverError) => void;
-  readonly logger?: Logger;
+  readonly onError?: ((error: ObserverError) => void) | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 /** A running config watch. */

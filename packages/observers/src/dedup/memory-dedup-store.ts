@@ -5,11 +5,11 @@ import type { DedupClaim, DedupStore } from './dedup-store.js';
 /** Options of {@link createMemoryDedupStore}. */
 export interface MemoryDedupStoreOptions {
   /** Finished-action records kept; the least recently used one is evicted beyond it. @defaultValue `10000` */
-  readonly maxEntries?: number;
+  readonly maxEntries?: number | undefined;
   /** Receives `cacheEviction()` for every record evicted to stay under `maxEntries`. */
-  readonly metrics?: Pick<ObserverMetrics, 'cacheEviction'>;
+  readonly metrics?: Pick<ObserverMetrics, 'cacheEviction'> | undefined;
   /** Clock, for tests. @defaultValue `Date.now` */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 interface Claim {

@@ -12,15 +12,15 @@ export interface DedupRedisClient {
 /** Options of {@link createRedisDedupStore}: a `url` (the store owns the client) or a `redis` client. */
 export interface RedisDedupStoreOptions {
   /** `redis://…` URL; the store connects lazily with `ioredis` and closes the client on `close()`. */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** An existing client (left open on `close()`). */
-  readonly redis?: DedupRedisClient;
+  readonly redis?: DedupRedisClient | undefined;
   /** Key prefix, so several deployments or tests share one Redis. @defaultValue `'fraiseql:observers:dedup:'` */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** A Redis call slower than this counts as an outage. @defaultValue `1000` */
-  readonly operationTimeoutMs?: number;
+  readonly operationTimeoutMs?: number | undefined;
   /** Receives connection errors of an owned client (the executor logs outages itself). */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 // SET NX PX takes the claim atomically; the finished actions come back in the same round trip.

@@ -26,10 +26,10 @@ import type {
 /** Options of {@link createDeadLetterQueue}. */
 export interface DeadLetterQueueOptions {
   /** Receives `dlqItems(count)` after every change. */
-  readonly metrics?: ObserverMetrics;
-  readonly logger?: Logger;
+  readonly metrics?: ObserverMetrics | undefined;
+  readonly logger?: Logger | undefined;
   /** How long a retry may hold an item before another retry may take it. @defaultValue `'5m'` */
-  readonly retryLockTtl?: DurationInput;
+  readonly retryLockTtl?: DurationInput | undefined;
 }
 
 /**

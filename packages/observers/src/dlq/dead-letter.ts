@@ -48,9 +48,9 @@ export interface DeadLetterFilter {
 /** A page of {@link DeadLetterFilter} results. */
 export interface DeadLetterListOptions extends DeadLetterFilter {
   /** @defaultValue `100` (at most 1000) */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** @defaultValue `0` */
-  readonly offset?: number;
+  readonly offset?: number | undefined;
 }
 
 /** Counts over the dead-letter queue. */

@@ -4,17 +4,17 @@ import type { BreakerState } from '../metrics/observer-metrics.js';
 /** Tuning of a {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {
   /** Failure share (0..1] of the calls in the window that opens the breaker. @defaultValue `0.5` */
-  readonly failureRate?: number;
+  readonly failureRate?: number | undefined;
   /** Calls the window must hold before the rate counts. @defaultValue `5` */
-  readonly minimumCalls?: number;
+  readonly minimumCalls?: number | undefined;
   /** Most recent calls kept in the window. @defaultValue `20` */
-  readonly windowSize?: number;
+  readonly windowSize?: number | undefined;
   /** Calls older than this leave the window. @defaultValue `'60s'` */
-  readonly windowTime?: DurationInput;
+  readonly windowTime?: DurationInput | undefined;
   /** Time an open breaker waits before letting probes through. @defaultValue `'30s'` */
-  readonly coolDown?: DurationInput;
+  readonly coolDown?: DurationInput | undefined;
   /** Probes allowed at once while half-open. @defaultValue `1` */
-  readonly halfOpenProbes?: number;
+  readonly halfOpenProbes?: number | undefined;
 }
 
 /** Admission for one call: report how it went exactly once. */

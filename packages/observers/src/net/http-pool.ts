@@ -9,22 +9,22 @@ export interface HttpPoolOptions {
    * Idle time after which a kept-alive connection is closed, in milliseconds.
    * @defaultValue `30_000`
    */
-  readonly keepAliveTimeout?: number;
+  readonly keepAliveTimeout?: number | undefined;
   /**
    * Maximum connections per origin.
    * @defaultValue `32`
    */
-  readonly connections?: number;
+  readonly connections?: number | undefined;
   /**
    * TCP + TLS connect timeout, in milliseconds (the request's own timeout still applies).
    * @defaultValue `10_000`
    */
-  readonly connectTimeout?: number;
+  readonly connectTimeout?: number | undefined;
   /**
    * Name resolution used by the SSRF guard (tests point names at loopback with it).
    * @defaultValue `dns.lookup(hostname, { all: true })`
    */
-  readonly resolve?: ResolveAll;
+  readonly resolve?: ResolveAll | undefined;
 }
 
 /** One HTTP request as the HTTP-based actions send it. */

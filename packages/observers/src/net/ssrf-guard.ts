@@ -76,12 +76,12 @@ export interface SsrfGuardOptions {
    * `'10.0.0.0/8'`, `'billing.internal'`). A hostname entry trusts whatever it resolves to.
    * @defaultValue `[]`
    */
-  readonly allowHosts?: readonly string[];
+  readonly allowHosts?: readonly string[] | undefined;
   /**
    * Name resolution, for tests and custom resolvers.
    * @defaultValue `dns.lookup(hostname, { all: true })` (honours /etc/hosts)
    */
-  readonly resolve?: ResolveAll;
+  readonly resolve?: ResolveAll | undefined;
 }
 
 /** Checks destinations after DNS resolution and hands out only addresses it checked. */

@@ -4,7 +4,7 @@ import { TEMPLATE_ROOTS, type TemplateScope } from './template-scope.js';
 /** Options for rendering a text template. */
 export interface TemplateRenderOptions {
   /** Applied to every substituted value (not to the literal text), e.g. glob escaping. */
-  readonly escape?: (value: string) => string;
+  readonly escape?: ((value: string) => string) | undefined;
 }
 
 /** A text template compiled once: literal parts and placeholders. */

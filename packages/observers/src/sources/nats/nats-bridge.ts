@@ -21,7 +21,7 @@ export interface NatsBridgeOptions extends NatsConfig {
   /** Where the events come from, usually the change-log source. */
   readonly source: EventSource;
   /** @defaultValue silence */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** Counters of a running bridge. */

@@ -28,9 +28,9 @@ const REPAIR_AFTER_FAILURES = 3;
 /** Options of {@link createNatsSource}: the NATS transport options plus logging and metrics. */
 export interface NatsSourceOptions extends NatsConfig {
   /** @defaultValue silence */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** @defaultValue no metrics */
-  readonly metrics?: ObserverMetrics;
+  readonly metrics?: ObserverMetrics | undefined;
 }
 
 /** An {@link EventSource} reading events from a JetStream durable pull consumer. */
