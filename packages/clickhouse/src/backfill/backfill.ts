@@ -9,10 +9,10 @@ export interface BackfillOptions {
   /** Last change-log sequence, inclusive. */
   readonly to: bigint;
   /** Events read per query and written before the next read. @defaultValue 5000 */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
   /** Called after each stored page. */
-  readonly onProgress?: (progress: BackfillProgress) => void;
-  readonly signal?: AbortSignal;
+  readonly onProgress?: ((progress: BackfillProgress) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** How far a backfill got. */

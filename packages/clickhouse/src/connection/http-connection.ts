@@ -19,9 +19,9 @@ export interface HttpConnectionOptions {
    * Timeout of one round trip.
    * @defaultValue 30000
    */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number | undefined;
   /** @defaultValue silence */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /**

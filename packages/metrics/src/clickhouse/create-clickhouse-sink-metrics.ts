@@ -22,7 +22,7 @@ export interface ClickHouseSinkMetricsReporter {
 /** Options of {@link createClickHouseSinkMetrics}. */
 export interface ClickHouseSinkMetricsOptions {
   /** Most distinct values kept per label; later new values are reported as `other`. @defaultValue `100` */
-  readonly maxLabelValues?: number;
+  readonly maxLabelValues?: number | undefined;
 }
 
 /**
