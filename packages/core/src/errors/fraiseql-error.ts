@@ -3,7 +3,7 @@ const BRAND = Symbol.for('@fraiseql/error');
 /** Options accepted by every FraiseQL error constructor. */
 export interface FraiseQLErrorOptions {
   /** The underlying failure, kept on `error.cause`. */
-  cause?: unknown | undefined;
+  cause?: unknown;
   /** Structured facts about the failure (ids, paths, values) for logs and callers. */
   details?: Readonly<Record<string, unknown>> | undefined;
 }
