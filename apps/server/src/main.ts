@@ -1,31 +1,54 @@
 #!/usr/bin/env node
-import { pino } from 'pino';
+import { createLogger } from './create-logger.js';
 import { startServer } from './fraiseql-server.js';
-import { loadServerSettings } from './server-settings.js';
+import { loadServerSettings, type ServerSettings } from './server-settings.js';
+import { startupProblem } from './startup-problem.js';
 
-const settings = loadServerSettings(process.env);
-const logger = pino({ level: settings.logLevel, base: null });
+/** Exit codes: 0 stopped cleanly, 1 failed, 128 + signal number after a second signal. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+let settings: ServerSettings;
+try {
+  settings = loadServerSettings(process.env);
+} catch (error) {
+  process.stderr.write(`fraiseql-server: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+const logger = createLogger(settings.logLevel);
 
 const server = await startServer(settings, logger).catch((error: unknown) => {
-  logger.fatal({ err: error }, 'server failed to start');
-  process.exit(1);
+  const problem = startupProblem(error, settings);
+  if (problem === undefined) logger.fatal({ err: error }, 'server failed to start');
+  else logger.fatal(problem);
+  logger.flush();
+  // Let an asynchronous log transport write the line before exiting.
+  setTimeout(() => process.exit(1), 100);
+  return undefined;
 });
 
 let stopping = false;
-const stop = (signal: string): void => {
+const stop = (signal: keyof typeof SIGNAL_EXIT): void => {
+  if (server === undefined) return;
   if (stopping) {
-    logger.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
+    logger.warn(
+      { signal, exitCode: SIGNAL_EXIT[signal] },
+      `second ${signal}: exiting now without waiting for in-flight actions (they run again on the next start)`,
+    );
+    logger.flush();
+    process.exit(SIGNAL_EXIT[signal]);
   }
   stopping = true;
-  logger.info({ signal }, 'shutting down');
+  logger.info({ signal }, 'shutting down: draining in-flight actions (send the signal again to exit now)');
   server.close().then(
     () => {
       logger.info('stopped');
-      process.exit(0);
+      logger.flush();
+      process.exitCode = 0;
+      setTimeout(() => process.exit(0), 100);
     },
     (error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
+      logger.flush();
       process.exit(1);
     },
   );

@@ -201,13 +201,9 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
         },
         {
           registry,
+          // watchConfig logs each rejected version once, with every issue; the previous
+          // observers keep running.
           logger: logger.child({ component: 'config' }),
-          onError: (error) => {
-            logger.error(
-              { err: error },
-              'config change rejected; the previous observers keep running',
-            );
-          },
         },
       );
       cleanups.push(() => watcher.close());
