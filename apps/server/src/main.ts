@@ -38,7 +38,10 @@ const stop = (signal: keyof typeof SIGNAL_EXIT): void => {
     process.exit(SIGNAL_EXIT[signal]);
   }
   stopping = true;
-  logger.info({ signal }, 'shutting down: draining in-flight actions (send the signal again to exit now)');
+  logger.info(
+    { signal },
+    'shutting down: draining in-flight actions (send the signal again to exit now)',
+  );
   server.close().then(
     () => {
       logger.info('stopped');

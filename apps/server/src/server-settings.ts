@@ -89,7 +89,8 @@ export const DEFAULT_CONFIG_FILE = 'fraiseql.config.yaml';
 function resolveConfigPath(explicit: string | undefined, cwd: string): string | undefined {
   if (explicit !== undefined) {
     const path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new Error(
+    if (!existsSync(path))
+      throw new Error(
         `FRAISEQL_CONFIG: no file at ${path}: create it (\`pnpm fraiseql init\` writes an example) or unset FRAISEQL_CONFIG to run the demo observers`,
       );
     return path;
