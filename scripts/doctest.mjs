@@ -51,11 +51,14 @@ let result = { passed: 0, failed: 0, results: [] };
 try {
   writeConsumerProject(dir, examples);
   linkWorkspace(root, dir);
-  const tsc = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir, '--pretty', 'false'],
-    { cwd: dir, encoding: 'utf8' },
-  );
+  const tsc =
+    examples.length === 0
+      ? { status: 0, stdout: '', stderr: '' }
+      : spawnSync(
+          process.execPath,
+          [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir, '--pretty', 'false'],
+          { cwd: dir, encoding: 'utf8' },
+        );
   const diagnostics = toMarkdownLines(`${tsc.stdout}${tsc.stderr}`, examples).trim();
   if (tsc.status !== 0) {
     typeErrors = diagnostics.split('\n').filter((line) => /error TS\d+/.test(line)).length || 1;
