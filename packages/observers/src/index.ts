@@ -223,7 +223,12 @@ export {
   type ObserversConfigInput,
   type ParsedObserversConfig,
 } from './config/observers-config.js';
-export { observersJsonSchema } from './config/observers-json-schema.js';
+export {
+  observersJsonSchema,
+  type ObserversJsonSchemaOptions,
+} from './config/observers-json-schema.js';
+export { jsonTemplateSchema, templateStringSchema } from './config/config-primitives.js';
+export { asyncFlagSchema } from './config/async-flag.js';
 export {
   SOURCE_KINDS,
   sourceConfigSchema,

@@ -91,6 +91,22 @@ export const publishedObserversConfigSchema = topLevelSchema(
   z.discriminatedUnion('type', [...builtinActionSchema.options, ...extensionPlaceholders]),
 );
 
+/**
+ * The published schema with the placeholders of `actions` replaced by their full schemas (an
+ * action schema is a zod object whose `type` is a literal, as `register` takes it).
+ */
+export function extendedObserversConfigSchema(actions: readonly z.ZodType[]) {
+  const typeOf = (schema: z.ZodType): unknown =>
+    (schema as unknown as { shape?: { type?: { value?: unknown } } }).shape?.type?.value;
+  const replaced = new Set(actions.map(typeOf));
+  const options = [
+    ...builtinActionSchema.options,
+    ...extensionPlaceholders.filter((placeholder) => !replaced.has(typeOf(placeholder))),
+    ...actions,
+  ] as unknown as Parameters<typeof z.discriminatedUnion>[1];
+  return topLevelSchema(z.discriminatedUnion('type', options));
+}
+
 /** An observers config as written in a file (before defaults). */
 export type ObserversConfigInput = z.input<typeof observersConfigSchema>;
 

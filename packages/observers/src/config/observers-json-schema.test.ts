@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 
 import { observersJsonSchema } from './observers-json-schema.js';
 
@@ -45,5 +46,31 @@ describe('observers.schema.json', () => {
       'search',
       'enqueue',
     ]);
+  });
+
+  it('replaces the placeholder of an extension type with the schema its package gives', () => {
+    const search = z
+      .strictObject({ type: z.literal('search'), index: z.string().min(1) })
+      .meta({ title: 'search' });
+    const schema = observersJsonSchema({ actions: [search] }) as {
+      properties: { observers: { additionalProperties: { properties: Record<string, unknown> } } };
+    };
+    const actions = schema.properties.observers.additionalProperties.properties.actions as {
+      items: { oneOf: { title: string; required?: string[]; additionalProperties?: unknown }[] };
+    };
+    expect(actions.items.oneOf.map((option) => option.title)).toEqual([
+      'webhook',
+      'slack',
+      'email',
+      'cache',
+      'function',
+      'enqueue',
+      'search',
+    ]);
+    const extended = actions.items.oneOf.find((option) => option.title === 'search');
+    expect(extended?.required).toEqual(['type', 'index']);
+    expect(extended?.additionalProperties).toBe(false);
+    // The published schema keeps its placeholder.
+    expect(observersJsonSchema()).not.toEqual(schema);
   });
 });
