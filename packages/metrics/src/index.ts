@@ -41,6 +41,17 @@ export {
   type JobQueueMetricsReporter,
 } from './job-queue/create-job-queue-metrics.js';
 export {
+  ELASTICSEARCH_REQUEST_BUCKETS,
+  elasticsearchMetricSet,
+  type ElasticsearchMetricSet,
+} from './elasticsearch/elasticsearch-metric-set.js';
+export {
+  createElasticsearchMetrics,
+  type ElasticsearchComponentName,
+  type ElasticsearchMetricsOptions,
+  type ElasticsearchMetricsReporter,
+} from './elasticsearch/create-elasticsearch-metrics.js';
+export {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_CONTENT_TYPE,
   negotiateMetricsFormat,
