@@ -103,11 +103,23 @@ export function createBulkWriter(options: BulkWriterOptions): BulkWriter {
     let duplicates = 0;
     let dead = 0;
     for (let attempt = 0; ; attempt += 1) {
+      const ndjson = bulkBody(pending);
+      if (pending.length > 1 && Buffer.byteLength(ndjson) > options.maxBatchBytes) {
+        // Multi-byte text made the body larger than its character count: halve it.
+        const half = Math.ceil(pending.length / 2);
+        const first = await sendBatch(pending.slice(0, half), signal);
+        const second = await sendBatch(pending.slice(half), signal);
+        return {
+          indexed: indexed + first.indexed + second.indexed,
+          duplicates: duplicates + first.duplicates + second.duplicates,
+          deadLettered: dead + first.deadLettered + second.deadLettered,
+        };
+      }
       const started = performance.now();
       let body: unknown;
       try {
         ({ body } = await connection.request(
-          { method: 'POST', path: '/_bulk', bulkBody: bulkBody(pending) },
+          { method: 'POST', path: '/_bulk', bulkBody: ndjson },
           { doing: `bulk of ${pending.length} documents`, signal },
         ));
       } catch (error) {
@@ -250,7 +262,11 @@ export function createBulkWriter(options: BulkWriterOptions): BulkWriter {
   };
 }
 
-/** Cuts items into requests of at most `maxDocs` documents and `maxBytes` bytes (one oversized item alone). */
+/**
+ * Cuts items into requests of at most `maxDocs` documents and about `maxBytes` bytes (one
+ * oversized item alone), on each item's character count; {@link sendBatch} then measures the
+ * exact UTF-8 size of each body and halves any that is over.
+ */
 export function splitBatches(
   items: readonly BulkItem[],
   maxDocs: number,
@@ -258,15 +274,15 @@ export function splitBatches(
 ): BulkItem[][] {
   const batches: BulkItem[][] = [];
   let current: BulkItem[] = [];
-  let bytes = 0;
+  let size = 0;
   for (const item of items) {
-    if (current.length > 0 && (current.length >= maxDocs || bytes + item.bytes > maxBytes)) {
+    if (current.length > 0 && (current.length >= maxDocs || size + item.chars > maxBytes)) {
       batches.push(current);
       current = [];
-      bytes = 0;
+      size = 0;
     }
     current.push(item);
-    bytes += item.bytes;
+    size += item.chars;
   }
   if (current.length > 0) batches.push(current);
   return batches;
