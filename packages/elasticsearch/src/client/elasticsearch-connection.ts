@@ -30,20 +30,20 @@ export interface ElasticsearchConnectionOptions {
    * A client you created (`@elastic/elasticsearch` or `@opensearch-project/opensearch`); it is
    * not closed by `close()`. Set `maxRetries: 0` on it: this package retries by itself.
    */
-  readonly client?: ElasticsearchClientLike;
+  readonly client?: ElasticsearchClientLike | undefined;
   /** Server URL for a client this package creates (`@elastic/elasticsearch`, loaded on first use). */
-  readonly node?: string;
-  readonly auth?: ElasticsearchAuth;
+  readonly node?: string | undefined;
+  readonly auth?: ElasticsearchAuth | undefined;
   /** Extra options for the created client (TLS, `Connection` class, compression…). */
-  readonly clientOptions?: Readonly<Record<string, unknown>>;
+  readonly clientOptions?: Readonly<Record<string, unknown>> | undefined;
   /** Per-request timeout. @defaultValue `'30s'` */
-  readonly requestTimeout?: DurationInput;
+  readonly requestTimeout?: DurationInput | undefined;
   /** @defaultValue `silentLogger` */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** @defaultValue `noopElasticsearchMetrics` */
-  readonly metrics?: ElasticsearchMetrics;
+  readonly metrics?: ElasticsearchMetrics | undefined;
   /** Name in `health()` and the `service` label of `fraiseql_service_*`. @defaultValue `'elasticsearch'` */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 /** One answered request. */
