@@ -18,7 +18,11 @@ export {
   type ExtensionActionConfig,
 } from './actions/action-registry.js';
 export { openIoredis, type OwnedRedis } from './actions/redis-client.js';
-export type { RenderTextOptions, TemplateRenderer } from './actions/template-renderer.js';
+export type {
+  RenderJsonOptions,
+  RenderTextOptions,
+  TemplateRenderer,
+} from './actions/template-renderer.js';
 export {
   abortFailure,
   classifyError,
@@ -256,15 +260,19 @@ export {
   type ConditionClause,
   type ConditionExplanation,
 } from './conditions/compile-condition.js';
+export { MAX_CONDITION_NESTING } from './conditions/parse-condition.js';
 export {
   compileTemplate,
+  MAX_TEMPLATE_LENGTH,
   type CompiledTemplate,
   type TemplateRenderOptions,
 } from './templates/compile-template.js';
 export {
   compileJsonTemplate,
   type CompiledJsonTemplate,
+  type JsonTemplateRenderOptions,
 } from './templates/compile-json-template.js';
+export { escapeFor, type TemplateContext } from './templates/template-context.js';
 export { createTemplateRenderer } from './templates/create-template-renderer.js';
 export { TEMPLATE_ROOTS, templateScope, type TemplateScope } from './templates/template-scope.js';
 export {

@@ -2,7 +2,6 @@ import type { CacheActionConfig } from '../config/action-config.js';
 import { abortable } from './abortable.js';
 import type { ActionExecutor } from './action-executor.js';
 import { classifyRedisError } from './classify-error.js';
-import { escapeGlob } from './escape-glob.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
 /** The slice of an ioredis client the cache action uses. */
@@ -46,7 +45,7 @@ export function createCacheAction(options: CacheActionOptions): ActionExecutor<C
     async execute(config, context) {
       const keys = (config.keys ?? []).map((key) => options.templates.text(key, context.event));
       const patterns = (config.patterns ?? []).map((pattern) =>
-        options.templates.text(pattern, context.event, { escape: escapeGlob }),
+        options.templates.text(pattern, context.event, { context: 'glob' }),
       );
       const target = `redis ${redisHost(config.redisUrl) ?? 'default'}`;
       const signal = context.signal;

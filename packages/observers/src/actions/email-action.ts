@@ -11,6 +11,7 @@ import {
   type MailSendInfo,
   type MailTransportFactory,
 } from './mail-transport.js';
+import type { TemplateContext } from '../templates/template-context.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
 /** What {@link createEmailAction} needs. */
@@ -42,9 +43,12 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
       }
     },
     async execute(config, context) {
-      const render = (template: string): string => options.templates.text(template, context.event);
+      const render = (template: string, templateContext: TemplateContext = 'text'): string =>
+        options.templates.text(template, context.event, { context: templateContext });
       const list = (value: string | readonly string[]): string[] =>
-        (typeof value === 'string' ? [value] : [...value]).map(render).filter((to) => to !== '');
+        (typeof value === 'string' ? [value] : [...value])
+          .map((item) => render(item))
+          .filter((to) => to !== '');
       const timeout = timeoutMs(config.timeout, 30_000);
       const transportOptions = smtpTransportOptions(config.smtp, timeout);
       const target = `smtp ${transportOptions.host}:${transportOptions.port}`;
@@ -60,9 +64,9 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
         from: render(config.from),
         to,
         ...(cc.length === 0 ? {} : { cc }),
-        subject: render(config.subject),
+        subject: render(config.subject, 'header'),
         text: render(config.text),
-        ...(config.html === undefined ? {} : { html: render(config.html) }),
+        ...(config.html === undefined ? {} : { html: render(config.html, 'html') }),
         messageId: `<${encodeURIComponent(context.event.id)}.${encodeURIComponent(context.observer)}.${context.actionIndex}@fraiseql>`,
       };
       using attempt = attemptSignal(context.signal, timeout);

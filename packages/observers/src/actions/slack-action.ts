@@ -24,10 +24,10 @@ export function createSlackAction(options: SlackActionOptions): ActionExecutor<S
     async execute(config, context) {
       const message: Record<string, unknown> = {};
       if (config.text !== undefined) {
-        message.text = options.templates.text(config.text, context.event);
+        message.text = options.templates.text(config.text, context.event, { context: 'slack' });
       }
       if (config.blocks !== undefined) {
-        message.blocks = options.templates.json(config.blocks, context.event);
+        message.blocks = options.templates.json(config.blocks, context.event, { context: 'slack' });
       }
       const { response, target } = await sendHttp(
         options.pool,

@@ -37,6 +37,9 @@ export function createWebhookAction(
         if (config.body === undefined) {
           body = serializeEvent(context.event);
           headers['content-type'] = 'application/json';
+        } else if (typeof config.body === 'string' && sendsJson(config.headers)) {
+          // A text body declared as JSON: values are escaped by position, so it stays JSON.
+          body = options.templates.text(config.body, context.event, { context: 'json' });
         } else {
           const rendered = options.templates.json(config.body, context.event);
           const isText = typeof config.body === 'string' && typeof rendered === 'string';
@@ -77,6 +80,13 @@ export function createWebhookAction(
       };
     },
   };
+}
+
+function sendsJson(headers: Readonly<Record<string, string>>): boolean {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'content-type') return /[/+]json\b/i.test(value);
+  }
+  return false;
 }
 
 /** Host (with port) of a URL, the circuit-breaker key of HTTP actions. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeGlob } from '../actions/escape-glob.js';
 import { isObserverError } from '../errors.js';
 import { compileJsonTemplate } from './compile-json-template.js';
-import { compileTemplate } from './compile-template.js';
+import { compileTemplate, MAX_TEMPLATE_LENGTH } from './compile-template.js';
 import { createTemplateRenderer } from './create-template-renderer.js';
 import { templateScope } from './template-scope.js';
 
@@ -116,5 +116,100 @@ describe('createTemplateRenderer', () => {
     expect(renderer.json(body, event)).toEqual({ id: event.id, seq: '9007199254740993' });
     expect(renderer.json('{{ data.total }}', event)).toBe(12.5);
     expect(renderer.text('user:{{ entityId }}', event, { escape: escapeGlob })).toBe('user:o-1');
+  });
+});
+
+describe('template contexts: row data cannot break out of where it is inserted', () => {
+  const hostile = templateScope({
+    ...event,
+    data: {
+      name: '<b>Ann</b> & "co" \'x\'',
+      shout: 'hi <!channel> <@U123> <https://evil.test|click> &amp;',
+      quote: 'a"b\\c\n</script>',
+      crlf: 'Order\r\nBcc: victim@example.test\u0000',
+      path: '../a b/?x=1&y=#z',
+      glob: 'a*b?[c]',
+      total: 3,
+      items: [{ note: '<!here>' }],
+    },
+  });
+
+  it('escapes HTML by default, with raw for trusted fields', () => {
+    const t = compileTemplate('<p>{{ data.name }}</p>{{ data.name | raw }}');
+    expect(t.render(hostile, { context: 'html' })).toBe(
+      '<p>&lt;b&gt;Ann&lt;/b&gt; &amp; &quot;co&quot; &#39;x&#39;</p><b>Ann</b> & "co" \'x\'',
+    );
+  });
+
+  it('neutralises Slack mrkdwn control sequences in text and blocks', () => {
+    expect(compileTemplate('{{ data.shout }}').render(hostile, { context: 'slack' })).toBe(
+      'hi &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.test|click&gt; &amp;amp;',
+    );
+    const blocks = compileJsonTemplate([
+      { type: 'section', text: { type: 'mrkdwn', text: 'New: {{ data.shout }}' } },
+      { fields: '{{ data.items }}', raw: '{{ data.shout | raw }}' },
+    ]);
+    expect(blocks.render(hostile, { context: 'slack' })).toEqual([
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: 'New: hi &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.test|click&gt; &amp;amp;',
+        },
+      },
+      {
+        fields: [{ note: '&lt;!here&gt;' }],
+        raw: 'hi <!channel> <@U123> <https://evil.test|click> &amp;',
+      },
+    ]);
+  });
+
+  it('keeps a JSON text body valid JSON whatever the values', () => {
+    const t = compileTemplate(
+      '{"name": "{{ data.quote }}", "total": {{ data.total }}, "items": {{ data.items }}, "crlf": "{{ data.crlf }}", "esc": "\\"{{ data.name }}"}',
+    );
+    const text = t.render(hostile, { context: 'json' });
+    expect(JSON.parse(text)).toEqual({
+      name: 'a"b\\c\n</script>',
+      total: 3,
+      items: [{ note: '<!here>' }],
+      crlf: 'Order\r\nBcc: victim@example.test\u0000',
+      esc: '"<b>Ann</b> & "co" \'x\'',
+    });
+    // An injection attempt stays inside its string.
+    const attack = templateScope({ ...event, data: { v: '", "admin": true, "x": "' } });
+    expect(
+      JSON.parse(compileTemplate('{"v": "{{ data.v }}"}').render(attack, { context: 'json' })),
+    ).toEqual({ v: '", "admin": true, "x": "' });
+  });
+
+  it('removes control characters in headers and percent-encodes URL values', () => {
+    expect(compileTemplate('Re: {{ data.crlf }}').render(hostile, { context: 'header' })).toBe(
+      'Re: Order  Bcc: victim@example.test ',
+    );
+    expect(
+      compileTemplate('/orders/{{ data.path }}?q={{ data.path | urlencode }}').render(hostile, {
+        context: 'url',
+      }),
+    ).toBe('/orders/..%2Fa%20b%2F%3Fx%3D1%26y%3D%23z?q=..%2Fa%20b%2F%3Fx%3D1%26y%3D%23z');
+    expect(compileTemplate('k:{{ data.glob }}:*').render(hostile, { context: 'glob' })).toBe(
+      'k:a\\*b\\?\\[c\\]:*',
+    );
+  });
+});
+
+describe('template compile cost and size', () => {
+  it('rejects unclosed braces in linear time, and refuses templates past MAX_TEMPLATE_LENGTH', () => {
+    expect(MAX_TEMPLATE_LENGTH).toBe(65_536);
+    // 20 worst cases just under the limit: quadratic compilation took seconds for each.
+    const worst = '{{'.repeat(32_000);
+    for (let i = 0; i < 20; i += 1) {
+      expect(templateError(() => compileTemplate(worst))).toBe("unclosed '{{' at column 1");
+    }
+    expect(templateError(() => compileTemplate('{{'.repeat(50_000)))).toBe(
+      'template is 100000 characters long; the limit is 65536',
+    );
+    const many = Array.from({ length: 2_000 }, (_, i) => `{{ data.n | default(${i}) }}`).join('-');
+    expect(compileTemplate(many).paths).toHaveLength(2_000);
   });
 });

@@ -1,6 +1,10 @@
 import type { EntityEvent, JsonValue } from '@fraiseql/core';
 
-import type { RenderTextOptions, TemplateRenderer } from '../actions/template-renderer.js';
+import type {
+  RenderJsonOptions,
+  RenderTextOptions,
+  TemplateRenderer,
+} from '../actions/template-renderer.js';
 import { compileJsonTemplate, type CompiledJsonTemplate } from './compile-json-template.js';
 import { compileTemplate, type CompiledTemplate } from './compile-template.js';
 import { templateScope } from './template-scope.js';
@@ -23,16 +27,16 @@ export function createTemplateRenderer(): TemplateRenderer {
       }
       return compiled.render(templateScope(event), options);
     },
-    json(template: JsonValue, event: EntityEvent): JsonValue {
+    json(template: JsonValue, event: EntityEvent, options?: RenderJsonOptions): JsonValue {
       if (template === null || typeof template !== 'object') {
-        return compileJsonTemplate(template).render(templateScope(event));
+        return compileJsonTemplate(template).render(templateScope(event), options);
       }
       let compiled = jsonObjects.get(template);
       if (compiled === undefined) {
         compiled = compileJsonTemplate(template);
         jsonObjects.set(template, compiled);
       }
-      return compiled.render(templateScope(event));
+      return compiled.render(templateScope(event), options);
     },
   };
 }
