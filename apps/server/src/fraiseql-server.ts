@@ -1,4 +1,12 @@
-import { coreMigrations, installCapture, migrate, type SqlClient } from '@fraiseql/core';
+import {
+  coreMigrations,
+  createAdminAuth,
+  installCapture,
+  loadOrCreateAdminToken,
+  migrate,
+  type AdminToken,
+  type SqlClient,
+} from '@fraiseql/core';
 import {
   createJobQueueMetrics,
   createMetricsRegistry,
@@ -9,8 +17,9 @@ import { observerMigrations, type ObserverRuntime } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { createDemoSchema, DEMO_CAPTURES } from './demo/demo-schema.js';
 import { startDemoWriter, type DemoWriter } from './demo/demo-writer.js';
+import { guardRoute, isLoopbackHost } from './http/admin-guard.js';
 import { adminRoutes } from './http/admin-routes.js';
-import { listenHttp, type HttpListener } from './http/http-server.js';
+import { listenHttp, type HttpListener, type Route } from './http/http-server.js';
 import { demoReceiverRoutes } from './observers/demo-observers.js';
 import { startObserverStack, type ObserverStack } from './observers/observer-stack.js';
 import { openDatabase } from './open-database.js';
@@ -25,6 +34,11 @@ export interface FraiseQLServer {
   readonly observers: ObserverStack;
   /** The demo writer, when the demo is on. */
   readonly demo: DemoWriter | undefined;
+  /**
+   * Set when this start generated the operator token (no `FRAISEQL_ADMIN_TOKEN`, no token file
+   * yet): where it is stored and its value, to show once.
+   */
+  readonly generatedAdminToken: { readonly path: string; readonly token: string } | undefined;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -40,6 +54,18 @@ export async function startServer(
   settings: ServerSettings,
   logger: Logger,
 ): Promise<FraiseQLServer> {
+  if (!isLoopbackHost(settings.httpHost) && settings.adminToken === undefined) {
+    throw new Error(
+      `refusing to listen on ${settings.httpHost}, which is not a loopback address, without FRAISEQL_ADMIN_TOKEN: set an operator token (16+ characters) for the admin API first`,
+    );
+  }
+  const { tokens, generated } = await adminTokens(settings);
+  if (generated !== undefined) {
+    logger.warn(
+      { path: generated.path },
+      'admin token generated and stored (mode 0600); it is printed once on stderr',
+    );
+  }
   const db = await openDatabase(settings.databaseUrl, settings.dataDir, logger);
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
   const closeAll = async (): Promise<void> => {
@@ -96,24 +122,29 @@ export async function startServer(
       : undefined;
     if (demo !== undefined) cleanups.push(() => demo.close());
 
+    const auth = createAdminAuth({ tokens, allowedHosts: allowedHosts(http.url, settings) });
+    const audit = logger.child({ component: 'admin' });
+    const open = (name: 'health' | 'metrics') => (settings.openRoutes.has(name) ? 'host' : 'token');
+    const healthRoute: Route = {
+      method: 'GET',
+      pattern: '/health',
+      handler: async () => {
+        const health = await runtime.health();
+        return { status: health.state === 'running' ? 200 : 503, body: health };
+      },
+    };
+    const metricsRoute: Route = {
+      method: 'GET',
+      pattern: '/metrics',
+      handler: async ({ raw }) => {
+        const { contentType, body } = await renderMetrics(metricsRegistry, raw.headers.accept);
+        return { status: 200, body, contentType };
+      },
+    };
     http.addRoutes([
-      {
-        method: 'GET',
-        pattern: '/health',
-        handler: async () => {
-          const health = await runtime.health();
-          return { status: health.state === 'running' ? 200 : 503, body: health };
-        },
-      },
-      {
-        method: 'GET',
-        pattern: '/metrics',
-        handler: async ({ raw }) => {
-          const { contentType, body } = await renderMetrics(metricsRegistry, raw.headers.accept);
-          return { status: 200, body, contentType };
-        },
-      },
-      ...adminRoutes(observers),
+      guardRoute(healthRoute, auth, open('health'), audit),
+      guardRoute(metricsRoute, auth, open('metrics'), audit),
+      ...adminRoutes(observers).map((route) => guardRoute(route, auth, 'token', audit)),
     ]);
     if (demo !== undefined) {
       http.addRoutes([
@@ -138,6 +169,7 @@ export async function startServer(
       runtime,
       observers,
       demo,
+      generatedAdminToken: generated,
       close: closeAll,
       [Symbol.asyncDispose]: closeAll,
     };
@@ -145,4 +177,32 @@ export async function startServer(
     await closeAll();
     throw error;
   }
+}
+
+async function adminTokens(settings: ServerSettings): Promise<{
+  tokens: AdminToken[];
+  generated: { path: string; token: string } | undefined;
+}> {
+  const tokens: AdminToken[] = [];
+  let generated: { path: string; token: string } | undefined;
+  if (settings.adminToken !== undefined) {
+    tokens.push({ name: 'operator', role: 'operator', token: settings.adminToken });
+  } else {
+    const stored = await loadOrCreateAdminToken(settings.adminTokenFile);
+    tokens.push({ name: 'operator', role: 'operator', token: stored.token });
+    if (stored.created) generated = { path: settings.adminTokenFile, token: stored.token };
+  }
+  if (settings.adminReadOnlyToken !== undefined) {
+    tokens.push({ name: 'read-only', role: 'read-only', token: settings.adminReadOnlyToken });
+  }
+  return { tokens, generated };
+}
+
+/** The `Host` values the listener answers to: its loopback names and the configured ones. */
+function allowedHosts(url: string, settings: ServerSettings): string[] {
+  const { host, port } = new URL(url);
+  const names = isLoopbackHost(settings.httpHost)
+    ? [host, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]
+    : [host];
+  return [...names, ...settings.allowedHosts];
 }

@@ -26,6 +26,13 @@ const server = await startServer(settings, logger).catch((error: unknown) => {
   return undefined;
 });
 
+if (server.generatedAdminToken !== undefined) {
+  // Shown once, outside the structured log: the file (mode 0600) keeps it.
+  process.stderr.write(
+    `\nAdmin API token (stored in ${server.generatedAdminToken.path}):\n  ${server.generatedAdminToken.token}\nSend it as: Authorization: Bearer <token>\n\n`,
+  );
+}
+
 let stopping = false;
 const stop = (signal: keyof typeof SIGNAL_EXIT): void => {
   if (server === undefined) return;

@@ -1,12 +1,15 @@
-import { parseDuration } from '@fraiseql/core';
+import { parseDuration, redactUrl } from '@fraiseql/core';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+/** Settings whose values are secrets: never echoed in errors. */
+const SECRET_SETTINGS = new Set(['FRAISEQL_ADMIN_TOKEN', 'FRAISEQL_ADMIN_READONLY_TOKEN']);
 
 /** The reference server's settings, read from the environment. */
 export const serverSettingsSchema = z.object({
@@ -28,6 +31,21 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP port; 0 picks a free one. @defaultValue 8080 */
   FRAISEQL_HTTP_PORT: port.default(8080),
+  /** Operator token of the admin API (every admin route). @defaultValue generated into `FRAISEQL_ADMIN_TOKEN_FILE` */
+  FRAISEQL_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** A read-only token of the admin API: GET routes only. @defaultValue none */
+  FRAISEQL_ADMIN_READONLY_TOKEN: z.string().min(16).optional(),
+  /** Where a generated operator token is kept (mode 0600). @defaultValue `<FRAISEQL_DATA_DIR>/admin-token` */
+  FRAISEQL_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
+  /** Extra `Host` names the HTTP listener answers to (comma-separated, e.g. behind a proxy). @defaultValue loopback names only */
+  FRAISEQL_HTTP_ALLOWED_HOSTS: z.string().optional(),
+  /** Routes served without the admin token: `health`, `metrics`, both (comma-separated) or `none`. @defaultValue `health,metrics` */
+  FRAISEQL_OPEN_ROUTES: z
+    .string()
+    .regex(/^(none|(health|metrics)(,(health|metrics))*)$/, {
+      error: 'expected "none" or a comma-separated list of health, metrics',
+    })
+    .default('health,metrics'),
   /** Create the demo schema and write demo orders. @defaultValue on with the embedded database, off otherwise */
   FRAISEQL_DEMO: flag.optional(),
   /** Pause between demo writes. @defaultValue `3s` */
@@ -47,6 +65,14 @@ export interface ServerSettings {
   readonly dataDir: string;
   readonly httpHost: string;
   readonly httpPort: number;
+  /** Operator token, when configured (else one is generated into `adminTokenFile`). */
+  readonly adminToken: string | undefined;
+  readonly adminReadOnlyToken: string | undefined;
+  readonly adminTokenFile: string;
+  /** Extra `Host` values accepted besides the loopback names of the listener. */
+  readonly allowedHosts: readonly string[];
+  /** Routes that need no token. */
+  readonly openRoutes: ReadonlySet<'health' | 'metrics'>;
   readonly demo: boolean;
   readonly demoIntervalMs: number;
   readonly logLevel: z.output<typeof serverSettingsSchema>['LOG_LEVEL'];
@@ -62,7 +88,11 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      return `${name}: ${issue.message} (got ${JSON.stringify(env[name])})`;
+      const value = env[name];
+      const got = SECRET_SETTINGS.has(name)
+        ? '<redacted>'
+        : JSON.stringify(name.endsWith('_URL') && value !== undefined ? redactUrl(value) : value);
+      return `${name}: ${issue.message} (got ${got})`;
     });
     throw new Error(`invalid server settings:\n  ${lines.join('\n  ')}`);
   }
@@ -77,6 +107,21 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     dataDir: settings.FRAISEQL_DATA_DIR,
     httpHost: settings.FRAISEQL_HTTP_HOST,
     httpPort: settings.FRAISEQL_HTTP_PORT,
+    adminToken: settings.FRAISEQL_ADMIN_TOKEN,
+    adminReadOnlyToken: settings.FRAISEQL_ADMIN_READONLY_TOKEN,
+    adminTokenFile: resolve(
+      cwd,
+      settings.FRAISEQL_ADMIN_TOKEN_FILE ?? join(settings.FRAISEQL_DATA_DIR, 'admin-token'),
+    ),
+    allowedHosts: (settings.FRAISEQL_HTTP_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim())
+      .filter((host) => host !== ''),
+    openRoutes: new Set(
+      settings.FRAISEQL_OPEN_ROUTES === 'none'
+        ? []
+        : (settings.FRAISEQL_OPEN_ROUTES.split(',') as ('health' | 'metrics')[]),
+    ),
     demo: settings.FRAISEQL_DEMO ?? settings.DATABASE_URL === undefined,
     demoIntervalMs: parseDuration(settings.FRAISEQL_DEMO_INTERVAL, 'FRAISEQL_DEMO_INTERVAL'),
     logLevel: settings.LOG_LEVEL,

@@ -9,6 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../src/fraiseql-server.js';
 import { loadServerSettings } from '../src/server-settings.js';
 
+const ADMIN_TOKEN = 'test-operator-token-0123456789';
+/** fetch with the admin token the test servers are started with. */
+function adminFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+}
+
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -75,6 +81,7 @@ describe.skipIf(postgres === undefined || redis === undefined)(
             FRAISEQL_QUEUE_PREFIX: prefix.prefix.slice(0, -1),
             FRAISEQL_WORKERS: '2',
             FRAISEQL_HTTP_PORT: '0',
+            FRAISEQL_ADMIN_TOKEN: ADMIN_TOKEN,
             FRAISEQL_DEMO: 'true',
             FRAISEQL_DEMO_INTERVAL: '1h',
           },
@@ -91,15 +98,16 @@ describe.skipIf(postgres === undefined || redis === undefined)(
       });
       expect(received[0]?.webhookId).toMatch(/:orders_async:0$/);
 
-      const stats = (await (await fetch(`${server.httpUrl}/admin/queue/stats`)).json()) as {
+      const stats = (await (await adminFetch(`${server.httpUrl}/admin/queue/stats`)).json()) as {
         queues: { queue: string; completed?: number }[];
       };
       expect(stats.queues.length).toBeGreaterThan(0);
-      const dlq = await fetch(`${server.httpUrl}/admin/queue/${stats.queues[0]!.queue}/dlq`);
+      const dlq = await adminFetch(`${server.httpUrl}/admin/queue/${stats.queues[0]!.queue}/dlq`);
       expect(dlq.status).toBe(200);
       expect(((await dlq.json()) as { items: unknown[] }).items).toEqual([]);
       expect(
-        (await fetch(`${server.httpUrl}/admin/queue/${stats.queues[0]!.queue}/dlq/nope`)).status,
+        (await adminFetch(`${server.httpUrl}/admin/queue/${stats.queues[0]!.queue}/dlq/nope`))
+          .status,
       ).toBe(404);
     });
 

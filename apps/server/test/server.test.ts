@@ -10,6 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type FraiseQLServer } from '../src/fraiseql-server.js';
 import { loadServerSettings } from '../src/server-settings.js';
 
+const ADMIN_TOKEN = 'test-operator-token-0123456789';
+/** fetch with the admin token the test servers are started with. */
+function adminFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+}
+
 interface LogLine {
   msg: string;
   entityType?: string;
@@ -50,7 +56,12 @@ async function start(
   const { logger, lines } = captureLogger();
   const server = await startServer(
     loadServerSettings(
-      { FRAISEQL_HTTP_PORT: '0', FRAISEQL_DEMO_INTERVAL: '1h', ...env },
+      {
+        FRAISEQL_HTTP_PORT: '0',
+        FRAISEQL_DEMO_INTERVAL: '1h',
+        FRAISEQL_ADMIN_TOKEN: ADMIN_TOKEN,
+        ...env,
+      },
       cwd ?? (await tempDir()),
     ),
     logger,
@@ -97,7 +108,7 @@ describe('reference server on embedded PostgreSQL (PGlite) with the demo observe
     );
 
     const listed = await json<{ origin: string; observers: { name: string; state: string }[] }>(
-      await fetch(`${server.httpUrl}/admin/observers`),
+      await adminFetch(`${server.httpUrl}/admin/observers`),
     );
     expect(listed.origin).toBe('demo');
     expect(listed.observers.map((o) => o.name).sort()).toEqual([
@@ -105,27 +116,32 @@ describe('reference server on embedded PostgreSQL (PGlite) with the demo observe
       'order_created_webhook',
       'order_shipped_slack',
     ]);
-    const paused = await fetch(`${server.httpUrl}/admin/observers/order_shipped_slack/pause`, {
+    const paused = await adminFetch(`${server.httpUrl}/admin/observers/order_shipped_slack/pause`, {
       method: 'POST',
     });
     expect(await json<{ state: string }>(paused)).toEqual({
       name: 'order_shipped_slack',
       state: 'paused',
     });
-    const resumed = await fetch(`${server.httpUrl}/admin/observers/order_shipped_slack/resume`, {
-      method: 'POST',
-    });
+    const resumed = await adminFetch(
+      `${server.httpUrl}/admin/observers/order_shipped_slack/resume`,
+      {
+        method: 'POST',
+      },
+    );
     expect((await json<{ state: string }>(resumed)).state).toBe('running');
     expect(
-      (await fetch(`${server.httpUrl}/admin/observers/nope/pause`, { method: 'POST' })).status,
+      (await adminFetch(`${server.httpUrl}/admin/observers/nope/pause`, { method: 'POST' })).status,
     ).toBe(404);
 
-    const stats = await json<{ total: number }>(await fetch(`${server.httpUrl}/admin/dlq/stats`));
+    const stats = await json<{ total: number }>(
+      await adminFetch(`${server.httpUrl}/admin/dlq/stats`),
+    );
     expect(stats.total).toBe(0);
     expect(
-      (await fetch(`${server.httpUrl}/admin/dlq/00000000-0000-0000-0000-000000000000`)).status,
+      (await adminFetch(`${server.httpUrl}/admin/dlq/00000000-0000-0000-0000-000000000000`)).status,
     ).toBe(404);
-    expect((await fetch(`${server.httpUrl}/admin/dlq?limit=x`)).status).toBe(400);
+    expect((await adminFetch(`${server.httpUrl}/admin/dlq?limit=x`)).status).toBe(400);
     expect((await fetch(`${server.httpUrl}/nope`)).status).toBe(404);
   });
 });
@@ -188,19 +204,21 @@ describe.skipIf(postgres === undefined)(
       const items = await waitFor(
         async () => {
           const list = await json<{ items: { id: string; observer: string }[] }>(
-            await fetch(`${server.httpUrl}/admin/dlq?observer=big_orders`),
+            await adminFetch(`${server.httpUrl}/admin/dlq?observer=big_orders`),
           );
           return list.items.length > 0 ? list.items : undefined;
         },
         { timeoutMs: 30_000, message: 'the 400 answer was not dead-lettered' },
       );
       failing = false;
-      const retried = await fetch(`${server.httpUrl}/admin/dlq/${items[0]!.id}/retry`, {
+      const retried = await adminFetch(`${server.httpUrl}/admin/dlq/${items[0]!.id}/retry`, {
         method: 'POST',
       });
       expect(retried.status).toBe(200);
       expect(received).toHaveLength(1);
-      const stats = await json<{ total: number }>(await fetch(`${server.httpUrl}/admin/dlq/stats`));
+      const stats = await json<{ total: number }>(
+        await adminFetch(`${server.httpUrl}/admin/dlq/stats`),
+      );
       expect(stats.total).toBe(0);
     });
 

@@ -17,6 +17,21 @@ export {
   type JsonValue,
 } from './events/entity-event.js';
 export { eventFromJson, eventToJson, serializeEvent } from './events/event-json.js';
+export {
+  createAdminAuth,
+  type AdminAuth,
+  type AdminAuthOptions,
+  type AdminAuthResult,
+  type AdminPrincipal,
+} from './admin/admin-auth.js';
+export {
+  findAdminToken,
+  generateAdminToken,
+  loadOrCreateAdminToken,
+  MIN_ADMIN_TOKEN_LENGTH,
+  type AdminRole,
+  type AdminToken,
+} from './admin/admin-token.js';
 export { jsonEqual } from './json/json-equal.js';
 export { stringifyJson } from './json/stringify-json.js';
 export type {

@@ -7,8 +7,8 @@ type ObserverAction = 'pause' | 'resume' | 'enable' | 'disable';
 const OBSERVER_ACTIONS: readonly ObserverAction[] = ['pause', 'resume', 'enable', 'disable'];
 
 /**
- * The admin API (loopback by default, like every server port): observers with their state,
- * pause/resume/enable/disable, and the dead-letter queue.
+ * The admin API: observers with their state, pause/resume/enable/disable, and the dead-letter
+ * queue. The server puts every route behind the admin token (see `guardRoute`).
  */
 export function adminRoutes(stack: ObserverStack): Route[] {
   const observerRoutes = OBSERVER_ACTIONS.map((action): Route => ({
@@ -81,11 +81,11 @@ export function adminRoutes(stack: ObserverStack): Route[] {
     {
       method: 'DELETE',
       pattern: '/admin/dlq/:id',
-      handler: async ({ params }) => {
+      handler: notFoundAware(async ({ params }) => {
         const removed = await stack.dlq.remove(params.id ?? '');
         if (!removed) throw new HttpError(404, `no dead letter ${JSON.stringify(params.id)}`);
         return { status: 200, body: { removed } };
-      },
+      }),
     },
   ];
 }

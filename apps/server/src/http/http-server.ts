@@ -1,3 +1,4 @@
+import type { AdminPrincipal } from '@fraiseql/core';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -13,6 +14,8 @@ export interface RouteRequest {
   readonly raw: IncomingMessage;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
+  /** Who acts, on routes behind the admin token (for audit logs). */
+  readonly actor?: AdminPrincipal;
 }
 
 /** A route handler: returns the status and body to send (JSON unless `contentType` says otherwise). */
