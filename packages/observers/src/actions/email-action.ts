@@ -12,6 +12,7 @@ import {
   type MailTransportFactory,
 } from './mail-transport.js';
 import type { TemplateContext } from '../templates/template-context.js';
+import { renderOneAddress, renderRecipients } from './email-recipients.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
 /** What {@link createEmailAction} needs. */
@@ -45,23 +46,22 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
     async execute(config, context) {
       const render = (template: string, templateContext: TemplateContext = 'text'): string =>
         options.templates.text(template, context.event, { context: templateContext });
-      const list = (value: string | readonly string[]): string[] =>
-        (typeof value === 'string' ? [value] : [...value])
-          .map((item) => render(item))
-          .filter((to) => to !== '');
       const timeout = timeoutMs(config.timeout, 30_000);
       const transportOptions = smtpTransportOptions(config.smtp, timeout);
       const target = `smtp ${transportOptions.host}:${transportOptions.port}`;
-      const to = list(config.to);
+      const to = renderRecipients('to', config.to, options.templates, context.event);
       if (to.length === 0) {
         throw new ObserverError('TEMPLATE_ERROR', 'email.to: rendered to no recipient', {
           retryable: false,
           errorType: 'template',
         });
       }
-      const cc = config.cc === undefined ? [] : list(config.cc);
+      const cc =
+        config.cc === undefined
+          ? []
+          : renderRecipients('cc', config.cc, options.templates, context.event);
       const message: MailMessage = {
-        from: render(config.from),
+        from: renderOneAddress('from', config.from, options.templates, context.event),
         to,
         ...(cc.length === 0 ? {} : { cc }),
         subject: render(config.subject, 'header'),

@@ -92,7 +92,15 @@ const smtpSchema = z
   .check(fieldPresence('exactly-one', ['url', 'urlEnv', 'host']))
   .meta({ description: 'SMTP server: a URL, a URL from the environment, or host/port.' });
 
-const recipientsSchema = z.union([templateStringSchema, z.array(templateStringSchema).min(1)]);
+const recipientSchema = z.union([
+  templateStringSchema.meta({
+    description: 'Exactly one address: values from the event cannot add or redirect recipients.',
+  }),
+  z.strictObject({ list: templateStringSchema }).meta({
+    description: 'Explicitly a list: the value may be a list of addresses or text holding several.',
+  }),
+]);
+const recipientsSchema = z.union([recipientSchema, z.array(recipientSchema).min(1)]);
 
 /** Schema of an `email` action: one message through SMTP. */
 export const emailActionSchema = z
@@ -236,6 +244,9 @@ export interface SmtpConfig {
   readonly password?: string;
 }
 
+/** One recipient slot: a template that must give one address, or `{ list }` for several. */
+export type RecipientTemplate = string | { readonly list: string };
+
 /** A ready-to-run `email` action: validated, defaults applied, environment resolved. */
 export interface EmailActionConfig {
   readonly type: 'email';
@@ -244,9 +255,9 @@ export interface EmailActionConfig {
   readonly smtp: SmtpConfig;
   /** Sender template. */
   readonly from: string;
-  /** Recipient template(s). */
-  readonly to: string | readonly string[];
-  readonly cc?: string | readonly string[];
+  /** Recipient slots: each template gives exactly one address unless written `{ list: … }`. */
+  readonly to: RecipientTemplate | readonly RecipientTemplate[];
+  readonly cc?: RecipientTemplate | readonly RecipientTemplate[];
   readonly subject: string;
   readonly text: string;
   readonly html?: string;

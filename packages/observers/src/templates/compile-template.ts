@@ -1,7 +1,7 @@
 import { stringifyJson } from '@fraiseql/core';
 
 import { ObserverError } from '../errors.js';
-import { escapeFor, type TemplateContext } from './template-context.js';
+import { escapeFor, quotedDisplayName, type TemplateContext } from './template-context.js';
 import { TEMPLATE_ROOTS, type TemplateScope } from './template-scope.js';
 
 /**
@@ -138,7 +138,9 @@ export function compileTemplate(source: string): CompiledTemplate {
           continue;
         }
         let text: string;
-        if (context === 'json') {
+        if (context === 'address' && part.inJsonString) {
+          text = quotedDisplayName(stringifyValue(value));
+        } else if (context === 'json') {
           text = part.inJsonString
             ? JSON.stringify(stringifyValue(value)).slice(1, -1)
             : stringifyJson(value === undefined ? null : value);
