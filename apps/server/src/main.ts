@@ -26,7 +26,7 @@ const server = await startServer(settings, logger).catch((error: unknown) => {
   return undefined;
 });
 
-if (server.generatedAdminToken !== undefined) {
+if (server?.generatedAdminToken !== undefined) {
   // Shown once, outside the structured log: the file (mode 0600) keeps it.
   process.stderr.write(
     `\nAdmin API token (stored in ${server.generatedAdminToken.path}):\n  ${server.generatedAdminToken.token}\nSend it as: Authorization: Bearer <token>\n\n`,
