@@ -7,9 +7,7 @@ import { ObserverError } from '../errors.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
 // A CommonJS module whose typings use `export =`.
-const emailAddresses = createRequire(import.meta.url)(
-  'email-addresses',
-) as typeof EmailAddresses;
+const emailAddresses = createRequire(import.meta.url)('email-addresses') as typeof EmailAddresses;
 
 /**
  * Renders address fields so that row data can never add or redirect a recipient: each template
