@@ -72,6 +72,7 @@ export {
   type PGliteTransactionLike,
 } from './db/pglite-client.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
+export type { CursorOptions } from './db/query-cursor.js';
 export {
   createMigration,
   defineMigrationSet,

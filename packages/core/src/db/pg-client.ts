@@ -1,3 +1,4 @@
+import { pgCursorRows, type CursorConnection, type CursorOptions } from './query-cursor.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
 import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
 
@@ -58,6 +59,13 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
   const client: SqlClient = {
     dialect: 'postgres',
     query: (text, params) => runQuery(pool, text, params),
+    cursor: (text, params = [], options = {}) =>
+      pgCursorRows(
+        () => pool.connect() as unknown as Promise<CursorConnection>,
+        text,
+        params,
+        options,
+      ),
     async exec(sql: string): Promise<void> {
       await pool.query(sql);
     },
@@ -126,6 +134,8 @@ function pinnedClient(connection: PgConnectionLike, scope: 'session' | 'transact
   return scopedClient(scope, {
     dialect: 'postgres',
     query: (text, params) => runQuery(connection, text, params),
+    cursor: (text, params = [], options = {}) =>
+      pinnedCursor(connection, scope, text, params, options),
     exec: (sql) => connection.query(sql),
     beginTransaction: (fn) => runTransaction(connection, fn),
   });
@@ -152,5 +162,50 @@ async function runTransaction<T>(
   } catch (error) {
     await connection.query('ROLLBACK').catch(() => undefined);
     throw error;
+  }
+}
+
+let pinnedCursorId = 0;
+
+/**
+ * A cursor on a connection already reserved for a session or transaction: `DECLARE … FETCH`
+ * there (inside the caller's transaction, or a short one of its own in a session), so it sees
+ * what the caller's transaction sees. Closed when the loop ends.
+ */
+async function* pinnedCursor<Row>(
+  connection: PgConnectionLike,
+  scope: 'session' | 'transaction',
+  text: string,
+  params: readonly unknown[],
+  options: CursorOptions,
+): AsyncGenerator<Row[]> {
+  const name = `fraiseql_cursor_${String(++pinnedCursorId)}`;
+  const own = scope === 'session';
+  if (own) await connection.query('BEGIN READ ONLY');
+  let ok = false;
+  try {
+    await connection.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, [...params]);
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
+    for (;;) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      const { rows } = await connection.query(
+        options.rowMode === 'array' || options.raw === true
+          ? ({
+              text: `FETCH ${String(batchSize)} FROM ${name}`,
+              ...(options.rowMode === 'array' ? { rowMode: 'array' } : {}),
+              ...(options.raw === true
+                ? { types: { getTypeParser: () => (value: string) => value } }
+                : {}),
+            } as unknown as string)
+          : `FETCH ${String(batchSize)} FROM ${name}`,
+      );
+      if (rows.length === 0) break;
+      yield rows as Row[];
+      if (rows.length < batchSize) break;
+    }
+    ok = true;
+  } finally {
+    if (own) await connection.query(ok ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+    else await connection.query(`CLOSE ${name}`).catch(() => undefined);
   }
 }

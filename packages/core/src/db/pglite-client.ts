@@ -1,3 +1,4 @@
+import { pgliteCursorRows, type PGliteCursorTarget } from './query-cursor.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
 import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
 
@@ -37,6 +38,8 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
   const client: SqlClient = {
     dialect: 'pglite',
     query: (text, params) => runQuery(db, text, params),
+    cursor: (text, params = [], options = {}) =>
+      pgliteCursorRows(db as unknown as PGliteCursorTarget, normaliseParam, text, params, options),
     async exec(sql: string): Promise<void> {
       await db.exec(sql);
     },
@@ -45,6 +48,14 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
         const tx = scopedClient('transaction', {
           dialect: 'pglite',
           query: (text, params) => runQuery(raw, text, params),
+          cursor: (text, params = [], options = {}) =>
+            pgliteCursorRows(
+              raw as unknown as PGliteCursorTarget,
+              normaliseParam,
+              text,
+              params,
+              options,
+            ),
           exec: (sql) => raw.exec(sql),
         });
         return fn(tx);

@@ -6,6 +6,8 @@ export interface ScopedClientParts {
   readonly dialect: SqlClient['dialect'];
   readonly query: SqlClient['query'];
   readonly exec: (sql: string) => Promise<unknown>;
+  /** Streams rows; inside a transaction or session it reads on that connection. */
+  readonly cursor: SqlClient['cursor'];
   /** How a reserved session opens a transaction on its connection. */
   readonly beginTransaction?: SqlClient['transaction'];
 }
@@ -22,6 +24,7 @@ export function scopedClient(
   const scoped: SqlClient = {
     dialect: parts.dialect,
     query: parts.query,
+    cursor: parts.cursor,
     async exec(sql: string): Promise<void> {
       await parts.exec(sql);
     },

@@ -1,3 +1,5 @@
+import type { CursorOptions } from './query-cursor.js';
+
 /** Rows returned by {@link SqlClient.query}. */
 export interface QueryResult<Row> {
   readonly rows: Row[];
@@ -21,6 +23,17 @@ export interface SqlClient {
     text: string,
     params?: readonly unknown[],
   ): Promise<QueryResult<Row>>;
+  /**
+   * Streams the rows of one parameterised read from a server-side cursor, `batchSize` rows at a
+   * time, pulling the next batch only when the consumer asks for it. On PostgreSQL it runs on a
+   * dedicated connection in a READ ONLY transaction; on PGlite it is a `WITH HOLD` cursor. An
+   * abort, a failure or an early `break` closes the cursor and ends its transaction at once.
+   */
+  cursor<Row = SqlRow>(
+    text: string,
+    params?: readonly unknown[],
+    options?: CursorOptions,
+  ): AsyncIterable<Row[]>;
   /** Runs a script of one or more statements without parameters. */
   exec(sql: string): Promise<void>;
   /**

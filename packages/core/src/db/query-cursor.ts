@@ -1,0 +1,211 @@
+import { CoreError } from '../errors/core-error.js';
+
+/** Options of {@link SqlClient.cursor}. */
+export interface CursorOptions {
+  /**
+   * Rows fetched per round trip (and per yielded batch).
+   * @defaultValue 1000
+   */
+  batchSize?: number | undefined;
+  /** Aborting stops the read and releases the cursor, transaction and connection at once. */
+  signal?: AbortSignal | undefined;
+  /**
+   * `array` yields each row as an array of column values in select order.
+   * @defaultValue 'object'
+   */
+  rowMode?: 'object' | 'array' | undefined;
+  /**
+   * Yield every value as PostgreSQL's text form (or null) instead of a parsed JS value, for
+   * callers that convert values themselves (microsecond timestamps, exact numerics, int8).
+   * @defaultValue false
+   */
+  raw?: boolean | undefined;
+  /** Statement timeout in ms for the cursor's query (PostgreSQL only; 0 or absent: none). */
+  statementTimeoutMs?: number | undefined;
+}
+
+/** The slice of `pg-cursor` this module calls. */
+export interface PgCursorLike {
+  read(rows: number): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+/** The constructor of `pg-cursor`. */
+export type PgCursorConstructor = new (
+  text: string,
+  values: unknown[],
+  config: { rowMode?: 'array'; types?: { getTypeParser: () => (value: string) => unknown } },
+) => PgCursorLike;
+
+/** A pooled node-postgres connection as the cursor uses it. */
+export interface CursorConnection {
+  query(text: string, params?: unknown[]): Promise<unknown>;
+  query(cursor: PgCursorLike): PgCursorLike;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
+  release?(error?: Error | boolean): void;
+}
+
+const RAW_TYPES = { getTypeParser: () => (value: string) => value };
+
+let cursorModule: Promise<PgCursorConstructor> | undefined;
+
+/** Loads the optional `pg-cursor` package once. */
+export function loadPgCursor(): Promise<PgCursorConstructor> {
+  const specifier = 'pg-cursor';
+  cursorModule ??= (import(specifier) as Promise<{ default: unknown }>).then(
+    (module) => module.default as PgCursorConstructor,
+    (cause: unknown) => {
+      cursorModule = undefined;
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        'cursor: the optional dependency "pg-cursor" is not installed; run `npm install pg-cursor`',
+        { cause },
+      );
+    },
+  );
+  return cursorModule;
+}
+
+// A function, not an inline check, so that the flag is read afresh after every await.
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new CoreError('INVALID_ARGUMENT', 'cursor: aborted');
+}
+
+/**
+ * Streams a query's rows from a server-side cursor on a dedicated node-postgres connection,
+ * inside a READ ONLY transaction: one `read(batchSize)` per batch the consumer asks for, so a
+ * slow consumer holds the cursor still instead of buffering the result. Abort, an error or an
+ * early `break` ends the transaction and gives the connection back; an abort while a read is in
+ * flight destroys the connection, which ends the server-side transaction immediately.
+ */
+export async function* pgCursorRows<Row>(
+  connect: () => Promise<CursorConnection>,
+  text: string,
+  params: readonly unknown[],
+  options: CursorOptions,
+): AsyncGenerator<Row[]> {
+  const { signal } = options;
+  if (signal !== undefined && aborted(signal)) throw abortError(signal);
+  const Cursor = await loadPgCursor();
+  const connection = await connect();
+  let broken: Error | undefined;
+  // A connection checked out for a long stream must not crash the process when it drops.
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  connection.on('error', onError);
+  // Mutated from the abort listener, so kept in an object rather than narrowed locals.
+  const state = { reading: false, destroyed: false };
+  const onAbort = (): void => {
+    if (!state.reading) return;
+    state.destroyed = true;
+    connection.release?.(true);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let finished = false;
+  try {
+    await connection.query('BEGIN READ ONLY');
+    if (options.statementTimeoutMs !== undefined && options.statementTimeoutMs > 0) {
+      await connection.query(
+        `SET LOCAL statement_timeout = ${String(Math.floor(options.statementTimeoutMs))}`,
+      );
+    }
+    const cursor = connection.query(
+      new Cursor(text, [...params], {
+        ...(options.rowMode === 'array' ? { rowMode: 'array' as const } : {}),
+        ...(options.raw === true ? { types: RAW_TYPES } : {}),
+      }),
+    );
+    const batchSize = options.batchSize ?? 1000;
+    for (;;) {
+      if (signal !== undefined && aborted(signal)) throw abortError(signal);
+      state.reading = true;
+      const rows = (await cursor.read(batchSize)) as Row[];
+      state.reading = false;
+      if (broken !== undefined) throw broken;
+      if (signal !== undefined && aborted(signal)) throw abortError(signal);
+      if (rows.length === 0) break;
+      yield rows;
+      if (rows.length < batchSize) break;
+    }
+    await cursor.close();
+    await connection.query('COMMIT');
+    finished = true;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!state.destroyed) {
+      if (finished) {
+        connection.release?.();
+      } else {
+        // Stopped early (break, abort between reads, failure): the cursor and transaction end
+        // with the connection, which is not reused (it may be mid-protocol).
+        connection.release?.(true);
+      }
+    }
+    connection.removeListener('error', onError);
+  }
+}
+
+/** What a PGlite instance offers the cursor: plain queries with per-query options. */
+export interface PGliteCursorTarget {
+  query(
+    text: string,
+    params?: unknown[],
+    options?: {
+      rowMode?: 'array' | 'object';
+      parsers?: Record<number, (value: string) => unknown>;
+    },
+  ): Promise<{ rows: unknown[] }>;
+}
+
+// Every type PGlite parses by default, handed back as text in raw mode.
+const PGLITE_PARSED_TYPES = [
+  16, 17, 20, 21, 23, 26, 114, 700, 701, 1082, 1083, 1114, 1184, 1266, 1700, 3802,
+];
+const PGLITE_RAW = Object.fromEntries(
+  PGLITE_PARSED_TYPES.map((oid) => [oid, (value: string) => value]),
+);
+let pgliteCursorId = 0;
+
+/**
+ * The PGlite form of the cursor: a `WITH HOLD` cursor declared outside any transaction and read
+ * with `FETCH`, so the single embedded connection stays free for other statements between
+ * batches (PGlite materialises the result when the cursor is declared). Closed on completion,
+ * abort, failure or early `break`.
+ */
+export async function* pgliteCursorRows<Row>(
+  db: PGliteCursorTarget,
+  normaliseParam: (value: unknown) => unknown,
+  text: string,
+  params: readonly unknown[],
+  options: CursorOptions,
+): AsyncGenerator<Row[]> {
+  const { signal } = options;
+  if (signal !== undefined && aborted(signal)) throw abortError(signal);
+  const name = `fraiseql_cursor_${String(++pgliteCursorId)}`;
+  await db.query(
+    `DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${text}`,
+    params.map(normaliseParam),
+  );
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
+  const queryOptions = {
+    rowMode: options.rowMode ?? 'object',
+    ...(options.raw === true ? { parsers: PGLITE_RAW } : {}),
+  };
+  try {
+    for (;;) {
+      if (signal !== undefined && aborted(signal)) throw abortError(signal);
+      const { rows } = await db.query(`FETCH ${String(batchSize)} FROM ${name}`, [], queryOptions);
+      if (rows.length === 0) break;
+      yield rows as Row[];
+      if (rows.length < batchSize) break;
+    }
+  } finally {
+    await db.query(`CLOSE ${name}`).catch(() => undefined);
+  }
+}

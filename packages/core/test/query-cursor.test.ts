@@ -1,0 +1,129 @@
+import { waitFor } from '@fraiseql/testing';
+import { describe, expect, it } from 'vitest';
+
+import { BACKENDS } from './backends.js';
+
+const SERIES = `SELECT g AS n, (g * 1.5)::float8 AS x, '2024-01-01 00:00:00.123456+00'::timestamptz AS at,
+  (g::bigint * 10000000000) AS big FROM generate_series(1, $1::int) AS g ORDER BY g`;
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.available)(`SqlClient.cursor on ${backend.name}`, () => {
+    it('yields the rows in batches of batchSize, in order', async () => {
+      const database = await backend.open();
+      try {
+        const sizes: number[] = [];
+        const seen: number[] = [];
+        for await (const rows of database.db.cursor<{ n: number }>(SERIES, [2500], {
+          batchSize: 1000,
+        })) {
+          sizes.push(rows.length);
+          for (const row of rows) seen.push(row.n);
+        }
+        expect(sizes).toEqual([1000, 1000, 500]);
+        expect(seen).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+      } finally {
+        await database.close();
+      }
+    });
+
+    it('yields arrays of PostgreSQL text in raw array mode (microseconds and int8 kept)', async () => {
+      const database = await backend.open();
+      try {
+        const batches: unknown[][][] = [];
+        for await (const rows of database.db.cursor<unknown[]>(SERIES, [2], {
+          rowMode: 'array',
+          raw: true,
+        })) {
+          batches.push(rows);
+        }
+        const [first] = batches[0]!;
+        expect(first).toHaveLength(4);
+        expect(first![0]).toBe('1');
+        expect(first![1]).toBe('1.5');
+        expect(String(first![2])).toMatch(/^2024-01-01 00:00:00\.123456\+00/);
+        expect(first![3]).toBe('10000000000');
+      } finally {
+        await database.close();
+      }
+    });
+
+    it('closes the cursor when the consumer stops early, and the client stays usable', async () => {
+      const database = await backend.open();
+      try {
+        let batches = 0;
+        for await (const rows of database.db.cursor(SERIES, [100_000], { batchSize: 100 })) {
+          batches++;
+          expect(rows).toHaveLength(100);
+          if (batches === 2) break;
+        }
+        expect(batches).toBe(2);
+        const { rows } = await database.db.query<{ one: number }>('SELECT 1 AS one');
+        expect(rows[0]?.one).toBe(1);
+        if (backend.name === 'postgres') {
+          const other = database.connectAnother();
+          await waitFor(
+            async () => {
+              const open = await other.query<{ count: string }>(
+                `SELECT count(*)::text AS count FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND (state LIKE 'idle in transaction%' OR state = 'active')`,
+              );
+              return open.rows[0]?.count === '0';
+            },
+            { timeoutMs: 5000, message: 'no transaction left open by the cursor' },
+          );
+        } else {
+          const cursors = await database.db.query<{ count: number }>(
+            "SELECT count(*)::int AS count FROM pg_cursors WHERE name LIKE 'fraiseql_cursor_%'",
+          );
+          expect(cursors.rows[0]?.count).toBe(0);
+        }
+      } finally {
+        await database.close();
+      }
+    });
+
+    it('stops with the abort reason and releases the cursor when the signal aborts', async () => {
+      const database = await backend.open();
+      try {
+        const controller = new AbortController();
+        const reason = new Error('stop now');
+        let batches = 0;
+        const error = await (async () => {
+          for await (const rows of database.db.cursor(SERIES, [100_000], {
+            batchSize: 100,
+            signal: controller.signal,
+          })) {
+            expect(rows).toHaveLength(100);
+            batches++;
+            if (batches === 3) controller.abort(reason);
+          }
+        })().catch((e: unknown) => e);
+        expect(error).toBe(reason);
+        expect(batches).toBe(3);
+        const { rows } = await database.db.query<{ one: number }>('SELECT 1 AS one');
+        expect(rows[0]?.one).toBe(1);
+      } finally {
+        await database.close();
+      }
+    });
+
+    it('reads inside a transaction what the transaction wrote', async () => {
+      const database = await backend.open();
+      try {
+        await database.db.exec('CREATE TABLE t_cursor (n int)');
+        const seen = await database.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO t_cursor SELECT generate_series(1, 30)');
+          let count = 0;
+          for await (const rows of tx.cursor('SELECT n FROM t_cursor', [], { batchSize: 7 })) {
+            count += rows.length;
+          }
+          return count;
+        });
+        expect(seen).toBe(30);
+      } finally {
+        await database.close();
+      }
+    });
+  });
+}
