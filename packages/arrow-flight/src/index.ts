@@ -54,3 +54,17 @@ export {
 } from './client/flight-client.js';
 export { commandDescriptor, pathDescriptor } from './client/descriptors.js';
 export { decodeFlightStream, decodeSchema, type ReceivedBatch } from './ipc/ipc-decoder.js';
+export {
+  createViewHandler,
+  type ViewGrant,
+  type ViewHandlerOptions,
+  type ViewRequest,
+} from './datasets/view-handler.js';
+export {
+  createTableHandler,
+  type TableHandler,
+  type TableRequest,
+} from './datasets/table-handler.js';
+export { mapPgColumn, type ColumnMapping, type PgColumn } from './arrow/pg-type-map.js';
+export type { ColumnKind } from './arrow/column-builder.js';
+export { FILTER_OPERATORS, type Filter, type FilterOperator } from './sql/filter.js';

@@ -1,0 +1,388 @@
+import {
+  Binary,
+  Bool,
+  Date_,
+  DateUnit,
+  Decimal,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  makeData,
+  Time,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
+import {
+  parseBool,
+  parseDateDays,
+  parseDecimalUnscaled,
+  parseFloat64,
+  parseInt64,
+  parseTimeMicros,
+  parseTimestampMicros,
+} from './pg-text.js';
+
+/**
+ * Collects one column's values for a record batch straight into Arrow buffers (no per-value
+ * objects). `append` never throws: a value it cannot read is stored as null.
+ */
+export interface ColumnBuilder {
+  readonly field: Field;
+  readonly length: number;
+  /** Bytes the column's buffers hold so far. */
+  readonly byteSize: number;
+  append(value: unknown): void;
+  /** The column as Arrow `Data`; the builder starts empty again. */
+  finish(): Data;
+}
+
+/** The Arrow types the builders produce. */
+export type ColumnKind =
+  | { kind: 'int16' }
+  | { kind: 'int32' }
+  | { kind: 'int64' }
+  | { kind: 'float32' }
+  | { kind: 'float64' }
+  | { kind: 'bool' }
+  | { kind: 'utf8' }
+  | { kind: 'binary' }
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'timestamp'; timezone: string | null }
+  | { kind: 'date' }
+  | { kind: 'time' };
+
+/** The Arrow data type of a {@link ColumnKind}. */
+export function arrowTypeOf(kind: ColumnKind): DataType {
+  switch (kind.kind) {
+    case 'int16':
+      return new Int16();
+    case 'int32':
+      return new Int32();
+    case 'int64':
+      return new Int64();
+    case 'float32':
+      return new Float32();
+    case 'float64':
+      return new Float64();
+    case 'bool':
+      return new Bool();
+    case 'utf8':
+      return new Utf8();
+    case 'binary':
+      return new Binary();
+    case 'decimal':
+      return new Decimal(kind.scale, kind.precision, 128);
+    case 'timestamp':
+      return new Timestamp(TimeUnit.MICROSECOND, kind.timezone);
+    case 'date':
+      return new Date_(DateUnit.DAY);
+    case 'time':
+      return new Time(TimeUnit.MICROSECOND, 64);
+  }
+}
+
+class Validity {
+  bits = new Uint8Array(128);
+  nulls = 0;
+
+  set(index: number, valid: boolean): void {
+    const byte = index >> 3;
+    if (byte >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    if (valid) this.bits[byte] = (this.bits[byte] ?? 0) | (1 << (index & 7));
+    else this.nulls++;
+  }
+
+  take(length: number): { nullCount: number; nullBitmap: Uint8Array | undefined } {
+    const result = {
+      nullCount: this.nulls,
+      nullBitmap: this.nulls === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3),
+    };
+    this.bits = new Uint8Array(128);
+    this.nulls = 0;
+    return result;
+  }
+}
+
+const TWO_32 = 4_294_967_296;
+
+/** Typed views over one growing buffer of a fixed-width column. */
+class Words {
+  u8: Uint8Array;
+  i16: Int16Array;
+  i32: Int32Array;
+  f32: Float32Array;
+  f64: Float64Array;
+
+  constructor(bytes: number) {
+    const buffer = new ArrayBuffer(bytes);
+    this.u8 = new Uint8Array(buffer);
+    this.i16 = new Int16Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+  }
+
+  grownTo(bytes: number): Words {
+    const grown = new Words(Math.max(this.u8.length * 2, bytes));
+    grown.u8.set(this.u8);
+    return grown;
+  }
+}
+
+type Writer = (words: Words, index: number, value: unknown) => boolean;
+
+/**
+ * Fixed-width columns (bit-packed for booleans). 64-bit values are written as two 32-bit words,
+ * so the common case never allocates a BigInt.
+ */
+class FixedBuilder implements ColumnBuilder {
+  readonly field: Field;
+  length = 0;
+  #words = new Words(8 * 1024);
+  readonly #validity = new Validity();
+  readonly #bits: number;
+  readonly #write: Writer;
+
+  constructor(field: Field, bitsPerValue: number, write: Writer) {
+    this.field = field;
+    this.#bits = bitsPerValue;
+    this.#write = write;
+  }
+
+  get byteSize(): number {
+    return Math.ceil((this.length * this.#bits) / 8);
+  }
+
+  append(value: unknown): void {
+    const index = this.length++;
+    const needed = Math.ceil(((index + 1) * this.#bits) / 8);
+    if (needed > this.#words.u8.length) this.#words = this.#words.grownTo(needed);
+    const valid = value !== null && value !== undefined && this.#write(this.#words, index, value);
+    this.#validity.set(index, valid);
+  }
+
+  finish(): Data {
+    const length = this.length;
+    const { nullCount, nullBitmap } = this.#validity.take(length);
+    const bytes = this.#words.u8.slice(0, Math.ceil((length * this.#bits) / 8));
+    const type = this.field.type as DataType;
+    let data: ArrayBufferView = bytes;
+    if (type instanceof Float64) data = new Float64Array(bytes.buffer);
+    else if (this.#bits === 64) data = new BigInt64Array(bytes.buffer, 0, length);
+    else if (this.#bits === 128) data = new Uint32Array(bytes.buffer, 0, length * 4);
+    else if (this.#bits === 32 && type instanceof Float32) data = new Float32Array(bytes.buffer);
+    else if (this.#bits === 32) data = new Int32Array(bytes.buffer);
+    else if (this.#bits === 16) data = new Int16Array(bytes.buffer);
+    this.#words = new Words(8 * 1024);
+    this.length = 0;
+    return makeData({ type, length, nullCount, nullBitmap, data } as never);
+  }
+}
+
+function writeInt64(words: Int32Array, index: number, value: number | bigint): void {
+  if (typeof value === 'number') {
+    words[index * 2] = (value % TWO_32) | 0;
+    words[index * 2 + 1] = Math.floor(value / TWO_32);
+  } else {
+    words[index * 2] = Number(BigInt.asIntN(32, value));
+    words[index * 2 + 1] = Number(BigInt.asIntN(32, value >> 32n));
+  }
+}
+
+function int64Builder(field: Field, parse: (value: unknown) => number | bigint | undefined) {
+  return new FixedBuilder(field, 64, (words, index, value) => {
+    const parsed = parse(value);
+    if (parsed === undefined) return false;
+    writeInt64(words.i32, index, parsed);
+    return true;
+  });
+}
+
+function integer(value: unknown, min: number, max: number): number | undefined {
+  const parsed =
+    typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isInteger(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
+}
+
+/** Variable-width columns: UTF-8 text or binary. */
+class VarBuilder implements ColumnBuilder {
+  readonly field: Field;
+  length = 0;
+  #offsets = new Int32Array(1025);
+  #data = Buffer.allocUnsafe(16 * 1024);
+  #used = 0;
+  readonly #validity = new Validity();
+  readonly #binary: boolean;
+
+  constructor(field: Field, binary: boolean) {
+    this.field = field;
+    this.#binary = binary;
+  }
+
+  get byteSize(): number {
+    return this.#used + this.length * 4;
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#used + bytes <= this.#data.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.#data.length * 2, this.#used + bytes));
+    this.#data.copy(grown, 0, 0, this.#used);
+    this.#data = grown;
+  }
+
+  append(value: unknown): void {
+    const index = this.length++;
+    if (index + 2 > this.#offsets.length) {
+      const grown = new Int32Array(this.#offsets.length * 2);
+      grown.set(this.#offsets);
+      this.#offsets = grown;
+    }
+    let valid = value !== null && value !== undefined;
+    if (valid) {
+      if (this.#binary) {
+        const bytes = toBytes(value);
+        if (bytes === undefined) valid = false;
+        else {
+          this.#reserve(bytes.byteLength);
+          this.#data.set(bytes, this.#used);
+          this.#used += bytes.byteLength;
+        }
+      } else {
+        const text = toText(value);
+        this.#reserve(text.length * 3);
+        this.#used += this.#data.write(text, this.#used, 'utf8');
+      }
+    }
+    this.#offsets[index + 1] = this.#used;
+    this.#validity.set(index, valid);
+  }
+
+  finish(): Data {
+    const length = this.length;
+    const { nullCount, nullBitmap } = this.#validity.take(length);
+    const valueOffsets = this.#offsets.slice(0, length + 1);
+    const data = new Uint8Array(this.#used);
+    data.set(this.#data.subarray(0, this.#used));
+    this.length = 0;
+    this.#used = 0;
+    this.#offsets = new Int32Array(1025);
+    return makeData({
+      type: this.field.type as Utf8,
+      length,
+      nullCount,
+      nullBitmap,
+      valueOffsets,
+      data,
+    } as never);
+  }
+}
+
+function toText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return String(value);
+  }
+  if (value instanceof Date) return value.toISOString();
+  try {
+    return JSON.stringify(value, (_key, item: unknown) =>
+      typeof item === 'bigint' ? item.toString() : item,
+    );
+  } catch {
+    return String(value);
+  }
+}
+
+function toBytes(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') {
+    // PostgreSQL's bytea hex output: \x0a1b…
+    if (value.startsWith('\\x')) return Buffer.from(value.slice(2), 'hex');
+    return Buffer.from(value, 'utf8');
+  }
+  return undefined;
+}
+
+const decimalScratch = new BigUint64Array(2);
+const decimalWords = new Int32Array(decimalScratch.buffer);
+
+/** A builder for one column of `kind`. */
+export function createColumnBuilder(name: string, kind: ColumnKind): ColumnBuilder {
+  const field = new Field(name, arrowTypeOf(kind), true);
+  switch (kind.kind) {
+    case 'int16':
+      return new FixedBuilder(field, 16, (words, index, value) => {
+        const parsed = integer(value, -32_768, 32_767);
+        if (parsed === undefined) return false;
+        words.i16[index] = parsed;
+        return true;
+      });
+    case 'int32':
+      return new FixedBuilder(field, 32, (words, index, value) => {
+        const parsed = integer(value, -2_147_483_648, 2_147_483_647);
+        if (parsed === undefined) return false;
+        words.i32[index] = parsed;
+        return true;
+      });
+    case 'int64':
+      return int64Builder(field, parseInt64);
+    case 'timestamp':
+      return int64Builder(field, parseTimestampMicros);
+    case 'time':
+      return int64Builder(field, parseTimeMicros);
+    case 'float32':
+      return new FixedBuilder(field, 32, (words, index, value) => {
+        const parsed = parseFloat64(value);
+        if (parsed === undefined) return false;
+        words.f32[index] = parsed;
+        return true;
+      });
+    case 'float64':
+      return new FixedBuilder(field, 64, (words, index, value) => {
+        const parsed = parseFloat64(value);
+        if (parsed === undefined) return false;
+        words.f64[index] = parsed;
+        return true;
+      });
+    case 'date':
+      return new FixedBuilder(field, 32, (words, index, value) => {
+        const parsed = parseDateDays(value);
+        if (parsed === undefined) return false;
+        words.i32[index] = parsed;
+        return true;
+      });
+    case 'bool':
+      return new FixedBuilder(field, 1, (words, index, value) => {
+        const parsed = parseBool(value);
+        if (parsed === undefined) return false;
+        const byte = index >> 3;
+        const bit = 1 << (index & 7);
+        words.u8[byte] = parsed ? (words.u8[byte] ?? 0) | bit : (words.u8[byte] ?? 0) & ~bit;
+        return true;
+      });
+    case 'decimal': {
+      const limit = 10n ** BigInt(kind.precision);
+      return new FixedBuilder(field, 128, (words, index, value) => {
+        const unscaled = parseDecimalUnscaled(value, kind.scale);
+        if (unscaled === undefined || unscaled >= limit || unscaled <= -limit) return false;
+        decimalScratch[0] = BigInt.asUintN(64, unscaled);
+        decimalScratch[1] = BigInt.asUintN(64, unscaled >> 64n);
+        words.i32.set(decimalWords, index * 4);
+        return true;
+      });
+    }
+    case 'utf8':
+      return new VarBuilder(field, false);
+    case 'binary':
+      return new VarBuilder(field, true);
+  }
+}

@@ -1,0 +1,135 @@
+// Parsers of PostgreSQL's text output (DateStyle ISO) into the integers Arrow stores. They also
+// accept the values drivers produce when they parse themselves (number, bigint, Date, boolean),
+// and return undefined for text they cannot read, which the builders store as null.
+
+const TIMESTAMP =
+  /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?|Z)?( BC)?$/;
+const DATE = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/;
+const TIME = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (any year, BC as year ≤ 0). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+function fraction(digits: string | undefined): number {
+  if (digits === undefined) return 0;
+  return Number(digits.padEnd(6, '0'));
+}
+
+/**
+ * Microseconds since the epoch (UTC) of a `timestamp`/`timestamptz` text, as a number when it
+ * is exact (within about ±285 years of 1970) or a bigint beyond. `infinity` gives undefined.
+ */
+export function parseTimestampMicros(value: unknown): number | bigint | undefined {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    return Number.isNaN(ms) ? undefined : ms * 1000;
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') return int64OrUndefined(value);
+  if (typeof value !== 'string') return undefined;
+  const match = TIMESTAMP.exec(value);
+  if (match === null) return undefined;
+  let year = Number(match[1]);
+  if (match[12] !== undefined) year = 1 - year;
+  const days = daysFromCivil(year, Number(match[2]), Number(match[3]));
+  let seconds = days * 86_400 + Number(match[4]) * 3600 + Number(match[5]) * 60 + Number(match[6]);
+  if (match[8] !== undefined) {
+    const offset = Number(match[9]) * 3600 + Number(match[10] ?? 0) * 60 + Number(match[11] ?? 0);
+    seconds -= match[8] === '-' ? -offset : offset;
+  }
+  const micros = fraction(match[7]);
+  if (Math.abs(seconds) < 9_000_000_000) return seconds * 1_000_000 + micros;
+  return int64OrUndefined(BigInt(seconds) * 1_000_000n + BigInt(micros));
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** The value when it fits a signed 64-bit integer, else undefined (stored as null). */
+export function int64OrUndefined(value: bigint): bigint | undefined {
+  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
+}
+
+/** Days since the epoch of a `date` text (or Date); `infinity` gives undefined. */
+export function parseDateDays(value: unknown): number | undefined {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    return Number.isNaN(ms) ? undefined : Math.floor(ms / 86_400_000);
+  }
+  if (typeof value !== 'string') return undefined;
+  const match = DATE.exec(value);
+  if (match === null) return undefined;
+  let year = Number(match[1]);
+  if (match[4] !== undefined) year = 1 - year;
+  return daysFromCivil(year, Number(match[2]), Number(match[3]));
+}
+
+/** Microseconds since midnight of a `time` text. */
+export function parseTimeMicros(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = TIME.exec(value);
+  if (match === null) return undefined;
+  return (
+    (Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3])) * 1_000_000 +
+    fraction(match[4])
+  );
+}
+
+/** A 64-bit integer from text, number or bigint: a number when exact, else a bigint. */
+export function parseInt64(value: unknown): number | bigint | undefined {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) ? value : undefined;
+  }
+  if (typeof value === 'bigint') return int64OrUndefined(value);
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (value.length <= 15) {
+    const parsed = Number(value);
+    return Number.isInteger(parsed) ? parsed : undefined;
+  }
+  try {
+    return int64OrUndefined(BigInt(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The unscaled integer of a decimal text at `scale` (`'12.3'` at scale 2 → 1230n); undefined
+ * for NaN/Infinity or text that is not a decimal number, or one that needs more digits.
+ */
+export function parseDecimalUnscaled(value: unknown, scale: number): bigint | undefined {
+  const text = typeof value === 'number' || typeof value === 'bigint' ? String(value) : value;
+  if (typeof text !== 'string') return undefined;
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text);
+  if (match === null || (match[2] === '' && (match[3] ?? '') === '')) return undefined;
+  const fractionDigits = match[3] ?? '';
+  if (fractionDigits.length > scale && /[1-9]/.test(fractionDigits.slice(scale))) return undefined;
+  const digits = (match[2] ?? '') + fractionDigits.slice(0, scale).padEnd(scale, '0');
+  const unscaled = BigInt(digits === '' ? '0' : digits);
+  return match[1] === '-' ? -unscaled : unscaled;
+}
+
+/** A boolean from PostgreSQL's `t`/`f` text or a JS boolean. */
+export function parseBool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 't' || value === 'true') return true;
+  if (value === 'f' || value === 'false') return false;
+  return undefined;
+}
+
+/** A float from text (`NaN`, `Infinity`, `-Infinity` included) or a number. */
+export function parseFloat64(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'string' || value === '') return undefined;
+  const parsed = Number(value);
+  return Number.isNaN(parsed) && value !== 'NaN' ? undefined : parsed;
+}

@@ -1,0 +1,62 @@
+import { makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
+import type { BatchLimits } from '../datasets/flight-stream.js';
+import { createColumnBuilder, type ColumnBuilder, type ColumnKind } from './column-builder.js';
+
+/** A column of a stream: its name and Arrow kind. */
+export interface StreamColumn {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+/**
+ * Turns rows (arrays in column order) into record batches cut at `limits.rows` rows or about
+ * `limits.bytes` bytes, whichever comes first.
+ */
+export class RecordBatcher {
+  readonly schema: Schema;
+  readonly #builders: ColumnBuilder[];
+  readonly #limits: BatchLimits;
+  #rows = 0;
+
+  constructor(columns: readonly StreamColumn[], limits: BatchLimits) {
+    this.#builders = columns.map((column) => createColumnBuilder(column.name, column.kind));
+    this.schema = new Schema(this.#builders.map((builder) => builder.field));
+    this.#limits = limits;
+  }
+
+  get pending(): number {
+    return this.#rows;
+  }
+
+  /** Adds one row; returns a full batch when the row completed one. */
+  append(row: readonly unknown[]): RecordBatch | undefined {
+    const builders = this.#builders;
+    for (let i = 0; i < builders.length; i++) builders[i]?.append(row[i]);
+    this.#rows++;
+    if (this.#rows >= this.#limits.rows) return this.flush();
+    // Summing column sizes per row would cost more than it saves; every 256 rows is enough.
+    if ((this.#rows & 255) === 0 && this.#byteSize() >= this.#limits.bytes) return this.flush();
+    return undefined;
+  }
+
+  #byteSize(): number {
+    let bytes = 0;
+    for (const builder of this.#builders) bytes += builder.byteSize;
+    return bytes;
+  }
+
+  /** The rows so far as a batch (undefined when there are none). */
+  flush(): RecordBatch | undefined {
+    if (this.#rows === 0) return undefined;
+    const length = this.#rows;
+    this.#rows = 0;
+    const children = this.#builders.map((builder) => builder.finish());
+    const data = makeData({
+      type: new Struct(this.schema.fields),
+      length,
+      nullCount: 0,
+      children,
+    });
+    return new RecordBatch(this.schema, data);
+  }
+}

@@ -1,0 +1,56 @@
+import type { SqlClient } from '@fraiseql/core';
+import { RecordBatcher, type StreamColumn } from '../arrow/record-batcher.js';
+import type { FlightStream, StreamBatch, StreamContext } from '../datasets/flight-stream.js';
+
+/** A compiled, parameterised statement. */
+export interface CompiledSql {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/** Options of {@link sqlStream}. */
+export interface SqlStreamOptions {
+  /** Statement timeout (ms, 0 for none). */
+  readonly statementTimeoutMs: number;
+  /**
+   * Rows per cursor round trip.
+   * @defaultValue min(batch rows, 8192)
+   */
+  readonly fetchRows?: number | undefined;
+}
+
+/**
+ * A Flight stream over one read: rows come from a server-side cursor (raw text, array rows)
+ * into record batches cut by the context's row and byte limits. The cursor reads a batch only
+ * when the previous one was handed on, so the gRPC stream's backpressure reaches PostgreSQL; an
+ * abort closes the cursor and its transaction.
+ */
+export function sqlStream(
+  db: SqlClient,
+  statement: CompiledSql,
+  columns: readonly StreamColumn[],
+  context: StreamContext,
+  options: SqlStreamOptions,
+): FlightStream {
+  const batcher = new RecordBatcher(columns, context.batch);
+  return {
+    schema: batcher.schema,
+    async *batches(signal): AsyncGenerator<StreamBatch> {
+      const rows = db.cursor<unknown[]>(statement.sql, statement.parameters, {
+        rowMode: 'array',
+        raw: true,
+        signal,
+        statementTimeoutMs: options.statementTimeoutMs,
+        batchSize: options.fetchRows ?? Math.min(context.batch.rows, 8192),
+      });
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          const batch = batcher.append(row);
+          if (batch !== undefined) yield { batch };
+        }
+      }
+      const last = batcher.flush();
+      if (last !== undefined) yield { batch: last };
+    },
+  };
+}
