@@ -432,6 +432,7 @@ class Sink implements ClickHouseSink {
       const batch = this.#take(limit);
       try {
         await this.#inserter.store(batch);
+        this.#parts.inserted();
       } catch (error) {
         this.#recordFailure(error);
       }

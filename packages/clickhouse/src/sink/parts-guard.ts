@@ -51,7 +51,16 @@ GROUP BY partition ORDER BY parts DESC LIMIT 1`,
     return this.#lastCount >= this.#o.maxActiveParts;
   }
 
-  /** The last count read. */
+  /**
+   * Counts an insert the sink just made: each insert adds at least one part, so between two
+   * reads of `system.parts` the estimate grows and a burst of inserts reaches the "near" band,
+   * where every insert reads the real count again.
+   */
+  inserted(): void {
+    this.#lastCount += 1;
+  }
+
+  /** The last count read, plus the inserts made since. */
   get activeParts(): number {
     return this.#lastCount;
   }
