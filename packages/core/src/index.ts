@@ -108,6 +108,7 @@ export {
   CHANGE_LOG_TABLE,
   changeLogColumns,
 } from './change-log/change-log-table.js';
+export { CHANGE_LOG_HORIZON } from './change-log/change-log-horizon.js';
 export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
 export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';
 export {

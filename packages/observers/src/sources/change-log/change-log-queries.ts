@@ -1,4 +1,4 @@
-import { changeLogColumns } from '@fraiseql/core';
+import { CHANGE_LOG_HORIZON, changeLogColumns } from '@fraiseql/core';
 
 // Every statement the change-log source runs, in one place. The eligibility rule lives in
 // HORIZON and CLAIM_FRESH: a row is claimable once its writing transaction is below the horizon
@@ -23,21 +23,11 @@ const ROW_COLUMNS = changeLogColumns('l');
 const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) IS NOT NULL`;
 
 /**
- * The delivery horizon of the statement's snapshot: the oldest transaction still running in
- * this database (or the snapshot's xmax when none is). Every transaction below it has finished,
- * so no row can still appear below it. Transactions proven to run in another database (same
- * server, per pg_stat_activity) are skipped: they cannot write this change log, and a long one
- * must not stall delivery here. An xid that cannot be attributed (a prepared transaction, a
- * session hidden from this role, one that just ended) counts as local: the safe side.
+ * The delivery horizon of the statement's snapshot, shared with every change-log reader (core's
+ * `CHANGE_LOG_HORIZON`): the oldest transaction still running in this database, or the
+ * snapshot's xmax when none is. No row can still appear below it.
  */
-const HORIZON = `(SELECT COALESCE(
-    (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
-     WHERE (x::text::bigint % 4294967296) NOT IN (
-       SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
-       WHERE a.backend_xid IS NOT NULL AND a.datname IS NOT NULL
-         AND a.datname <> current_database())),
-    pg_snapshot_xmax(s.snap))
-  FROM (SELECT pg_current_snapshot() AS snap) s)`;
+const HORIZON = CHANGE_LOG_HORIZON;
 
 /** $1 consumer, $2 initial cursor: `'beginning'` or `'now'`. */
 export const REGISTER_CONSUMER = `
