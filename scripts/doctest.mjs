@@ -5,6 +5,11 @@
 // Node binary given, with the services they name.
 //
 //   node scripts/doctest.mjs [--node <path>]… [--only <text>] [--keep] [--report <file.json>]
+//                            [--tarballs]
+//
+// With --tarballs the examples run against the packed packages, installed with npm into the
+// consumer project outside the workspace (the path a user takes), instead of linked builds;
+// the tarballs' LICENSE, versions, internal ranges and source maps are checked too.
 //
 // Build first (pnpm build). Exits 1 when a block is unmarked, does not type-check, or fails.
 import console from 'node:console';
@@ -20,6 +25,7 @@ import {
   toMarkdownLines,
   writeConsumerProject,
 } from './doctest/consumer-project.mjs';
+import { installTarballs } from './doctest/install-tarballs.mjs';
 import { loadTestingKit, runExamples } from './doctest/run-examples.mjs';
 
 const { values } = parseArgs({
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean' },
     report: { type: 'string' },
+    tarballs: { type: 'boolean' },
   },
 });
 const root = resolve(import.meta.dirname, '..');
@@ -50,7 +57,14 @@ let typeErrors = 0;
 let result = { passed: 0, failed: 0, results: [] };
 try {
   writeConsumerProject(dir, examples);
-  linkWorkspace(root, dir);
+  if (values.tarballs === true) {
+    const problems = installTarballs(root, dir, (line) => console.log(line));
+    for (const problem of problems) console.log(`FAIL ${problem}`);
+    errors.push(...problems);
+    if (problems.length === 0) console.log('ok   tarballs: LICENSE, versions, ranges, source maps');
+  } else {
+    linkWorkspace(root, dir);
+  }
   const tsc =
     examples.length === 0
       ? { status: 0, stdout: '', stderr: '' }
