@@ -68,3 +68,21 @@ export {
 export { mapPgColumn, type ColumnMapping, type PgColumn } from './arrow/pg-type-map.js';
 export type { ColumnKind } from './arrow/column-builder.js';
 export { FILTER_OPERATORS, type Filter, type FilterOperator } from './sql/filter.js';
+export {
+  createGraphqlHandler,
+  type GraphqlHandlerOptions,
+  type GraphqlQueryGrant,
+  type GraphqlRequest,
+} from './datasets/graphql-handler.js';
+export {
+  buildFlightGraphqlSchema,
+  fraiseqlSchemaDocumentSchema,
+  type FlightGraphqlSchema,
+  type FraiseqlSchemaDocument,
+} from './graphql/fraiseql-schema.js';
+export {
+  createExportHandler,
+  type ExportGrant,
+  type ExportHandlerOptions,
+  type ExportRequest,
+} from './datasets/export-handler.js';

@@ -7,6 +7,7 @@ import { hasAnyRole, type Principal } from '../auth/principal.js';
 import { FlightError } from '../errors.js';
 import { compileFilter } from '../sql/filter.js';
 import { queryBuilder } from '../sql/query-builder.js';
+import { readRelationColumns } from '../sql/relation-columns.js';
 import { sqlStream } from '../sql/sql-stream.js';
 import type { FlightListing, StreamContext, StreamHandler } from './flight-stream.js';
 
@@ -68,16 +69,6 @@ const viewRequestSchema = z
 
 /** A validated view read. */
 export type ViewRequest = z.output<typeof viewRequestSchema>;
-
-const COLUMNS_SQL = `
-SELECT a.attname AS name, t.typname AS type_name, a.atttypmod AS typmod, t.typcategory AS category
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-  AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum`;
 
 const DISCOVER_SQL = `
 SELECT n.nspname AS schema, c.relname AS name
@@ -153,20 +144,7 @@ export function createViewHandler(options: ViewHandlerOptions): StreamHandler<Vi
     const key = `${grant.schema}.${grant.name}`;
     let cached = columnCache.get(key);
     if (cached === undefined) {
-      cached = db
-        .query<{ name: string; type_name: string; typmod: number; category: string }>(COLUMNS_SQL, [
-          grant.schema,
-          grant.name,
-        ])
-        .then(({ rows }) => {
-          if (rows.length === 0) throw new FlightError('NOT_FOUND', `view ${key}: does not exist`);
-          return rows.map((row) => ({
-            name: row.name,
-            typeName: row.type_name,
-            typmod: row.typmod,
-            category: row.category,
-          }));
-        });
+      cached = readRelationColumns(db, grant.schema, grant.name);
       cached.catch(() => columnCache.delete(key));
       columnCache.set(key, cached);
     }
