@@ -5,6 +5,7 @@ import {
   type AnyActionConfig,
   type ExecutableObserver,
   type ObserverAlert,
+  ObserverError,
 } from '@fraiseql/observers';
 import { silentLogger } from '@fraiseql/core';
 import { freePort, requireService, uniqueName, waitFor } from '@fraiseql/testing';
@@ -105,6 +106,58 @@ describe.skipIf(redis === undefined)('async actions from the observer executor',
       await named2.close();
     }
     await executor.close();
+  });
+
+  it('enqueues the actions of an async observer while their endpoint breaker is open, as for async actions', async () => {
+    // One endpoint, always failing: the inline observer opens its breaker for an hour.
+    const probeRegistry = createActionRegistry();
+    probeRegistry.register({
+      type: 'probe',
+      endpoint: () => 'probe.example:443',
+      execute: () =>
+        Promise.reject(
+          new ObserverError('ACTION_FAILED', '503', { retryable: true, errorType: 'http_5xx' }),
+        ),
+    });
+    const probe = { type: 'probe' } as unknown as AnyActionConfig;
+    const probeObservers = observerSet({
+      inline: { actions: [probe] },
+      whole: { actions: [probe], async: true },
+      each: { actions: [{ ...probe, async: true }] },
+    });
+    const executable = (name: string): ExecutableObserver => {
+      const observer = probeObservers.get(name);
+      if (observer === undefined) throw new Error(name);
+      return { ...observer, retry: { maxAttempts: 1 }, onFailure: 'log' };
+    };
+    // A queue of its own, with no worker: the jobs stay waiting.
+    const probeQueue = createJobQueue({ redisUrl: redis?.url ?? '', prefix: uniqueName('jqb') });
+    let observersOfEvent = ['inline'];
+    const executor = createObserverExecutor({
+      matcher: { match: () => observersOfEvent.map(executable) },
+      registry: createAsyncActionLookup({
+        registry: probeRegistry,
+        queue: probeQueue,
+        observers: probeObservers,
+      }),
+      breaker: { minimumCalls: 1, coolDown: '1h' },
+    });
+    try {
+      await executor(testEvent());
+      expect(Object.values(executor.stats().breakers)).toEqual(['open']);
+      observersOfEvent = ['whole', 'each'];
+      const event = testEvent();
+      await executor(event); // on an open breaker this would throw CIRCUIT_OPEN
+      const waiting = await probeQueue.bullQueue('default').getJobs(['waiting']);
+      expect(waiting.map((job) => job.id).sort()).toEqual(
+        [jobIdOf(event.id, 'whole', 0), jobIdOf(event.id, 'each', 0)].sort(),
+      );
+    } finally {
+      await executor.close();
+      await probeQueue.bullQueue('default').obliterate({ force: true });
+      await probeQueue.close();
+      await probeRegistry.close();
+    }
   });
 
   it('applies the unavailable policy when Redis cannot take the job: dead letter with the reason, or inline', async () => {

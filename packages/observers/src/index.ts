@@ -9,7 +9,12 @@ export {
   type BreakerState,
   type ObserverMetrics,
 } from './metrics/observer-metrics.js';
-export type { ActionContext, ActionExecutor, ActionResult } from './actions/action-executor.js';
+export type {
+  ActionContext,
+  ActionExecutor,
+  ActionResult,
+  EndpointContext,
+} from './actions/action-executor.js';
 export {
   createActionRegistry,
   type ActionRegistry,

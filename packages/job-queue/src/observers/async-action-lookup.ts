@@ -43,13 +43,19 @@ export function createAsyncActionLookup(options: AsyncActionLookupOptions): Acti
       if (base === undefined) return undefined;
       let executor = wrapped.get(type);
       if (executor === undefined) {
+        // Both forms of the flag must agree here: an enqueued action never calls the endpoint,
+        // so it must not wait on (or trip) the endpoint's breaker.
+        const runsAsync = (config: unknown, observer: string | undefined): boolean =>
+          isAsyncAction(config) ||
+          (observer !== undefined && options.observers.get(observer)?.async === true);
         executor = {
           type,
           execute: (config, context) =>
-            isAsyncAction(config) || options.observers.get(context.observer)?.async === true
+            runsAsync(config, context.observer)
               ? dispatchJob(deps, type, undefined, context, () => base.execute(config, context))
               : base.execute(config, context),
-          endpoint: (config) => (isAsyncAction(config) ? undefined : base.endpoint?.(config)),
+          endpoint: (config, context) =>
+            runsAsync(config, context?.observer) ? undefined : base.endpoint?.(config, context),
         };
         wrapped.set(type, executor);
       }

@@ -21,6 +21,12 @@ export interface ActionResult {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** What {@link ActionExecutor.endpoint} is told besides the action config. */
+export interface EndpointContext {
+  /** The observer the action belongs to. */
+  readonly observer: string;
+}
+
 /**
  * Runs one kind of action. `execute` resolves only when the side effect is confirmed and
  * throws an `ObserverError` otherwise (with `retryable` set for transient failures).
@@ -30,7 +36,10 @@ export interface ActionExecutor<
 > {
   readonly type: Config['type'];
   execute(config: Config, context: ActionContext): Promise<ActionResult>;
-  /** Key of the endpoint for the circuit breaker (a host or SMTP server), if any. */
-  endpoint?(config: Config): string | undefined;
+  /**
+   * Key of the endpoint for the circuit breaker (a host or SMTP server), if any. `context`
+   * names the observer whose action it is (the executor always passes it).
+   */
+  endpoint?(config: Config, context?: EndpointContext): string | undefined;
   close?(): Promise<void>;
 }

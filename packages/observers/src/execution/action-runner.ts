@@ -121,7 +121,7 @@ export class ActionRunner {
     }
     const { policy, timeoutMs } = this.#settingsFor(observer, action, actionIndex);
     const maxAttempts = Math.min(policy.maxAttempts, scope.maxAttempts ?? Number.POSITIVE_INFINITY);
-    const breaker = this.#breakerFor(executor, action);
+    const breaker = this.#breakerFor(executor, action, observer.name);
     const first = Date.now();
     let deferredMs = 0;
     let attempt = 0;
@@ -328,11 +328,15 @@ export class ActionRunner {
     return cached;
   }
 
-  #breakerFor(executor: ActionExecutor, action: ExecutableAction): CircuitBreaker | undefined {
+  #breakerFor(
+    executor: ActionExecutor,
+    action: ExecutableAction,
+    observer: string,
+  ): CircuitBreaker | undefined {
     if (this.#settings.breaker === false || executor.endpoint === undefined) return undefined;
     let endpoint: string | undefined;
     try {
-      endpoint = executor.endpoint(action);
+      endpoint = executor.endpoint(action, { observer });
     } catch {
       return undefined; // a config the executor cannot read fails in execute, with a real error
     }
