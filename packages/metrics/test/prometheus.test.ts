@@ -156,7 +156,7 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
       expect(up?.value[1]).toBe('1');
       const [processed] = await query('fraiseql_observer_events_processed_total');
       expect(processed?.metric.service).toBe('metrics-test');
-      expect(processed?.value[1]).toBe('20');
+      expect(processed?.value[1]).toBe('18');
     });
 
     it('evaluates every dashboard and alert expression without error', async () => {
@@ -172,7 +172,20 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
       const p95 = await query(
         'histogram_quantile(0.95, sum by (action_type, le) (rate(fraiseql_observer_action_duration_seconds_bucket[5m])))',
       );
-      expect(p95.map((sample) => sample.metric.action_type)).toEqual(['webhook']);
+      expect(p95.map((sample) => sample.metric.action_type).sort()).toEqual([
+        'function',
+        'webhook',
+      ]);
+      // Events that failed for good under `onFailure: log` feed the failures panel and alert.
+      const panel = dashboard.panels.find((p) => p.title.startsWith('Event failures'));
+      const failed = await query(panel?.targets?.[0]?.expr ?? 'absent');
+      expect(failed.map((sample) => sample.metric.error_type)).toEqual(['http_4xx']);
+      const alert = rules.groups
+        .flatMap((group) => group.rules)
+        .find((rule) => rule.alert === 'FraiseQLEventsFailing');
+      // The alert's ratio without its threshold: a series, not an empty vector.
+      const share = await query(alert?.expr.replace(/>\s*[\d.]+\s*$/, '') ?? 'absent');
+      expect(share).toHaveLength(1);
     });
 
     it('reads only metrics that exist, and the dashboard shows every metric', async () => {

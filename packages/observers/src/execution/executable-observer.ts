@@ -66,4 +66,9 @@ export interface ObserverHandlerContext {
   readonly signal?: AbortSignal;
   /** Keeps the delivery alive during long work (lease extension, NATS `working()`). */
   readonly heartbeat?: () => Promise<void>;
+  /**
+   * Told when an action failed for good and was not dead-lettered (`onFailure: log` or
+   * `alert`): the event is still settled done, but the runtime counts it as failed.
+   */
+  readonly reportFailure?: (errorType: string) => void;
 }

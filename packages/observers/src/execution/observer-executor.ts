@@ -248,7 +248,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
           }
           continue;
         }
-        await applyFailurePolicy(
+        const deadLettered = await applyFailurePolicy(
           observer.onFailure ?? 'dlq',
           {
             observer: observer.name,
@@ -261,6 +261,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
           },
           failureDeps,
         );
+        if (!deadLettered) context.reportFailure?.(outcome.error.errorType);
       }
     } finally {
       if (skipped) metrics.dedupProcessingSkipped();
@@ -279,9 +280,10 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     observer: ExecutableObserver,
     event: EntityEvent,
     error: ObserverError,
+    context: ObserverHandlerContext,
   ): Promise<void> => {
     metrics.actionFailed('condition', error.errorType, 0);
-    await applyFailurePolicy(
+    const deadLettered = await applyFailurePolicy(
       observer.onFailure ?? 'dlq',
       {
         observer: observer.name,
@@ -303,6 +305,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       },
       failureDeps,
     );
+    if (!deadLettered) context.reportFailure?.(error.errorType);
   };
 
   /**
@@ -380,7 +383,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
           return;
         }
         if (observer.matchError !== undefined) {
-          await conditionFailure(observer, event, observer.matchError);
+          await conditionFailure(observer, event, observer.matchError, context);
           return;
         }
         await runObserver(observer, event, context, signal, waits);

@@ -12,6 +12,11 @@ export interface EventHandlerContext {
   readonly signal: AbortSignal;
   /** Tells the source the event is still being worked on (extends its lease). */
   heartbeat(): Promise<void>;
+  /**
+   * Says that part of the work failed for good without a throw (an action under `onFailure:
+   * log` or `alert`): the event is settled done but counted as failed, with this error type.
+   */
+  reportFailure(errorType: string): void;
 }
 
 /**

@@ -120,11 +120,15 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
       .then(
         async (release) => {
           let failure: { error: unknown } | undefined;
+          let failedFor: string | undefined;
           try {
             await handler(delivery.event, {
               attempt: delivery.attempt,
               signal: handlers.signal,
               heartbeat: () => delivery.heartbeat(),
+              reportFailure: (errorType) => {
+                failedFor ??= errorType;
+              },
             });
           } catch (error) {
             failure = { error };
@@ -132,7 +136,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
             // The slot limits handlers, not settlement writes: sources batch those.
             release();
           }
-          if (failure === undefined) await succeed(delivery);
+          if (failure === undefined) await succeed(delivery, failedFor);
           else await fail(delivery, failure.error);
         },
         // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
@@ -142,11 +146,13 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     running.add(task);
   }
 
-  async function succeed(delivery: Delivery): Promise<void> {
+  /** Settles `done`; an event with a failure reported by the handler counts as failed. */
+  async function succeed(delivery: Delivery, failedFor: string | undefined): Promise<void> {
     deferrals.delete(delivery.event.id);
     try {
       await delivery.settle({ status: 'done' });
-      metrics.eventProcessed();
+      if (failedFor === undefined) metrics.eventProcessed();
+      else metrics.eventFailed(failedFor);
     } catch (error) {
       noteError(error);
       logger.error(
