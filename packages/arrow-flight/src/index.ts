@@ -86,3 +86,22 @@ export {
   type ExportHandlerOptions,
   type ExportRequest,
 } from './datasets/export-handler.js';
+export {
+  createEventsHandler,
+  EVENT_COLUMNS,
+  type EventsHandlerOptions,
+} from './events/events-handler.js';
+export {
+  eventsRequestSchema,
+  parseEventsRequest,
+  type EventsRequest,
+  type EventsRequestInput,
+} from './events/events-request.js';
+export {
+  decodeEventMetadata,
+  formatEventPosition,
+  parseEventPosition,
+  type EventBatchMetadata,
+  type EventPosition,
+} from './events/event-position.js';
+export { readEvents, type EventBatch, type ReadEventsOptions } from './client/read-events.js';
