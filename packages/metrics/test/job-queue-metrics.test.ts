@@ -88,6 +88,10 @@ describe.skipIf(redis === undefined)(
             state: 'waiting',
           }),
         ).toBe(0);
+        // The worker's and the producer's Redis connection, through the same seam.
+        expect(
+          await readMetric(registry, 'fraiseql_service_up', { service: 'redis', kind: 'redis' }),
+        ).toBe(1);
       } finally {
         await worker.close();
         await queue.bullQueue('m').obliterate({ force: true });

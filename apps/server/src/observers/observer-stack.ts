@@ -1,4 +1,10 @@
-import { eventToJson, type EntityEvent, type EventSource, type SqlClient } from '@fraiseql/core';
+import {
+  eventToJson,
+  type EntityEvent,
+  type EventSource,
+  type ServiceHealthReporter,
+  type SqlClient,
+} from '@fraiseql/core';
 import {
   createActionRegistry,
   createChangeLogSource,
@@ -163,6 +169,8 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     });
     cleanups.push(() => executor.close());
 
+    // The job queue's Redis connections, in health().services and the service metrics.
+    const redisReporters: ServiceHealthReporter[] = queue === undefined ? [] : [queue];
     if (queue !== undefined) {
       for (let index = 0; index < options.workers; index += 1) {
         const worker = createJobWorker({
@@ -173,8 +181,9 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
           logger: logger.child({ component: 'job-worker', worker: index }),
           ...(options.jobQueueMetrics === undefined ? {} : { metrics: options.jobQueueMetrics }),
         });
-        await worker.start();
         cleanups.push(() => worker.close());
+        await worker.start();
+        redisReporters.push(worker);
       }
       logger.info({ workers: options.workers }, 'job-queue workers running');
     }
@@ -187,6 +196,7 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
         await executor(event, context);
       },
       logger: logger.child({ component: 'runtime' }),
+      services: redisReporters,
       ...(metrics === undefined ? {} : { metrics }),
     });
     await runtime.start();

@@ -1,3 +1,5 @@
+import type { ServiceHealth } from '@fraiseql/core';
+
 /** Job states counted in the queue depth. */
 export type JobQueueDepthState = 'waiting' | 'delayed' | 'active';
 
@@ -18,6 +20,11 @@ export interface JobQueueMetrics {
   queueDepth(queue: string, state: JobQueueDepthState, count: number): void;
   /** Jobs currently in the dead-letter queue of `queue` (`…_job_dlq_items`). */
   dlqItems(queue: string, count: number): void;
+  /**
+   * The Redis connection of a queue or worker changed state (`fraiseql_service_*`); optional,
+   * so older implementations keep working.
+   */
+  serviceState?(health: ServiceHealth): void;
 }
 
 const noop = (): void => undefined;
@@ -30,4 +37,5 @@ export const noopJobQueueMetrics: JobQueueMetrics = Object.freeze({
   jobRetried: noop,
   queueDepth: noop,
   dlqItems: noop,
+  serviceState: noop,
 });

@@ -1,4 +1,12 @@
-import { eventToJson, silentLogger, type EntityEvent, type Logger } from '@fraiseql/core';
+import {
+  eventToJson,
+  ServiceHealthTracker,
+  silentLogger,
+  type EntityEvent,
+  type Logger,
+  type ServiceHealth,
+  type ServiceHealthReporter,
+} from '@fraiseql/core';
 import { Queue, type JobsOptions } from 'bullmq';
 import { DeadLetterStore } from '../dlq/dead-letter-store.js';
 import { JobQueueError, redisFailure } from '../errors.js';
@@ -6,8 +14,14 @@ import type { JobData } from '../jobs/job-data.js';
 import { BACKOFF_TYPE, UNBOUNDED_ATTEMPTS } from '../jobs/job-defaults.js';
 import { jobIdOf } from '../jobs/job-id.js';
 import { noopJobQueueMetrics } from '../metrics/job-queue-metrics.js';
-import { openRedis } from '../redis/open-redis.js';
-import { DEFAULT_REDIS_URL, redisConnectionOptions } from '../redis/redis-connection.js';
+import { guardBullConnections } from '../redis/guard-bull-connections.js';
+import { closeRedis, openRedis } from '../redis/open-redis.js';
+import {
+  DEFAULT_REDIS_URL,
+  redisConnectionOptions,
+  redisTarget,
+} from '../redis/redis-connection.js';
+import { trackRedisClient } from '../redis/redis-health.js';
 import { Redis } from 'ioredis';
 import { QUEUE_NAME, type JobQueueConfig, type JobQueueOptions } from './job-queue-options.js';
 import { parseJobQueueConfig } from './parse-job-queue-config.js';
@@ -30,7 +44,7 @@ export interface EnqueuedJob {
 }
 
 /** Producer side of the job queue: idempotent enqueue onto named BullMQ queues. */
-export interface JobQueue extends AsyncDisposable {
+export interface JobQueue extends AsyncDisposable, ServiceHealthReporter {
   /** Validated settings (durations in milliseconds). */
   readonly config: JobQueueConfig & { readonly redisUrl: string };
   /**
@@ -51,6 +65,12 @@ export interface JobQueue extends AsyncDisposable {
   bullQueue(name: string): Queue<JobData>;
   /** The dead-letter store (on a connection of its own, opened on first use). */
   deadLetters(): Promise<DeadLetterStore>;
+  /**
+   * The producer's Redis connection as one entry named `redis`: `down` until first used (it
+   * connects on the first enqueue), `reconnecting` while Redis is lost (enqueues fail fast with
+   * `REDIS_UNAVAILABLE` meanwhile), `up` once it answers again.
+   */
+  services(): readonly ServiceHealth[];
   /** Closes every queue connection. */
   close(): Promise<void>;
 }
@@ -88,11 +108,23 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
   // One client shared by every queue of this producer (BullMQ leaves shared clients open; this
   // object quits it on close).
   let producer: Redis | undefined;
+  const health = new ServiceHealthTracker({
+    name: 'redis',
+    kind: 'redis',
+    target: redisTarget(connection),
+  });
+  health.onChange((snapshot) => {
+    metrics.serviceState?.(snapshot);
+  });
+  metrics.serviceState?.(health.snapshot());
+  const onConnectionError = (error: unknown): void => {
+    health.error(error);
+    logger.debug({ err: error }, 'job queue: Redis connection error');
+  };
   const newProducer = (): Redis => {
     const client = new Redis(connection);
-    client.on('error', (error: unknown) => {
-      logger.debug({ err: error }, 'job queue: Redis connection error');
-    });
+    client.on('error', onConnectionError);
+    trackRedisClient(client, health, logger, 'job queue');
     return client;
   };
   let storeClient: Promise<Redis> | undefined;
@@ -110,9 +142,8 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
         prefix: config.prefix,
         skipVersionCheck: true,
       });
-      queue.on('error', (error) => {
-        logger.warn({ err: error, queue: name }, 'job queue: Redis connection error');
-      });
+      guardBullConnections(queue, onConnectionError);
+      queue.on('error', onConnectionError);
       queues.set(name, queue);
     }
     return queue;
@@ -220,9 +251,10 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     closed = true;
     await Promise.allSettled([
       ...[...queues.values()].map((queue) => queue.close()),
-      storeClient?.then((client) => client.quit()),
+      storeClient?.then(closeRedis),
     ]);
     producer?.disconnect();
+    health.closed();
   };
 
   return {
@@ -238,6 +270,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
           throw error;
         },
       )),
+    services: () => [health.snapshot()],
     close,
     [Symbol.asyncDispose]: close,
   };

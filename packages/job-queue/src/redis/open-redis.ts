@@ -4,14 +4,19 @@ import { redisConnectionOptions } from './redis-connection.js';
 
 /**
  * Opens an ioredis client of this package's own (dead letters, self-check) and waits until it
- * is connected.
+ * is connected. `watch` sees the client before it connects (to follow its health).
  *
  * @throws {JobQueueError} `REDIS_UNAVAILABLE` when it cannot connect.
  */
-export async function openRedis(url: string, role: 'worker' | 'producer'): Promise<Redis> {
+export async function openRedis(
+  url: string,
+  role: 'worker' | 'producer',
+  watch?: (client: Redis) => void,
+): Promise<Redis> {
   const client = new Redis({ ...redisConnectionOptions(url, role), lazyConnect: true });
   // Connection errors surface through commands; an unhandled 'error' event would crash.
   client.on('error', () => undefined);
+  watch?.(client);
   try {
     await client.connect();
   } catch (error) {
@@ -19,6 +24,18 @@ export async function openRedis(url: string, role: 'worker' | 'producer'): Promi
     throw redisFailure(error, `connect to ${redactUrl(url)}`);
   }
   return client;
+}
+
+/**
+ * Closes a client of {@link openRedis}: `QUIT` when connected, a plain disconnect otherwise
+ * (a `QUIT` queued on a client that cannot reach Redis would wait for it).
+ */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    await client.quit().catch(() => undefined);
+    return;
+  }
+  client.disconnect();
 }
 
 function redactUrl(url: string): string {

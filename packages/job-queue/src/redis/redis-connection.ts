@@ -43,6 +43,11 @@ export function redisConnectionOptions(url: string, role: 'worker' | 'producer')
   };
 }
 
+/** `host:port` of connection options, for health reports (never the credentials). */
+export function redisTarget(options: Pick<RedisOptions, 'host' | 'port'>): string {
+  return `${options.host ?? '127.0.0.1'}:${String(options.port ?? 6379)}`;
+}
+
 /** The slice of an ioredis client the self-check calls. */
 export interface PolicyClient {
   config(op: 'GET', key: string): Promise<unknown>;

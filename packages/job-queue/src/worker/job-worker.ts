@@ -1,8 +1,16 @@
-import { parseDuration, silentLogger, type DurationInput, type Logger } from '@fraiseql/core';
+import {
+  parseDuration,
+  ServiceHealthTracker,
+  silentLogger,
+  type DurationInput,
+  type Logger,
+  type ServiceHealth,
+  type ServiceHealthReporter,
+} from '@fraiseql/core';
 import type { RetryPolicyConfig } from '@fraiseql/observers';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { openRedis } from '../redis/open-redis.js';
+import { closeRedis, openRedis } from '../redis/open-redis.js';
 import { DeadLetterStore } from '../dlq/dead-letter-store.js';
 import { JobQueueError, redisFailure } from '../errors.js';
 import type { JobData } from '../jobs/job-data.js';
@@ -12,11 +20,14 @@ import type { JobObserverLookup } from '../observers/job-observer-lookup.js';
 import type { JobQueueConfigInput } from '../queue/job-queue-options.js';
 import { QUEUE_NAME } from '../queue/job-queue-options.js';
 import { parseJobQueueConfig } from '../queue/parse-job-queue-config.js';
+import { guardBullConnections } from '../redis/guard-bull-connections.js';
 import {
   assertNoEviction,
   DEFAULT_REDIS_URL,
   redisConnectionOptions,
+  redisTarget,
 } from '../redis/redis-connection.js';
+import { trackRedisClient } from '../redis/redis-health.js';
 import { createJobProcessor, type JobActionRegistry, type JobResult } from './job-processor.js';
 
 /** Options of {@link createJobWorker}. */
@@ -57,16 +68,25 @@ export interface JobWorkerOptions extends JobQueueConfigInput {
 const UNEXPECTED_FAILURE_DELAY_MS = 5_000;
 
 /** A worker process's consumer of one queue. */
-export interface JobWorker extends AsyncDisposable {
+export interface JobWorker extends AsyncDisposable, ServiceHealthReporter {
   readonly queue: string;
   /**
-   * Checks Redis (refuses an evicting `maxmemory-policy`) and starts taking jobs.
+   * Checks Redis (refuses an evicting `maxmemory-policy`) and starts taking jobs. A start that
+   * failed opened nothing and may be called again (once Redis is back); a call on a running
+   * worker does nothing.
    *
-   * @throws {JobQueueError} `REDIS_EVICTION_POLICY` or `REDIS_UNAVAILABLE`.
+   * @throws {JobQueueError} `REDIS_EVICTION_POLICY` or `REDIS_UNAVAILABLE`; `CLOSED` after
+   * `close()`.
    */
   start(options?: { signal?: AbortSignal }): Promise<void>;
   /** Jobs running on this worker now. */
   running(): number;
+  /**
+   * The worker's Redis connection as one entry named `redis`: `down` before a start succeeded
+   * (and after a failed one, with its error), `reconnecting` while Redis is lost (BullMQ and
+   * this worker retry with backoff on their own), `up` once it answers again.
+   */
+  services(): readonly ServiceHealth[];
   /** Reports queue depth and dead letters to the metrics. */
   sampleMetrics(): Promise<void>;
   /**
@@ -112,19 +132,46 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       ? undefined
       : parseDuration(options.metricsInterval ?? '15s', 'metricsInterval');
   const connection = redisConnectionOptions(redisUrl, 'worker');
+  const lockDurationMs = parseDuration(options.lockDuration ?? '30s', 'lockDuration');
+  const stalledIntervalMs = parseDuration(options.stalledInterval ?? '30s', 'stalledInterval');
+  const limiter =
+    options.rateLimit === undefined
+      ? undefined
+      : {
+          max: options.rateLimit.max,
+          duration: parseDuration(options.rateLimit.duration, 'rateLimit.duration'),
+        };
+  const health = new ServiceHealthTracker({
+    name: 'redis',
+    kind: 'redis',
+    target: redisTarget(connection),
+  });
+  health.onChange((snapshot) => {
+    metrics.serviceState?.(snapshot);
+  });
+  metrics.serviceState?.(health.snapshot());
   const shutdown = new AbortController();
   let store: Promise<DeadLetterStore> | undefined;
   let ownClient: Promise<Redis> | undefined;
+  let worker: Worker<JobData, JobResult> | undefined;
+  let starting: Promise<void> | undefined;
   let stats: Queue | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
+  /** This worker's own client (dead letters, self-check); its events drive `services()`. */
+  const client = (): Promise<Redis> =>
+    (ownClient ??= openRedis(redisUrl, 'worker', (opened) => {
+      trackRedisClient(opened, health, logger, `job worker ${queueName}`);
+    }).catch((error: unknown) => {
+      ownClient = undefined;
+      throw error;
+    }));
   const deadLetters = (): Promise<DeadLetterStore> =>
-    (store ??= (ownClient ??= openRedis(redisUrl, 'worker')).then(
-      (client) => new DeadLetterStore(client, config.prefix),
+    (store ??= client().then(
+      (opened) => new DeadLetterStore(opened, config.prefix),
       (error: unknown) => {
         store = undefined;
-        ownClient = undefined;
         throw error;
       },
     ));
@@ -150,41 +197,46 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       inProgress -= 1;
     }
   };
-  const worker = new Worker<JobData, JobResult>(queueName, tracked, {
-    connection,
-    prefix: config.prefix,
-    autorun: false,
-    skipVersionCheck: true,
-    concurrency,
-    lockDuration: parseDuration(options.lockDuration ?? '30s', 'lockDuration'),
-    stalledInterval: parseDuration(options.stalledInterval ?? '30s', 'stalledInterval'),
-    maxStalledCount: 1,
-    ...(options.rateLimit === undefined
-      ? {}
-      : {
-          limiter: {
-            max: options.rateLimit.max,
-            duration: parseDuration(options.rateLimit.duration, 'rateLimit.duration'),
-          },
-        }),
-    settings: {
-      backoffStrategy: (_attemptsMade: number, type?: string, err?: Error): number => {
-        const delay = (err as { [RETRY_DELAY]?: unknown } | undefined)?.[RETRY_DELAY];
-        if (type !== BACKOFF_TYPE) return 0;
-        // A failure outside the action (Redis down while dead-lettering) gets a pause, not a spin.
-        return typeof delay === 'number' ? delay : UNEXPECTED_FAILURE_DELAY_MS;
+  const onConnectionError = (error: unknown): void => {
+    health.error(error);
+    logger.debug({ err: error, queue: queueName }, 'job worker: Redis connection error');
+  };
+
+  /** The BullMQ worker, created once Redis passed the start-up check. */
+  const newWorker = (): Worker<JobData, JobResult> => {
+    const created = new Worker<JobData, JobResult>(queueName, tracked, {
+      connection,
+      prefix: config.prefix,
+      autorun: false,
+      skipVersionCheck: true,
+      concurrency,
+      lockDuration: lockDurationMs,
+      stalledInterval: stalledIntervalMs,
+      maxStalledCount: 1,
+      ...(limiter === undefined ? {} : { limiter }),
+      settings: {
+        backoffStrategy: (_attemptsMade: number, type?: string, err?: Error): number => {
+          const delay = (err as { [RETRY_DELAY]?: unknown } | undefined)?.[RETRY_DELAY];
+          if (type !== BACKOFF_TYPE) return 0;
+          // A failure outside the action (Redis down while dead-lettering) gets a pause, not a spin.
+          return typeof delay === 'number' ? delay : UNEXPECTED_FAILURE_DELAY_MS;
+        },
       },
-    },
-  });
-  worker.on('error', (error) => {
-    logger.warn({ err: error, queue: queueName }, 'job worker: Redis connection error');
-  });
-  worker.on('stalled', (jobId) => {
-    logger.warn({ jobId, queue: queueName }, 'job worker: a stalled job went back to the queue');
-  });
+    });
+    guardBullConnections(created, onConnectionError);
+    created.on('error', onConnectionError);
+    created.on('stalled', (jobId) => {
+      logger.warn({ jobId, queue: queueName }, 'job worker: a stalled job went back to the queue');
+    });
+    return created;
+  };
 
   const sampleMetrics = async (): Promise<void> => {
-    stats ??= new Queue(queueName, { connection, prefix: config.prefix, skipVersionCheck: true });
+    if (stats === undefined) {
+      stats = new Queue(queueName, { connection, prefix: config.prefix, skipVersionCheck: true });
+      guardBullConnections(stats, onConnectionError);
+      stats.on('error', onConnectionError);
+    }
     const counts = await stats.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
     metrics.queueDepth(queueName, 'waiting', (counts.waiting ?? 0) + (counts.prioritized ?? 0));
     metrics.queueDepth(queueName, 'delayed', counts.delayed ?? 0);
@@ -192,15 +244,16 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     metrics.dlqItems(queueName, await (await deadLetters()).count(queueName));
   };
 
-  const start = async (startOptions: { signal?: AbortSignal } = {}): Promise<void> => {
-    startOptions.signal?.throwIfAborted();
+  const startOnce = async (signal: AbortSignal | undefined): Promise<void> => {
     try {
-      await assertNoEviction(await (ownClient ??= openRedis(redisUrl, 'worker')));
+      await assertNoEviction(await client());
     } catch (error) {
       throw redisFailure(error, `job worker ${queueName}: startup check`);
     }
-    startOptions.signal?.throwIfAborted();
-    void worker.run().catch((error: unknown) => {
+    signal?.throwIfAborted();
+    if (closing !== undefined) throw new JobQueueError('CLOSED', 'the job worker is closed');
+    const running = (worker = newWorker());
+    void running.run().catch((error: unknown) => {
       logger.error({ err: error, queue: queueName }, 'job worker stopped on an error');
     });
     if (metricsIntervalMs !== undefined) {
@@ -214,18 +267,30 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     logger.info({ queue: queueName, concurrency }, 'job worker started');
   };
 
+  const start = async (startOptions: { signal?: AbortSignal } = {}): Promise<void> => {
+    startOptions.signal?.throwIfAborted();
+    if (closing !== undefined) throw new JobQueueError('CLOSED', 'the job worker is closed');
+    if (worker !== undefined) return;
+    starting ??= startOnce(startOptions.signal).finally(() => {
+      starting = undefined;
+    });
+    await starting;
+  };
+
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      await starting?.catch(() => undefined);
       clearInterval(timer);
       const handBack = setTimeout(() => {
         shutdown.abort(new JobQueueError('CLOSED', 'job worker shutting down'));
       }, shutdownTimeoutMs);
       try {
-        await worker.close();
+        await worker?.close();
       } finally {
         clearTimeout(handBack);
-        await stats?.close();
-        await ownClient?.then((client) => client.quit()).catch(() => undefined);
+        await stats?.close().catch(onConnectionError);
+        await ownClient?.then(closeRedis).catch(() => undefined);
+        health.closed();
       }
     })());
 
@@ -233,6 +298,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     queue: queueName,
     start,
     running: () => inProgress,
+    services: () => [health.snapshot()],
     sampleMetrics,
     close,
     [Symbol.asyncDispose]: close,

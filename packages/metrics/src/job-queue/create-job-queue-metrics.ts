@@ -1,5 +1,7 @@
+import type { ServiceHealth } from '@fraiseql/core';
 import type { Registry } from 'prom-client';
 import { LabelLimiter } from '../registry/label-limiter.js';
+import { createServiceMetrics } from '../services/create-service-metrics.js';
 import { jobQueueMetricSet } from './job-queue-metric-set.js';
 
 /** Job states counted in the queue depth. */
@@ -22,6 +24,8 @@ export interface JobQueueMetricsReporter {
   queueDepth(queue: string, state: JobQueueDepthState, count: number): void;
   /** Jobs currently in the dead-letter queue of `queue`. */
   dlqItems(queue: string, count: number): void;
+  /** The Redis connection of a queue or worker changed state (`fraiseql_service_*`). */
+  serviceState(health: ServiceHealth): void;
 }
 
 /** Options of {@link createJobQueueMetrics}. */
@@ -40,6 +44,7 @@ export function createJobQueueMetrics(
   const queues = new LabelLimiter(max);
   const actionTypes = new LabelLimiter(max);
   const errorTypes = new LabelLimiter(max);
+  const services = createServiceMetrics(registry, { maxLabelValues: max });
   return {
     jobQueued(queue, actionType) {
       m.queued.inc({ queue: queues.value(queue), action_type: actionTypes.value(actionType) });
@@ -65,6 +70,9 @@ export function createJobQueueMetrics(
     },
     dlqItems(queue, count) {
       m.dlqItems.set({ queue: queues.value(queue) }, count);
+    },
+    serviceState(health) {
+      services.serviceState(health);
     },
   };
 }
