@@ -116,6 +116,12 @@ export async function startServer(
     });
     cleanups.push(() => observers.close());
     const runtime = observers.runtime;
+    if (settings.configPath === undefined) {
+      logger.info(
+        { config: 'fraiseql.config.yaml', docs: 'docs/guides/observers-config.md' },
+        'running the demo observers; to run your own, write fraiseql.config.yaml in the working directory (or set FRAISEQL_CONFIG): a webhook to a loopback or private address needs allowHosts on its action',
+      );
+    }
 
     const demo = settings.demo
       ? await startDemoWriter(db, settings.demoIntervalMs, logger.child({ component: 'demo' }))

@@ -83,6 +83,14 @@ describe('reference server on embedded PostgreSQL (PGlite) with the demo observe
     expect(health.status).toBe(200);
     expect((await json<{ state: string }>(health)).state).toBe('running');
 
+    // It says once how to replace the demo observers with one's own.
+    expect(
+      lines.filter((line) => line.msg.startsWith('running the demo observers; to run your own')),
+    ).toHaveLength(1);
+    expect(lines.find((line) => line.msg.startsWith('running the demo'))?.msg).toContain(
+      'allowHosts',
+    );
+
     // The gold customer seeded at start triggers the function action.
     await waitFor(() => lines.some((line) => line.msg.startsWith('demo function: welcome, Ada')), {
       timeoutMs: 30_000,

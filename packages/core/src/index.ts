@@ -100,8 +100,10 @@ export {
   CAPTURE_TRIGGERS,
   installCapture,
   uninstallCapture,
+  type CaptureChange,
   type CaptureOptions,
 } from './capture/install-capture.js';
+export { listCaptures, type CapturedTable } from './capture/list-captures.js';
 export {
   CHANGE_LOG_CHANNEL,
   CHANGE_LOG_COLUMNS,

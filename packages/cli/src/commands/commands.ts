@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { captureCommands } from './capture-commands.js';
 import { dlqCommands } from './dlq-commands.js';
 import { generateViewsCommand } from './generate-views-command.js';
 import { initCommand } from './init-command.js';
@@ -16,6 +17,7 @@ import { queueCommands } from './queue-commands.js';
  * path starts with a group not listed here still works; add a line for its help.
  */
 export const commandGroups: Readonly<Record<string, string>> = {
+  capture: 'which tables write their changes to the change log',
   observers: 'check, list, inspect, debug and replay the observers of a config',
   dlq: 'the observer dead-letter queue in PostgreSQL',
   queue: 'the job queue in Redis',
@@ -26,6 +28,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
 export const commands: readonly Command[] = [
   initCommand,
   migrateCommand,
+  ...captureCommands,
   generateViewsCommand,
   observersValidateConfigCommand,
   observersListCommand,

@@ -66,7 +66,10 @@ export const initCommand: Command = {
       [
         ...files.map((file) => `created ${file.path}`),
         '',
-        'Next: fraiseql observers validate-config, then DATABASE_URL=postgres://… fraiseql migrate',
+        'Next:',
+        '  fraiseql observers validate-config',
+        '  DATABASE_URL=postgres://… fraiseql migrate          # the change log and tb_order',
+        '  DATABASE_URL=postgres://… fraiseql capture add tb_order   # its changes become events',
         '',
       ].join('\n'),
     );

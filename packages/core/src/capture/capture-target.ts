@@ -10,6 +10,8 @@ export interface CaptureTarget {
   readonly columns: ReadonlySet<string>;
   /** Columns that are unique on their own (primary key or a full unique index). */
   readonly uniqueColumns: ReadonlySet<string>;
+  /** The primary key's column when the key has exactly one, else undefined. */
+  readonly primaryKey: string | undefined;
 }
 
 /**
@@ -45,11 +47,14 @@ export async function resolveCaptureTarget(
       { details: { table } },
     );
   }
-  const columns = await db.query<{ name: string; is_unique: boolean }>(
+  const columns = await db.query<{ name: string; is_unique: boolean; is_primary: boolean }>(
     `SELECT a.attname AS name,
             EXISTS (SELECT 1 FROM pg_index i
                      WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnkeyatts = 1
-                       AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS is_unique
+                       AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS is_unique,
+            EXISTS (SELECT 1 FROM pg_index i
+                     WHERE i.indrelid = a.attrelid AND i.indisprimary AND i.indnkeyatts = 1
+                       AND i.indkey[0] = a.attnum) AS is_primary
        FROM pg_attribute a
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
     [String(relation.oid)],
@@ -60,5 +65,6 @@ export async function resolveCaptureTarget(
     qualifiedName: `${relation.schema}.${relation.name}`,
     columns: new Set(columns.rows.map((row) => row.name)),
     uniqueColumns: new Set(columns.rows.filter((row) => row.is_unique).map((row) => row.name)),
+    primaryKey: columns.rows.find((row) => row.is_primary)?.name,
   };
 }

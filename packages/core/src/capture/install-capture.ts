@@ -8,8 +8,11 @@ export interface CaptureOptions {
   readonly table: string;
   /** Entity type written to `object_type` and carried as `event.entityType` (`Order`). */
   readonly entityType: string;
-  /** The column whose value becomes `object_id`; it must be unique (primary key or unique index). */
-  readonly idColumn: string;
+  /**
+   * The column whose value becomes `object_id`; it must be unique (primary key or unique index).
+   * @defaultValue the table's primary key, when it has exactly one column
+   */
+  readonly idColumn?: string | undefined;
   /**
    * Column holding the tenant. Without it the tenant is taken from the transaction's
    * `fraiseql.tenant_id` setting, when set.
@@ -29,6 +32,21 @@ export interface CaptureOptions {
    * @defaultValue false
    */
   readonly preImage?: boolean | undefined;
+  /**
+   * Check the table and columns and return the statements, but change nothing.
+   * @defaultValue false
+   */
+  readonly dryRun?: boolean | undefined;
+}
+
+/** What {@link installCapture} or {@link uninstallCapture} did (or, with `dryRun`, would do). */
+export interface CaptureChange {
+  /** The table, `schema.name`. */
+  readonly table: string;
+  /** The statements run (or, with `dryRun`, that would run), in order. */
+  readonly statements: readonly string[];
+  /** False for a dry run. */
+  readonly applied: boolean;
 }
 
 /** The names of the three statement-level triggers {@link installCapture} creates. */
@@ -51,11 +69,14 @@ export const CAPTURE_TRIGGERS = Object.freeze({
  * @example
  * await installCapture(db, { table: 'tb_order', entityType: 'Order', idColumn: 'id', tenantColumn: 'tenant_id' });
  */
-export async function installCapture(db: SqlClient, options: CaptureOptions): Promise<void> {
+export async function installCapture(
+  db: SqlClient,
+  options: CaptureOptions,
+): Promise<CaptureChange> {
   if (options.entityType.trim() === '') {
     throw new CoreError('INVALID_ARGUMENT', 'installCapture: entityType must not be empty');
   }
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const target = await resolveCaptureTarget(tx, 'installCapture', options.table);
     if (target.qualifiedName === 'core.tb_entity_change_log') {
       throw new CoreError(
@@ -73,8 +94,16 @@ export async function installCapture(db: SqlClient, options: CaptureOptions): Pr
         { details: { missing: 'core.fn_capture_change()' } },
       );
     }
+    const idColumn = options.idColumn ?? target.primaryKey;
+    if (idColumn === undefined) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `installCapture: ${target.qualifiedName} has no single-column primary key; name its unique id column with idColumn`,
+        { details: { table: target.qualifiedName, option: 'idColumn' } },
+      );
+    }
     const columns: [string, string | undefined][] = [
-      ['idColumn', options.idColumn],
+      ['idColumn', idColumn],
       ['tenantColumn', options.tenantColumn],
       ['userColumn', options.userColumn],
     ];
@@ -87,18 +116,18 @@ export async function installCapture(db: SqlClient, options: CaptureOptions): Pr
         );
       }
     }
-    if (!target.uniqueColumns.has(options.idColumn)) {
+    if (!target.uniqueColumns.has(idColumn)) {
       throw new CoreError(
         'INVALID_ARGUMENT',
-        `installCapture: idColumn ${JSON.stringify(options.idColumn)} of ${target.qualifiedName} is not unique; it needs a primary key or a unique index of its own, because UPDATE captures pair old and new rows on it`,
-        { details: { table: target.qualifiedName, column: options.idColumn } },
+        `installCapture: idColumn ${JSON.stringify(idColumn)} of ${target.qualifiedName} is not unique; it needs a primary key or a unique index of its own, because UPDATE captures pair old and new rows on it`,
+        { details: { table: target.qualifiedName, column: idColumn } },
       );
     }
 
     const table = quoteIdent(target.schema) + '.' + quoteIdent(target.name);
     const args = [
       options.entityType,
-      options.idColumn,
+      idColumn,
       options.tenantColumn ?? '',
       options.userColumn ?? '',
       options.preImage === true ? 'true' : 'false',
@@ -106,33 +135,40 @@ export async function installCapture(db: SqlClient, options: CaptureOptions): Pr
       .map(quoteLiteral)
       .join(', ');
     const call = `FOR EACH STATEMENT EXECUTE FUNCTION core.fn_capture_change(${args})`;
-    await tx.exec(
-      [
-        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.insert} ON ${table}`,
-        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.update} ON ${table}`,
-        `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.delete} ON ${table}`,
-        `CREATE TRIGGER ${CAPTURE_TRIGGERS.insert} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS fraiseql_new ${call}`,
-        `CREATE TRIGGER ${CAPTURE_TRIGGERS.update} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS fraiseql_old NEW TABLE AS fraiseql_new ${call}`,
-        `CREATE TRIGGER ${CAPTURE_TRIGGERS.delete} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS fraiseql_old ${call}`,
-      ].join(';\n'),
-    );
+    const statements = [
+      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.insert} ON ${table}`,
+      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.update} ON ${table}`,
+      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.delete} ON ${table}`,
+      `CREATE TRIGGER ${CAPTURE_TRIGGERS.insert} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS fraiseql_new ${call}`,
+      `CREATE TRIGGER ${CAPTURE_TRIGGERS.update} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS fraiseql_old NEW TABLE AS fraiseql_new ${call}`,
+      `CREATE TRIGGER ${CAPTURE_TRIGGERS.delete} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS fraiseql_old ${call}`,
+    ];
+    const applied = options.dryRun !== true;
+    if (applied) await tx.exec(statements.join(';\n'));
+    return { table: target.qualifiedName, statements, applied };
   });
 }
 
 /**
- * Removes the capture triggers {@link installCapture} created; a table without them is left as is.
+ * Removes the capture triggers {@link installCapture} created; a table without them is left as
+ * is. With `dryRun` it only returns the statements.
  *
  * @throws {CoreError} `CAPTURE_TARGET_MISSING` when the table does not exist.
  */
-export async function uninstallCapture(db: SqlClient, table: string): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function uninstallCapture(
+  db: SqlClient,
+  table: string,
+  options: { readonly dryRun?: boolean | undefined } = {},
+): Promise<CaptureChange> {
+  return db.transaction(async (tx) => {
     const target = await resolveCaptureTarget(tx, 'uninstallCapture', table);
     const quoted = quoteIdent(target.schema) + '.' + quoteIdent(target.name);
-    await tx.exec(
-      Object.values(CAPTURE_TRIGGERS)
-        .map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON ${quoted}`)
-        .join(';\n'),
+    const statements = Object.values(CAPTURE_TRIGGERS).map(
+      (trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON ${quoted}`,
     );
+    const applied = options.dryRun !== true;
+    if (applied) await tx.exec(statements.join(';\n'));
+    return { table: target.qualifiedName, statements, applied };
   });
 }
 
