@@ -80,3 +80,14 @@ export {
   type ClickHouseSinkMetricsOptions,
   type ClickHouseSinkMetricsReporter,
 } from './clickhouse/create-clickhouse-sink-metrics.js';
+export {
+  FLIGHT_FIRST_BATCH_BUCKETS,
+  FLIGHT_STREAM_DURATION_BUCKETS,
+  flightMetricSet,
+  type FlightMetricSet,
+} from './arrow-flight/flight-metric-set.js';
+export {
+  createFlightMetrics,
+  type FlightMetricsOptions,
+  type FlightMetricsReporter,
+} from './arrow-flight/create-flight-metrics.js';
