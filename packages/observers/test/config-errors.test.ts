@@ -95,6 +95,12 @@ const cases: { kind: string; text: string; expected: string; env?: Record<string
       'observers.order_shipped.actions[0].timeout: expected a duration: milliseconds or text such as "30s", "5m", "1h30m" (units ms, s, m, h, d, w), got "5 minutes" (observers.yaml:8)',
   },
   {
+    kind: 'action timeout not below the source ack deadline',
+    text: `source: { kind: nats, ackWait: 3s }\n${webhook('        timeout: 5s\n')}`,
+    expected:
+      "observers.order_shipped.actions[0].timeout: timeout 5000ms must be below the source's ackWait (3000ms), or the event may be delivered again while the action still runs: lower the timeout or raise source.ackWait (observers.yaml:9)",
+  },
+  {
     kind: 'unknown action type',
     text: yaml(`    entity: Order
     events: [UPDATE]

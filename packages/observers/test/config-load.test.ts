@@ -151,7 +151,7 @@ describe('loadObserversConfig', () => {
         to: ['{{ data.customer.email }}'],
         subject: 'Order {{ entityId }} shipped',
         text: "Hello {{ data.customer.name | default('there') }}",
-        timeout: 30_000,
+        timeout: 20_000,
       },
       { type: 'cache', patterns: ['order:{{ entityId }}:*'], redisUrl: 'redis://127.0.0.1:6379/2' },
     ]);

@@ -114,7 +114,7 @@ export const emailActionSchema = z
     subject: templateStringSchema,
     text: templateStringSchema,
     html: templateStringSchema.optional(),
-    timeout: durationSchema.default(30_000),
+    timeout: durationSchema.default(20_000),
   })
   .meta({ title: 'email', description: 'Sends an email through SMTP.' });
 
@@ -261,7 +261,7 @@ export interface EmailActionConfig {
   readonly subject: string;
   readonly text: string;
   readonly html?: string;
-  /** Per-attempt timeout in milliseconds. @defaultValue `30000` */
+  /** Per-attempt timeout in milliseconds (below the source's ack deadline). @defaultValue `20000` */
   readonly timeout: number;
 }
 

@@ -1,4 +1,4 @@
-import type { DurationInput } from '@fraiseql/core';
+import { parseDuration, type DurationInput } from '@fraiseql/core';
 import { z } from 'zod';
 
 import {
@@ -50,6 +50,51 @@ const observerNames = z.superRefine<unknown>(
   { when: () => true },
 );
 
+/** The ack deadline of a source as written (NATS `ackWait`, change-log `leaseDuration`). */
+function ackDeadline(source: unknown): { option: string; ms: number } | undefined {
+  const { kind = 'change-log', ...options } = (source ?? {}) as Record<string, unknown>;
+  const option = kind === 'nats' ? 'ackWait' : kind === 'change-log' ? 'leaseDuration' : undefined;
+  if (option === undefined) return undefined;
+  const written = options[option] ?? DEFAULT_ACK_DEADLINE_MS;
+  try {
+    return { option, ms: parseDuration(written as DurationInput) };
+  } catch {
+    return undefined; // reported by the source's own schema
+  }
+}
+
+const DEFAULT_ACK_DEADLINE_MS = 30_000;
+
+// An attempt that can outlast the source's ack deadline is redelivered while it still runs when
+// a heartbeat is lost; every action timeout must end before the deadline.
+const timeoutsBelowAckDeadline = z.superRefine<{ source?: unknown; observers: unknown }>(
+  (config, ctx) => {
+    const deadline = ackDeadline(config.source);
+    if (deadline === undefined) return;
+    const observers = config.observers as Record<string, { actions?: unknown }>;
+    for (const [name, observer] of Object.entries(observers)) {
+      const actions = Array.isArray(observer.actions) ? (observer.actions as unknown[]) : [];
+      for (const [index, action] of actions.entries()) {
+        const timeout = (action as { timeout?: unknown } | null)?.timeout;
+        if (timeout === undefined) continue;
+        let ms: number;
+        try {
+          ms = parseDuration(timeout as DurationInput);
+        } catch {
+          continue;
+        }
+        if (ms < deadline.ms) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['observers', name, 'actions', index, 'timeout'],
+          input: timeout,
+          message: `timeout ${ms}ms must be below the source's ${deadline.option} (${deadline.ms}ms), or the event may be delivered again while the action still runs: lower the timeout or raise source.${deadline.option}`,
+        });
+      }
+    }
+  },
+);
+
 function topLevelSchema<Action extends z.ZodType>(action: Action) {
   return z
     .strictObject({
@@ -65,6 +110,7 @@ function topLevelSchema<Action extends z.ZodType>(action: Action) {
         .check(observerNames)
         .meta({ description: 'Observers by name.' }),
     })
+    .check(timeoutsBelowAckDeadline)
     .meta({
       title: 'FraiseQL observers configuration',
       description: 'Observers that turn committed row changes into side effects.',

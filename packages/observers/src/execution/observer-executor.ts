@@ -50,7 +50,11 @@ export interface ObserverExecutorOptions {
   readonly concurrency?: number | undefined;
   /** Retry settings of observers and actions that set none. @defaultValue exponential, 5 attempts, 1s..5m, 1h */
   readonly retry?: RetryPolicyConfig | undefined;
-  /** Per-attempt timeout of actions without a `timeout` of their own. @defaultValue `'30s'` */
+  /**
+   * Per-attempt timeout of actions without a `timeout` of their own; keep it below the source's
+   * ack deadline (NATS `ackWait`, change-log `leaseDuration`, both `30s` by default).
+   * @defaultValue `'20s'`
+   */
   readonly actionTimeout?: DurationInput | undefined;
   /** Circuit breaker tuning per endpoint, or `false` for none. @defaultValue see {@link CircuitBreakerOptions} */
   readonly breaker?: CircuitBreakerOptions | false | undefined;
@@ -134,7 +138,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     logger,
     concurrency: options.concurrency ?? 64,
     defaultRetry: options.retry,
-    actionTimeoutMs: parseDuration(options.actionTimeout ?? '30s', 'actionTimeout'),
+    actionTimeoutMs: parseDuration(options.actionTimeout ?? '20s', 'actionTimeout'),
     breaker: options.breaker ?? {},
     maxBreakerWaitMs: parseDuration(options.maxBreakerWait ?? '1m', 'maxBreakerWait'),
     heartbeatIntervalMs,

@@ -114,7 +114,8 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     for (const health of services()) metrics.serviceState(health);
   };
 
-  function onDelivery(delivery: Delivery): void {
+  /** Resolves once the delivery is settled, so a source can keep it alive until then. */
+  function onDelivery(delivery: Delivery): Promise<void> {
     const task = slots
       .acquire(queueing.signal)
       .then(
@@ -144,6 +145,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
       )
       .finally(() => running.delete(task));
     running.add(task);
+    return task;
   }
 
   /** Settles `done`; an event with a failure reported by the handler counts as failed. */

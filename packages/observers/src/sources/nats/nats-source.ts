@@ -90,6 +90,9 @@ class NatsEventSource implements NatsSource {
   readonly #unsettled = new Set<NatsDelivery>();
   readonly #settling = new Set<Promise<void>>();
   #waiters: (() => void)[] = [];
+  #heartbeats: NodeJS.Timeout | undefined;
+  // Deliveries whose onDelivery promise is pending: a handler is working on them.
+  readonly #working = new Set<NatsDelivery>();
 
   constructor(config: ResolvedNatsConfig, logger: Logger, metrics: ObserverMetrics) {
     this.config = config;
@@ -131,6 +134,17 @@ class NatsEventSource implements NatsSource {
     // The start signal only stops fetching: settlements are still accepted until close().
     options.signal?.addEventListener('abort', () => void this.#stopFetching(), { once: true });
     this.#loop = this.#pull(session, consumer, options.onDelivery, maxInFlight);
+    // While an onDelivery promise is pending (the observer runtime's resolves once the event is
+    // settled), its message gets `working()` three times per ackWait, so a long action (or one
+    // waiting on a breaker or a backoff) is never redelivered while it still runs here. A
+    // handler that returns at once keeps its message only until ackWait.
+    this.#heartbeats = setInterval(
+      () => {
+        for (const delivery of this.#working) void delivery.heartbeat();
+      },
+      Math.max(1, Math.floor(this.config.ackWait / 3)),
+    );
+    this.#heartbeats.unref();
   }
 
   async backlog(options: { readonly signal?: AbortSignal } = {}): Promise<EventSourceBacklog> {
@@ -191,6 +205,7 @@ class NatsEventSource implements NatsSource {
       }
     }
     this.#unsettled.clear();
+    clearInterval(this.#heartbeats);
     if (handedBack > 0) {
       this.#logger.info({ handedBack }, 'nats source closed; unsettled messages handed back');
     }
@@ -294,6 +309,7 @@ class NatsEventSource implements NatsSource {
     delivery: NatsDelivery,
     onDelivery: EventSourceStartOptions['onDelivery'],
   ): Promise<void> {
+    this.#working.add(delivery);
     try {
       await onDelivery(delivery);
     } catch (error) {
@@ -303,6 +319,8 @@ class NatsEventSource implements NatsSource {
       );
       if (!delivery.settled)
         await delivery.settle({ status: 'retry', error }).catch(() => undefined);
+    } finally {
+      this.#working.delete(delivery);
     }
   }
 
