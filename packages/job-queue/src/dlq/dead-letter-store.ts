@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { JobAttemptError, JobData } from '../jobs/job-data.js';
 
-/** Why a job was dead-lettered. */
-export type DeadLetterReason = 'permanent' | 'max-attempts' | 'max-elapsed' | 'observer-changed';
+/**
+ * Why a job was dead-lettered: the retry policy gave up (`permanent`, `max-attempts`,
+ * `max-elapsed`), the worker's config no longer has the action (`observer-changed`), or the
+ * job's worker died (lost its lock) more than `maxStalledCount` times (`stalled`).
+ */
+export type DeadLetterReason =
+  'permanent' | 'max-attempts' | 'max-elapsed' | 'observer-changed' | 'stalled';
 
 /** A job in the dead-letter queue: its payload, last error and attempt history. */
 export interface DeadLetterJob {

@@ -35,6 +35,11 @@ export interface JobProcessorDeps {
   readonly shutdown: AbortSignal;
   readonly dlqRetentionMs: number | undefined;
   readonly random: () => number;
+  /**
+   * Times a job may lose its worker (stall) and still run again; one more and it is
+   * dead-lettered with reason `stalled`.
+   */
+  readonly maxStalledCount: number;
 }
 
 /** What a finished job stores as its return value. */
@@ -132,6 +137,17 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     const data = job.data;
     const attempt = data.attempts.length + 1;
     const startedAt = Date.now();
+    if (job.stalledCounter > deps.maxStalledCount) {
+      // Its workers died (or lost the lock) with it more often than allowed: a job that kills
+      // its worker must not loop forever, nor vanish into BullMQ's failed set.
+      const error = new ObserverError(
+        'ACTION_FAILED',
+        `job stalled ${String(job.stalledCounter)} times (maxStalledCount ${String(deps.maxStalledCount)}): its worker died or lost the lock while running it`,
+        { errorType: 'stalled', retryable: false },
+      );
+      await deadLetter(job, data, error, 'stalled', data.attempts);
+      throw new UnrecoverableError(error.message);
+    }
     const resolved = resolve(data, deps, settingsCache);
     if (!resolved.ok) {
       await deadLetter(job, data, resolved.error, 'observer-changed', []);

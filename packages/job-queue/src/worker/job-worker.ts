@@ -52,6 +52,12 @@ export interface JobWorkerOptions extends JobQueueConfigInput {
   readonly lockDuration?: DurationInput | undefined;
   /** How often jobs with lost locks are looked for and returned to waiting. @defaultValue `'30s'` */
   readonly stalledInterval?: DurationInput | undefined;
+  /**
+   * Times a job may stall (its worker died or lost the lock mid-job) and still run again; the
+   * next stall dead-letters it with reason `stalled`, so a job that kills its worker cannot loop.
+   * @defaultValue `1`
+   */
+  readonly maxStalledCount?: number | undefined;
   /** Queue-depth and DLQ gauges sampling interval, or `false`. @defaultValue `'15s'` */
   readonly metricsInterval?: DurationInput | false | undefined;
   /** @defaultValue `noopJobQueueMetrics` */
@@ -124,6 +130,13 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       `concurrency: expected an integer >= 1, got ${String(concurrency)}`,
     );
   }
+  const maxStalledCount = options.maxStalledCount ?? 1;
+  if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0) {
+    throw new JobQueueError(
+      'INVALID_ARGUMENT',
+      `maxStalledCount: expected an integer >= 0, got ${String(maxStalledCount)}`,
+    );
+  }
   const metrics = options.metrics ?? noopJobQueueMetrics;
   const logger = options.logger ?? silentLogger;
   const shutdownTimeoutMs = parseDuration(options.shutdownTimeout ?? '30s', 'shutdownTimeout');
@@ -187,6 +200,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     shutdown: shutdown.signal,
     dlqRetentionMs: config.dlqRetention,
     random: options.random ?? Math.random,
+    maxStalledCount,
   });
   let inProgress = 0;
   const tracked = async (job: Job<JobData>, token?: string): Promise<JobResult> => {
@@ -195,6 +209,37 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       return await processor(job, token);
     } finally {
       inProgress -= 1;
+    }
+  };
+  /**
+   * A job BullMQ failed for good without the processor dead-lettering it (a stall limit
+   * recorded by an older worker, a lock lost at the wrong moment): dead-letter it here.
+   */
+  const ensureDeadLettered = async (job: Job<JobData>, error: Error): Promise<void> => {
+    try {
+      const dlq = await deadLetters();
+      if (job.id === undefined || (await dlq.get(queueName, job.id)) !== undefined) return;
+      const stalled = /stalled/i.test(error.message);
+      await dlq.add({
+        jobId: job.id,
+        queue: queueName,
+        reason: stalled ? 'stalled' : 'permanent',
+        error: {
+          code: 'ACTION_FAILED',
+          errorType: stalled ? 'stalled' : 'unknown',
+          message: error.message,
+          retryable: false,
+        },
+        data: job.data,
+        deadAt: Date.now(),
+      });
+      metrics.dlqItems(queueName, await dlq.count(queueName));
+      logger.warn({ jobId: job.id, reason: error.message }, 'job dead-lettered after failing');
+    } catch (thrown) {
+      logger.error(
+        { err: thrown, jobId: job.id },
+        'job worker: a failed job could not be dead-lettered',
+      );
     }
   };
   const onConnectionError = (error: unknown): void => {
@@ -212,7 +257,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       concurrency,
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
-      maxStalledCount: 1,
+      // The processor enforces `maxStalledCount` (dead-lettering the job); BullMQ's own limit
+      // would fail the job outside the processor, past the dead-letter queue.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
       ...(limiter === undefined ? {} : { limiter }),
       settings: {
         backoffStrategy: (_attemptsMade: number, type?: string, err?: Error): number => {
@@ -225,6 +272,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     });
     guardBullConnections(created, onConnectionError);
     created.on('error', onConnectionError);
+    created.on('failed', (job, error) => {
+      if (job !== undefined && error.name === 'UnrecoverableError')
+        void ensureDeadLettered(job, error);
+    });
     created.on('stalled', (jobId) => {
       logger.warn({ jobId, queue: queueName }, 'job worker: a stalled job went back to the queue');
     });
