@@ -102,6 +102,7 @@ describe.skipIf(redis === undefined)('job queue on Redis', () => {
     const second = await queue.enqueue(job);
     expect(first.jobId).toBe(jobIdOf(event.id, 'ok', 0));
     expect(second.jobId).toBe(first.jobId);
+    expect([first.outcome, second.outcome]).toEqual(['enqueued', 'duplicate-pending']);
     const counts = await queue.bullQueue('dedup').getJobCounts('waiting');
     expect(counts.waiting).toBe(1);
 
@@ -110,7 +111,7 @@ describe.skipIf(redis === undefined)('job queue on Redis', () => {
       message: 'job finished',
     });
     // A third enqueue after completion (within keepFinished) is still a no-op.
-    await queue.enqueue(job);
+    expect((await queue.enqueue(job)).outcome).toBe('duplicate-finished');
     expect((await queue.bullQueue('dedup').getJobCounts('waiting')).waiting).toBe(0);
     expect(called(`ok:${event.id}`)).toHaveLength(1);
   });

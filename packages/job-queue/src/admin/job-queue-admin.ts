@@ -96,7 +96,7 @@ export function createJobQueueAdmin(options: JobQueueAdminOptions): JobQueueAdmi
       throw redisFailure(error, `replay ${jobId}`);
     }
     metrics.jobQueued(name, entry.data.actionType);
-    return { jobId, queue: name };
+    return { jobId, queue: name, outcome: 'enqueued' };
   };
 
   return {

@@ -22,6 +22,12 @@ export interface DeadLetterJob {
   readonly deadAt: number;
 }
 
+/** Redis keys of the dead letters of `queue`: a sorted set by time of death and a hash of JSON. */
+export function deadLetterKeys(prefix: string, queue: string): { index: string; items: string } {
+  const base = `${prefix}:${queue}:dlq`;
+  return { index: base, items: `${base}:items` };
+}
+
 /**
  * Dead letters of one prefix in Redis: per queue a sorted set of job ids by time of death and
  * a hash of their JSON. BullMQ itself only has a failed set, trimmed by retention and without
@@ -37,8 +43,7 @@ export class DeadLetterStore {
   }
 
   #keys(queue: string): { index: string; items: string } {
-    const base = `${this.#prefix}:${queue}:dlq`;
-    return { index: base, items: `${base}:items` };
+    return deadLetterKeys(this.#prefix, queue);
   }
 
   /** Stores (or replaces) a dead letter. */

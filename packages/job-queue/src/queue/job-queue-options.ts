@@ -24,7 +24,7 @@ export const jobQueueConfigSchema = z.strictObject({
     .meta({ description: 'Queue of jobs that name none.' }),
   keepFinished: durationSchema.default(86_400_000).meta({
     description:
-      'How long finished jobs are kept; enqueuing the same job again in that window is a no-op.',
+      'How long a finished job blocks its id: enqueuing the same job within this time after it finished is a no-op (duplicate-finished); later, it runs again.',
   }),
   dlqRetention: durationSchema.optional().meta({
     description:

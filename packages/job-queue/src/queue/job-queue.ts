@@ -8,7 +8,7 @@ import {
   type ServiceHealthReporter,
 } from '@fraiseql/core';
 import { Queue, type JobsOptions } from 'bullmq';
-import { DeadLetterStore } from '../dlq/dead-letter-store.js';
+import { DeadLetterStore, deadLetterKeys } from '../dlq/dead-letter-store.js';
 import { JobQueueError, redisFailure } from '../errors.js';
 import type { JobData } from '../jobs/job-data.js';
 import { BACKOFF_TYPE, UNBOUNDED_ATTEMPTS } from '../jobs/job-defaults.js';
@@ -37,10 +37,26 @@ export interface NewJob {
   readonly queue?: string | undefined;
 }
 
-/** Where an enqueued job went. */
+/**
+ * What an enqueue did with a job id:
+ *
+ * - `enqueued`: the job is waiting to run (added by this call, or by a concurrent one with the
+ *   same id at the same moment);
+ * - `duplicate-pending`: a job with this id is waiting, delayed, running or retrying: nothing
+ *   added;
+ * - `duplicate-finished`: a job with this id finished (succeeded) less than `keepFinished`
+ *   ago: nothing added;
+ * - `dead-lettered`: a job with this id is in the dead-letter queue: nothing added (replay the
+ *   dead letter, or purge it, to run the work again).
+ */
+export type EnqueueOutcome =
+  'enqueued' | 'duplicate-pending' | 'duplicate-finished' | 'dead-lettered';
+
+/** Where an enqueued job went, and what the enqueue did. */
 export interface EnqueuedJob {
   readonly jobId: string;
   readonly queue: string;
+  readonly outcome: EnqueueOutcome;
 }
 
 /** Producer side of the job queue: idempotent enqueue onto named BullMQ queues. */
@@ -48,8 +64,9 @@ export interface JobQueue extends AsyncDisposable, ServiceHealthReporter {
   /** Validated settings (durations in milliseconds). */
   readonly config: JobQueueConfig & { readonly redisUrl: string };
   /**
-   * Adds a job with id `{eventId}:{observer}:{actionIndex}`; adding one whose id exists (not yet
-   * finished, or finished within `keepFinished`) is a no-op.
+   * Adds a job with id `{eventId}:{observer}:{actionIndex}`, unless a job with that id is
+   * pending, finished less than `keepFinished` ago, or dead-lettered; `outcome` says which. A
+   * job that finished longer ago than `keepFinished` is replaced by the new one.
    *
    * @throws {JobQueueError} `REDIS_UNAVAILABLE` when Redis does not answer within
    * `enqueueTimeout`, `INVALID_ARGUMENT` for a bad queue name, `CLOSED` after `close()`.
@@ -198,37 +215,81 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     };
   };
 
+  type Item = ReturnType<typeof payload>;
+
+  /**
+   * One round trip reads, for every item, whether its id exists, when it finished and whether
+   * it is dead-lettered; a second adds the ones to add (after removing expired finished
+   * copies, which BullMQ itself only trims when another job of the queue finishes).
+   */
+  const place = async (items: readonly Item[]): Promise<EnqueuedJob[]> => {
+    const first = items[0];
+    if (first === undefined) return [];
+    // Waits for the shared producer connection to be ready (it queues no command offline).
+    await bullQueue(first.queue).waitUntilReady();
+    const client = (producer ??= newProducer());
+    const check = client.multi();
+    for (const item of items) {
+      const key = bullQueue(item.queue).toKey(item.opts.jobId ?? '');
+      check.exists(key);
+      check.hget(key, 'finishedOn');
+      check.hexists(deadLetterKeys(config.prefix, item.queue).items, item.opts.jobId ?? '');
+    }
+    const replies = (await check.exec()) ?? [];
+    const now = Date.now();
+    const seen = new Set<string>();
+    const expired: Item[] = [];
+    const outcomes = items.map((item, index): EnqueueOutcome => {
+      const reply = (offset: number): unknown => {
+        const [error, value] = replies[index * 3 + offset] ?? [new Error('no reply'), null];
+        if (error !== null) throw error;
+        return value;
+      };
+      const exists = reply(0) === 1;
+      const finishedOn = reply(1);
+      const dead = reply(2) === 1;
+      const key = `${item.queue}\u0000${item.opts.jobId ?? ''}`;
+      if (seen.has(key)) return 'duplicate-pending';
+      seen.add(key);
+      if (dead) return 'dead-lettered';
+      if (!exists) return 'enqueued';
+      if (typeof finishedOn !== 'string') return 'duplicate-pending';
+      if (now - Number(finishedOn) < config.keepFinished) return 'duplicate-finished';
+      expired.push(item);
+      return 'enqueued';
+    });
+    await Promise.all(expired.map((item) => bullQueue(item.queue).remove(item.opts.jobId ?? '')));
+    const toAdd = new Map<string, Item[]>();
+    items.forEach((item, index) => {
+      if (outcomes[index] !== 'enqueued') return;
+      const list = toAdd.get(item.queue);
+      if (list === undefined) toAdd.set(item.queue, [item]);
+      else list.push(item);
+    });
+    await Promise.all(
+      [...toAdd].map(([name, list]) =>
+        list.length === 1 && list[0] !== undefined
+          ? bullQueue(name).add(list[0].name, list[0].data, list[0].opts)
+          : bullQueue(name).addBulk(
+              list.map(({ name: n, data, opts }) => ({ name: n, data, opts })),
+            ),
+      ),
+    );
+    return items.map((item, index) => {
+      const outcome = outcomes[index] ?? 'enqueued';
+      if (outcome === 'enqueued') metrics.jobQueued(item.queue, item.name);
+      return { jobId: item.opts.jobId ?? '', queue: item.queue, outcome };
+    });
+  };
+
   const enqueueMany = async (
     jobs: readonly NewJob[],
     opts: { signal?: AbortSignal } = {},
   ): Promise<EnqueuedJob[]> => {
-    const byQueue = new Map<string, ReturnType<typeof payload>[]>();
-    for (const job of jobs) {
-      const item = payload(job);
-      bullQueue(item.queue);
-      const list = byQueue.get(item.queue);
-      if (list === undefined) byQueue.set(item.queue, [item]);
-      else list.push(item);
-    }
-    await withDeadline(
-      Promise.all(
-        [...byQueue].map(([name, items]) =>
-          bullQueue(name).addBulk(
-            items.map(({ name: n, data: d, opts: o }) => ({ name: n, data: d, opts: o })),
-          ),
-        ),
-      ),
-      `enqueue ${String(jobs.length)} job(s)`,
-      opts.signal,
-    );
-    const out: EnqueuedJob[] = [];
-    for (const [name, items] of byQueue) {
-      for (const item of items) {
-        metrics.jobQueued(name, item.name);
-        out.push({ jobId: item.opts.jobId ?? '', queue: name });
-      }
-    }
-    return out;
+    const items = jobs.map(payload);
+    for (const item of items) bullQueue(item.queue);
+    if (items.length === 0) return [];
+    return withDeadline(place(items), `enqueue ${String(jobs.length)} job(s)`, opts.signal);
   };
 
   const enqueue = async (
@@ -236,14 +297,14 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     opts: { signal?: AbortSignal } = {},
   ): Promise<EnqueuedJob> => {
     const item = payload(job);
-    const queue = bullQueue(item.queue);
-    await withDeadline(
-      queue.add(item.name, item.data, item.opts),
+    bullQueue(item.queue);
+    const [placed] = await withDeadline(
+      place([item]),
       `enqueue ${item.opts.jobId ?? ''}`,
       opts.signal,
     );
-    metrics.jobQueued(item.queue, item.name);
-    return { jobId: item.opts.jobId ?? '', queue: item.queue };
+    if (placed === undefined) throw new JobQueueError('ENQUEUE_FAILED', 'enqueue placed nothing');
+    return placed;
   };
 
   const close = async (): Promise<void> => {
