@@ -105,6 +105,7 @@ export async function startServer(
       metrics: createObserverMetrics(metricsRegistry),
       db,
       configPath: settings.configPath,
+      configWatchPath: settings.configWatchPath,
       baseUrl: http.url,
       consumer: SERVER_CONSUMER,
       redisUrl: settings.redisUrl,
@@ -119,7 +120,7 @@ export async function startServer(
     if (settings.configPath === undefined) {
       logger.info(
         { config: 'fraiseql.config.yaml', docs: 'docs/guides/observers-config.md' },
-        'running the demo observers; to run your own, write fraiseql.config.yaml in the working directory (or set FRAISEQL_CONFIG): a webhook to a loopback or private address needs allowHosts on its action',
+        'running the demo observers; to run your own, write fraiseql.config.yaml in the working directory (picked up without a restart) or set FRAISEQL_CONFIG; a webhook to a loopback or private address needs allowHosts on its action',
       );
     }
 

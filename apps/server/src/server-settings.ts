@@ -58,6 +58,11 @@ export const serverSettingsSchema = z.object({
 export interface ServerSettings {
   readonly databaseUrl: string | undefined;
   readonly configPath: string | undefined;
+  /**
+   * Where the observers config is watched: `configPath`, or, while the demo observers run, the
+   * default file in the working directory, so creating it later replaces them.
+   */
+  readonly configWatchPath: string;
   readonly redisUrl: string | undefined;
   readonly natsUrl: string | undefined;
   readonly workers: number;
@@ -97,9 +102,11 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     throw new Error(`invalid server settings:\n  ${lines.join('\n  ')}`);
   }
   const settings = parsed.data;
+  const configPath = resolveConfigPath(settings.FRAISEQL_CONFIG, cwd);
   return {
     databaseUrl: settings.DATABASE_URL,
-    configPath: resolveConfigPath(settings.FRAISEQL_CONFIG, cwd),
+    configPath,
+    configWatchPath: configPath ?? resolve(cwd, DEFAULT_CONFIG_FILE),
     redisUrl: settings.REDIS_URL,
     natsUrl: settings.NATS_URL,
     queuePrefix: settings.FRAISEQL_QUEUE_PREFIX,

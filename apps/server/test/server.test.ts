@@ -77,7 +77,8 @@ async function json<T>(response: Response): Promise<T> {
 describe('reference server on embedded PostgreSQL (PGlite) with the demo observers', () => {
   it('starts with no configuration, serves /health and the admin API, and fires the demo actions', async () => {
     const dataDir = await tempDir();
-    const { server, lines } = await start({ FRAISEQL_DATA_DIR: dataDir });
+    const cwd = await tempDir();
+    const { server, lines } = await start({ FRAISEQL_DATA_DIR: dataDir }, cwd);
 
     const health = await fetch(`${server.httpUrl}/health`);
     expect(health.status).toBe(200);
@@ -151,6 +152,31 @@ describe('reference server on embedded PostgreSQL (PGlite) with the demo observe
     ).toBe(404);
     expect((await adminFetch(`${server.httpUrl}/admin/dlq?limit=x`)).status).toBe(400);
     expect((await fetch(`${server.httpUrl}/nope`)).status).toBe(404);
+
+    // A config file written after start replaces the demo observers without a restart.
+    await writeFile(
+      join(cwd, 'fraiseql.config.yaml'),
+      `observers:
+  my_orders:
+    entity: Order
+    events: [INSERT]
+    actions:
+      - type: webhook
+        url: ${server.httpUrl}/demo/webhook
+        allowHosts: ["127.0.0.1"]
+`,
+    );
+    const reloaded = await waitFor(
+      async () => {
+        const list = await json<{ origin: string; observers: { name: string }[] }>(
+          await adminFetch(`${server.httpUrl}/admin/observers`),
+        );
+        return list.origin === 'demo' ? undefined : list;
+      },
+      { timeoutMs: 30_000, message: 'the config file written after start was not loaded' },
+    );
+    expect(reloaded.origin).toBe(join(cwd, 'fraiseql.config.yaml'));
+    expect(reloaded.observers.map((o) => o.name)).toEqual(['my_orders']);
   });
 });
 

@@ -45,6 +45,8 @@ export interface ObserverStackOptions {
   readonly db: SqlClient;
   /** Observers config file; undefined runs the demo observers. */
   readonly configPath: string | undefined;
+  /** The file watched for changes: `configPath`, or where a config may appear later. */
+  readonly configWatchPath: string;
   /** The server's own base URL (the demo observers call receivers there). */
   readonly baseUrl: string;
   /** Consumer name for change-log progress. */
@@ -202,12 +204,18 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     await runtime.start();
     cleanups.push(() => runtime.close());
 
-    if (options.configPath !== undefined) {
+    // A config file created after start replaces the demo observers, as an edit reloads it.
+    let configOrigin = options.configPath ?? 'demo';
+    {
       const watcher = watchConfig(
-        options.configPath,
+        options.configWatchPath,
         (next) => {
           matcher.replace(createObserverDefinitions(next));
-          logger.info({ observers: matcher.list().map((o) => o.name) }, 'observers reloaded');
+          configOrigin = options.configWatchPath;
+          logger.info(
+            { origin: configOrigin, observers: matcher.list().map((o) => o.name) },
+            'observers reloaded',
+          );
         },
         {
           registry,
@@ -224,7 +232,9 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       matcher,
       dlq,
       registry,
-      configOrigin: options.configPath ?? 'demo',
+      get configOrigin() {
+        return configOrigin;
+      },
       jobQueue:
         queue === undefined
           ? undefined
