@@ -386,6 +386,7 @@ describe.skipIf(postgres === undefined || nats === undefined)(
         subjectPrefix: stream.subjectPrefix,
         durable,
         nakDelay: 20,
+        statsInterval: 100,
         metrics,
       });
       const seen = new Set<string>();
@@ -410,6 +411,17 @@ describe.skipIf(postgres === undefined || nats === undefined)(
           });
         }
         await waitFor(() => seen.size === 2, { timeoutMs: 20_000, message: 'both redelivered' });
+        // The consumer's backlog, from its info every statsInterval: empty once all is acked.
+        await waitFor(
+          async () =>
+            (await readMetric(registry, 'fraiseql_observer_nats_pending', {
+              consumer: durable,
+            })) === 0 &&
+            (await readMetric(registry, 'fraiseql_observer_capture_lag_seconds', {
+              source: 'nats',
+            })) === 0,
+          { timeoutMs: 10_000, message: 'an empty NATS backlog reported' },
+        );
       } finally {
         await nc.close();
         await source.close();
@@ -417,7 +429,6 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       }
       await expectMetric('fraiseql_observer_nats_redelivered_total', { consumer: durable }, 2);
       await expectMetric('fraiseql_observer_events_malformed_total', { source: 'nats' }, 1);
-      // The last message delivered had nothing behind it.
       await expectMetric('fraiseql_observer_nats_pending', { consumer: durable }, 0);
       expect(
         await readMetric(registry, 'fraiseql_observer_source_batch_size_count', { source: 'nats' }),

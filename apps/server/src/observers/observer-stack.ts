@@ -171,8 +171,9 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     });
     cleanups.push(() => executor.close());
 
-    // The job queue's Redis connections, in health().services and the service metrics.
-    const redisReporters: ServiceHealthReporter[] = queue === undefined ? [] : [queue];
+    // The job queue's Redis connections (and the NATS bridge's), in health().services and the
+    // service metrics.
+    const serviceReporters: ServiceHealthReporter[] = queue === undefined ? [] : [queue];
     if (queue !== undefined) {
       for (let index = 0; index < options.workers; index += 1) {
         const worker = createJobWorker({
@@ -185,12 +186,12 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
         });
         cleanups.push(() => worker.close());
         await worker.start();
-        redisReporters.push(worker);
+        serviceReporters.push(worker);
       }
       logger.info({ workers: options.workers }, 'job-queue workers running');
     }
 
-    const source = await startSource(config, options, cleanups);
+    const source = await startSource(config, options, cleanups, serviceReporters);
     const runtime = createObserverRuntime({
       sources: source,
       handler: async (event, context) => {
@@ -198,7 +199,7 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
         await executor(event, context);
       },
       logger: logger.child({ component: 'runtime' }),
-      services: redisReporters,
+      services: serviceReporters,
       ...(metrics === undefined ? {} : { metrics }),
     });
     await runtime.start();
@@ -256,6 +257,7 @@ async function startSource(
   config: ObserversConfig,
   options: ObserverStackOptions,
   cleanups: (() => Promise<void>)[],
+  reporters: ServiceHealthReporter[],
 ): Promise<EventSource> {
   const { kind, ...sourceOptions } = config.source ?? { kind: 'change-log' as const };
   const changeLog = (): EventSource =>
@@ -283,8 +285,9 @@ async function startSource(
         }),
         logger: options.logger.child({ component: 'nats-bridge' }),
       });
-      await bridge.start();
       cleanups.push(() => bridge.close());
+      await bridge.start();
+      reporters.push(bridge);
       return createNatsSource({
         ...natsOptions,
         logger: options.logger.child({ component: 'nats' }),

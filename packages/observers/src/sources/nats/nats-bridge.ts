@@ -1,13 +1,16 @@
 import {
   serializeEvent,
+  ServiceHealthTracker,
   silentLogger,
   type Delivery,
   type EventSource,
   type Logger,
+  type ServiceHealth,
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
 import { eventSubject } from './event-subject.js';
 import { parseNatsConfig, type NatsConfig, type ResolvedNatsConfig } from './nats-config.js';
+import { redactServer } from './nats-client.js';
 import { openNatsSession, type NatsSession } from './nats-session.js';
 import { ensureStream, eventStreamConfig } from './nats-topology.js';
 
@@ -50,6 +53,12 @@ export interface NatsBridge {
    */
   start(options?: { readonly signal?: AbortSignal }): Promise<void>;
   stats(): NatsBridgeStats;
+  /**
+   * The bridge's NATS connection as `nats:bridge` (`down` before `start()` connected or after
+   * it failed, `reconnecting` while the server is away, `up`, `closed`), followed by the
+   * source's own connections.
+   */
+  services(): readonly ServiceHealth[];
   /** Closes the source (which waits for pending PubAcks), then the connection. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -92,10 +101,22 @@ class JetStreamBridge implements NatsBridge {
   // Aborted on close: the source stops handing out events while pending PubAcks arrive.
   readonly #fetching = new AbortController();
 
+  readonly #health: ServiceHealthTracker;
+
   constructor(source: EventSource, config: ResolvedNatsConfig, logger: Logger) {
     this.#source = source;
     this.config = config;
     this.#logger = logger;
+    this.#health = new ServiceHealthTracker({
+      name: 'nats:bridge',
+      kind: 'nats',
+      target: config.servers.map(redactServer).join(','),
+    });
+  }
+
+  services(): readonly ServiceHealth[] {
+    const own = (this.#source as { services?: () => readonly ServiceHealth[] }).services?.() ?? [];
+    return [this.#health.snapshot(), ...own];
   }
 
   async start(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
@@ -103,7 +124,7 @@ class JetStreamBridge implements NatsBridge {
     if (this.#started) throw new ObserverError('INVALID_ARGUMENT', 'nats bridge: already started');
     options.signal?.throwIfAborted();
     this.#started = true;
-    const session = await openNatsSession(this.config, this.#logger);
+    const session = await openNatsSession(this.config, this.#logger, this.#health);
     this.#session = session;
     try {
       await ensureStream(session, eventStreamConfig(this.config), {
@@ -164,6 +185,7 @@ class JetStreamBridge implements NatsBridge {
       await this.#source.close();
     } finally {
       await this.#session?.close();
+      this.#health.closed();
     }
   }
 

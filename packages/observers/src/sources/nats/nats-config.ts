@@ -104,6 +104,13 @@ export const natsConfigSchema = z
     maxPendingPublishes: z.number().int().min(1).default(256),
     /** Delay before an event whose publish failed is offered again. @defaultValue `"1s"` */
     publishRetryDelay: durationSchema.default(1_000),
+    /**
+     * How often a source reports its consumer's backlog (messages not yet acknowledged, age of
+     * the oldest) to metrics. @defaultValue `"10s"`
+     */
+    statsInterval: durationSchema
+      .pipe(z.number().min(100, { error: 'expected at least 100ms' }))
+      .default(10_000),
   })
   .transform((config, ctx) => {
     const deadLetterSubject = config.deadLetterSubject ?? `${config.subjectPrefix}_dlq`;

@@ -1,4 +1,4 @@
-import type { Logger } from '@fraiseql/core';
+import type { Logger, ServiceHealthTracker } from '@fraiseql/core';
 import {
   connectNatsClient,
   redactServer,
@@ -22,25 +22,26 @@ export interface NatsSession extends NatsClientLike {
 
 /**
  * Connects for the transport: reconnects forever (with the server's list of cluster peers),
- * logs connection state changes and warns when the server is older than the tested minimum.
+ * logs connection state changes, reports them through `health` (down when the first connection
+ * fails, reconnecting after a disconnect, up on reconnect, closed on close) and warns when the
+ * server is older than the tested minimum.
  *
  * @throws {ObserverError} `TRANSPORT_UNAVAILABLE` when the first connection fails.
  */
 export async function openNatsSession(
   config: ResolvedNatsConfig,
   logger: Logger,
+  health?: ServiceHealthTracker,
   connect: NatsConnector = connectNatsClient,
 ): Promise<NatsSession> {
-  const client = await connect({
-    servers: config.servers,
-    name: config.name,
-    ...(config.token === undefined ? {} : { token: config.token }),
-    ...(config.user === undefined ? {} : { user: config.user }),
-    ...(config.pass === undefined ? {} : { pass: config.pass }),
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    waitOnFirstConnect: false,
-  });
+  let client: NatsClientLike;
+  try {
+    client = await connectClient(config, connect);
+  } catch (error) {
+    health?.down(error);
+    throw error;
+  }
+  health?.up();
   const servers = config.servers.map(redactServer);
   const serverVersion = client.connection.info?.version;
   if (serverVersion !== undefined && isOlder(serverVersion, MIN_SERVER)) {
@@ -50,22 +51,53 @@ export async function openNatsSession(
     );
   }
   logger.debug({ servers, serverVersion }, 'nats connected');
-  void watchStatus(client, logger, servers);
+  void watchStatus(client, logger, servers, health);
   let closing: Promise<void> | undefined;
   return {
     ...client,
     serverVersion,
     maxPayload: client.connection.info?.max_payload ?? 1_048_576,
-    close: () => (closing ??= closeConnection(client, logger)),
+    close: () =>
+      (closing ??= closeConnection(client, logger).finally(() => {
+        health?.closed();
+      })),
   };
 }
 
-async function watchStatus(client: NatsClientLike, logger: Logger, servers: string[]) {
+function connectClient(
+  config: ResolvedNatsConfig,
+  connect: NatsConnector,
+): Promise<NatsClientLike> {
+  return connect({
+    servers: config.servers,
+    name: config.name,
+    ...(config.token === undefined ? {} : { token: config.token }),
+    ...(config.user === undefined ? {} : { user: config.user }),
+    ...(config.pass === undefined ? {} : { pass: config.pass }),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: false,
+  });
+}
+
+async function watchStatus(
+  client: NatsClientLike,
+  logger: Logger,
+  servers: string[],
+  health: ServiceHealthTracker | undefined,
+) {
   try {
     for await (const status of client.connection.status()) {
-      if (status.type === 'disconnect') logger.warn({ servers }, 'nats disconnected; reconnecting');
-      else if (status.type === 'reconnect') logger.info({ servers }, 'nats reconnected');
-      else if (status.type === 'error') logger.error({ servers, status }, 'nats connection error');
+      if (status.type === 'disconnect') {
+        health?.reconnecting(statusError(status, 'disconnected'));
+        logger.warn({ servers }, 'nats disconnected; reconnecting');
+      } else if (status.type === 'reconnect') {
+        health?.up();
+        logger.info({ servers }, 'nats reconnected');
+      } else if (status.type === 'error') {
+        health?.error(statusError(status, 'connection error'));
+        logger.error({ servers, status }, 'nats connection error');
+      }
     }
   } catch (error) {
     logger.debug({ error }, 'nats status watch ended');
@@ -93,6 +125,11 @@ async function closeConnection(client: NatsClientLike, logger: Logger): Promise<
     clearTimeout(timer);
   }
   if (!connection.isClosed()) await connection.close();
+}
+
+function statusError(status: unknown, fallback: string): Error {
+  const error = (status as { error?: unknown }).error;
+  return error instanceof Error ? error : new Error(`nats ${fallback}`);
 }
 
 function isOlder(version: string, minimum: readonly [number, number]): boolean {

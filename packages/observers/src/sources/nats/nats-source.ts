@@ -1,17 +1,24 @@
 import {
   eventFromJson,
+  ServiceHealthTracker,
   silentLogger,
   type EntityEvent,
   type EventSource,
   type EventSourceBacklog,
   type EventSourceStartOptions,
   type Logger,
+  type ServiceHealth,
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../../metrics/observer-metrics.js';
 import { consumerBacklog } from './consumer-backlog.js';
 import { describeError, NatsMessageSettler } from './message-settler.js';
-import type { NatsFetchLike, NatsMsgLike, NatsPullConsumerLike } from './nats-client.js';
+import {
+  redactServer,
+  type NatsFetchLike,
+  type NatsMsgLike,
+  type NatsPullConsumerLike,
+} from './nats-client.js';
 import { parseNatsConfig, type NatsConfig, type ResolvedNatsConfig } from './nats-config.js';
 import { NatsDelivery } from './nats-delivery.js';
 import { openNatsSession, type NatsSession } from './nats-session.js';
@@ -46,6 +53,11 @@ export interface NatsSource extends EventSource {
    * when the server cannot answer.
    */
   backlog(options?: { readonly signal?: AbortSignal }): Promise<EventSourceBacklog>;
+  /**
+   * The connection as one entry named `nats`: `down` before `start()` connected (or after it
+   * failed), `reconnecting` while the server is away, `up`, `closed` after `close()`.
+   */
+  services(): readonly ServiceHealth[];
 }
 
 /**
@@ -93,11 +105,35 @@ class NatsEventSource implements NatsSource {
   #heartbeats: NodeJS.Timeout | undefined;
   // Deliveries whose onDelivery promise is pending: a handler is working on them.
   readonly #working = new Set<NatsDelivery>();
+  readonly #health: ServiceHealthTracker;
+  #stats: NodeJS.Timeout | undefined;
 
   constructor(config: ResolvedNatsConfig, logger: Logger, metrics: ObserverMetrics) {
     this.config = config;
     this.#logger = logger;
     this.#metrics = metrics;
+    this.#health = new ServiceHealthTracker({
+      name: 'nats',
+      kind: 'nats',
+      target: config.servers.map(redactServer).join(','),
+    });
+    this.#health.onChange((health) => this.#metrics.serviceState?.(health));
+  }
+
+  services(): readonly ServiceHealth[] {
+    return [this.#health.snapshot()];
+  }
+
+  /** Reports the consumer's backlog: what the server holds for it, not what one fetch saw. */
+  async #reportStats(): Promise<void> {
+    try {
+      const backlog = await this.backlog();
+      this.#metrics.natsPending(this.config.durable, backlog.events);
+      this.#metrics.backlog(this.kind, backlog.events);
+      this.#metrics.captureLag(this.kind, backlog.oldestAgeSeconds, backlog.events);
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'nats source: could not read the consumer backlog');
+    }
   }
 
   async start(options: EventSourceStartOptions): Promise<void> {
@@ -117,7 +153,7 @@ class NatsEventSource implements NatsSource {
     let session: NatsSession | undefined;
     let consumer: NatsPullConsumerLike;
     try {
-      session = await openNatsSession(this.config, this.#logger);
+      session = await openNatsSession(this.config, this.#logger, this.#health);
       this.#session = session;
       consumer = await this.#prepare(session);
     } catch (error) {
@@ -145,6 +181,15 @@ class NatsEventSource implements NatsSource {
       Math.max(1, Math.floor(this.config.ackWait / 3)),
     );
     this.#heartbeats.unref();
+    let reporting = false;
+    this.#stats = setInterval(() => {
+      if (reporting) return;
+      reporting = true;
+      void this.#reportStats().finally(() => {
+        reporting = false;
+      });
+    }, this.config.statsInterval);
+    this.#stats.unref();
   }
 
   async backlog(options: { readonly signal?: AbortSignal } = {}): Promise<EventSourceBacklog> {
@@ -206,10 +251,12 @@ class NatsEventSource implements NatsSource {
     }
     this.#unsettled.clear();
     clearInterval(this.#heartbeats);
+    clearInterval(this.#stats);
     if (handedBack > 0) {
       this.#logger.info({ handedBack }, 'nats source closed; unsettled messages handed back');
     }
     await this.#session?.close();
+    this.#health.closed();
   }
 
   async #pull(
@@ -267,7 +314,6 @@ class NatsEventSource implements NatsSource {
     onDelivery: EventSourceStartOptions['onDelivery'],
   ): void {
     const deliveries = msg.info.deliveryCount;
-    this.#metrics.natsPending(this.config.durable, msg.info.pending);
     if (deliveries > 1) this.#metrics.natsRedelivered(this.config.durable);
     if (this.#stopping()) {
       msg.nak(); // hand it straight back to the other workers
