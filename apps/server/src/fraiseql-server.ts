@@ -16,6 +16,7 @@ import {
 import { observerMigrations, type ObserverRuntime } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { createDemoSchema, DEMO_CAPTURES } from './demo/demo-schema.js';
+import { startFlightService, type FlightService } from './flight/flight-service.js';
 import { startDemoWriter, type DemoWriter } from './demo/demo-writer.js';
 import { guardRoute, isLoopbackHost } from './http/admin-guard.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -32,6 +33,8 @@ export interface FraiseQLServer {
   readonly db: SqlClient;
   readonly runtime: ObserverRuntime;
   readonly observers: ObserverStack;
+  /** Arrow Flight (`grpc://127.0.0.1:50051` by default), unless `FRAISEQL_FLIGHT=off`. */
+  readonly flight: FlightService | undefined;
   /** The demo writer, when the demo is on. */
   readonly demo: DemoWriter | undefined;
   /**
@@ -54,6 +57,15 @@ export async function startServer(
   settings: ServerSettings,
   logger: Logger,
 ): Promise<FraiseQLServer> {
+  if (
+    settings.flight !== undefined &&
+    !isLoopbackHost(settings.flight.host) &&
+    settings.adminToken === undefined
+  ) {
+    throw new Error(
+      `refusing to serve Arrow Flight on ${settings.flight.host}, which is not a loopback address, without FRAISEQL_ADMIN_TOKEN: set an operator token (16+ characters) first`,
+    );
+  }
   if (!isLoopbackHost(settings.httpHost) && settings.adminToken === undefined) {
     throw new Error(
       `refusing to listen on ${settings.httpHost}, which is not a loopback address, without FRAISEQL_ADMIN_TOKEN: set an operator token (16+ characters) for the admin API first`,
@@ -96,6 +108,8 @@ export async function startServer(
 
     const http: HttpListener = await listenHttp(settings.httpHost, settings.httpPort);
     cleanups.push(() => http.close());
+    const auth = createAdminAuth({ tokens, allowedHosts: allowedHosts(http.url, settings) });
+    const audit = logger.child({ component: 'admin' });
     if (settings.configPath === undefined)
       http.addRoutes(demoReceiverRoutes(logger.child({ component: 'demo' })));
 
@@ -124,13 +138,26 @@ export async function startServer(
       );
     }
 
+    const flight =
+      settings.flight === undefined
+        ? undefined
+        : await startFlightService({
+            db,
+            ...settings.flight,
+            tokens,
+            registry: metricsRegistry,
+            logger,
+          });
+    if (flight !== undefined) {
+      cleanups.push(() => flight.close());
+      http.addRoutes(flight.routes.map((route) => guardRoute(route, auth, 'token', audit)));
+    }
+
     const demo = settings.demo
       ? await startDemoWriter(db, settings.demoIntervalMs, logger.child({ component: 'demo' }))
       : undefined;
     if (demo !== undefined) cleanups.push(() => demo.close());
 
-    const auth = createAdminAuth({ tokens, allowedHosts: allowedHosts(http.url, settings) });
-    const audit = logger.child({ component: 'admin' });
     const open = (name: 'health' | 'metrics') => (settings.openRoutes.has(name) ? 'host' : 'token');
     const healthRoute: Route = {
       method: 'GET',
@@ -169,12 +196,19 @@ export async function startServer(
       { url: http.url },
       'HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq',
     );
+    if (flight !== undefined) {
+      logger.info(
+        { url: flight.server.url, httpFallback: `${http.url}/flight/stream` },
+        'Arrow Flight listening: views and the event stream (events, events/tail); credentials: the admin token',
+      );
+    }
 
     return {
       httpUrl: http.url,
       db,
       runtime,
       observers,
+      flight,
       demo,
       generatedAdminToken: generated,
       close: closeAll,

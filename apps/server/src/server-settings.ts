@@ -31,6 +31,19 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP port; 0 picks a free one. @defaultValue 8080 */
   FRAISEQL_HTTP_PORT: port.default(8080),
+  /** Serve Arrow Flight (views and the event stream). @defaultValue on */
+  FRAISEQL_FLIGHT: flag.default(true),
+  /** Arrow Flight bind address. @defaultValue `127.0.0.1` */
+  FRAISEQL_FLIGHT_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Arrow Flight port; 0 picks a free one. @defaultValue 50051 */
+  FRAISEQL_FLIGHT_PORT: port.default(50051),
+  /** Schemas whose `va_`/`ta_`/`tv_` views Flight serves (comma-separated). @defaultValue `public` (and `demo` with the demo) */
+  FRAISEQL_FLIGHT_VIEW_SCHEMAS: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/, {
+      error: 'expected a comma-separated list of schema names',
+    })
+    .optional(),
   /** Operator token of the admin API (every admin route). @defaultValue generated into `FRAISEQL_ADMIN_TOKEN_FILE` */
   FRAISEQL_ADMIN_TOKEN: z.string().min(16).optional(),
   /** A read-only token of the admin API: GET routes only. @defaultValue none */
@@ -70,6 +83,10 @@ export interface ServerSettings {
   readonly dataDir: string;
   readonly httpHost: string;
   readonly httpPort: number;
+  /** Arrow Flight listener, or undefined when `FRAISEQL_FLIGHT` is off. */
+  readonly flight:
+    | { readonly host: string; readonly port: number; readonly viewSchemas: readonly string[] }
+    | undefined;
   /** Operator token, when configured (else one is generated into `adminTokenFile`). */
   readonly adminToken: string | undefined;
   readonly adminReadOnlyToken: string | undefined;
@@ -114,6 +131,18 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     dataDir: settings.FRAISEQL_DATA_DIR,
     httpHost: settings.FRAISEQL_HTTP_HOST,
     httpPort: settings.FRAISEQL_HTTP_PORT,
+    flight: settings.FRAISEQL_FLIGHT
+      ? {
+          host: settings.FRAISEQL_FLIGHT_HOST,
+          port: settings.FRAISEQL_FLIGHT_PORT,
+          viewSchemas: (
+            settings.FRAISEQL_FLIGHT_VIEW_SCHEMAS ??
+            ((settings.FRAISEQL_DEMO ?? settings.DATABASE_URL === undefined)
+              ? 'public,demo'
+              : 'public')
+          ).split(','),
+        }
+      : undefined,
     adminToken: settings.FRAISEQL_ADMIN_TOKEN,
     adminReadOnlyToken: settings.FRAISEQL_ADMIN_READONLY_TOKEN,
     adminTokenFile: resolve(

@@ -28,6 +28,7 @@ beforeAll(async () => {
     loadServerSettings(
       {
         FRAISEQL_HTTP_PORT: '0',
+        FRAISEQL_FLIGHT_PORT: '0',
         FRAISEQL_DEMO: 'false',
         FRAISEQL_DATA_DIR: join(dir, 'data'),
         FRAISEQL_ADMIN_READONLY_TOKEN: READ_ONLY,
@@ -149,7 +150,10 @@ describe('reference server start-up rules', () => {
   it('refuses to bind beyond loopback without FRAISEQL_ADMIN_TOKEN', async () => {
     await expect(
       startServer(
-        loadServerSettings({ FRAISEQL_HTTP_HOST: '0.0.0.0', FRAISEQL_HTTP_PORT: '0' }, dir),
+        loadServerSettings(
+          { FRAISEQL_HTTP_HOST: '0.0.0.0', FRAISEQL_HTTP_PORT: '0', FRAISEQL_FLIGHT_PORT: '0' },
+          dir,
+        ),
         pino({ level: 'silent' }),
       ),
     ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0.*without FRAISEQL_ADMIN_TOKEN/);

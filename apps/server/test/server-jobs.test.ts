@@ -81,6 +81,7 @@ describe.skipIf(postgres === undefined || redis === undefined)(
             FRAISEQL_QUEUE_PREFIX: prefix.prefix.slice(0, -1),
             FRAISEQL_WORKERS: '2',
             FRAISEQL_HTTP_PORT: '0',
+            FRAISEQL_FLIGHT_PORT: '0',
             FRAISEQL_ADMIN_TOKEN: ADMIN_TOKEN,
             FRAISEQL_DEMO: 'true',
             FRAISEQL_DEMO_INTERVAL: '1h',
@@ -122,7 +123,10 @@ describe.skipIf(postgres === undefined || redis === undefined)(
       cleanups.push(() => database.close());
       await expect(
         startServer(
-          loadServerSettings({ DATABASE_URL: database.url, FRAISEQL_HTTP_PORT: '0' }, cwd),
+          loadServerSettings(
+            { DATABASE_URL: database.url, FRAISEQL_HTTP_PORT: '0', FRAISEQL_FLIGHT_PORT: '0' },
+            cwd,
+          ),
           pino({ level: 'silent' }),
         ),
       ).rejects.toThrow(/slow have async actions.*REDIS_URL/);

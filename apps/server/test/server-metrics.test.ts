@@ -24,7 +24,12 @@ describe('reference server /metrics (embedded PostgreSQL, demo observers)', () =
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const server = await startServer(
       loadServerSettings(
-        { FRAISEQL_HTTP_PORT: '0', FRAISEQL_DEMO_INTERVAL: '1h', FRAISEQL_DATA_DIR: dir },
+        {
+          FRAISEQL_HTTP_PORT: '0',
+          FRAISEQL_FLIGHT_PORT: '0',
+          FRAISEQL_DEMO_INTERVAL: '1h',
+          FRAISEQL_DATA_DIR: dir,
+        },
         dir,
       ),
       pino({ level: 'silent' }),

@@ -58,6 +58,7 @@ async function start(
     loadServerSettings(
       {
         FRAISEQL_HTTP_PORT: '0',
+        FRAISEQL_FLIGHT_PORT: '0',
         FRAISEQL_DEMO_INTERVAL: '1h',
         FRAISEQL_ADMIN_TOKEN: ADMIN_TOKEN,
         ...env,

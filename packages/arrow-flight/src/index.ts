@@ -12,6 +12,7 @@ export {
   type FlightServerConfigInput,
 } from './server/flight-server-options.js';
 export type { FlightHealth } from './server/rpc-handlers.js';
+export { ARROW_STREAM_CONTENT_TYPE, type IpcStreamOptions } from './server/ipc-stream.js';
 export { jsonCommandDecoder, type CommandDecoder } from './server/descriptor-router.js';
 export type {
   BatchLimits,

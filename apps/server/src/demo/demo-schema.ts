@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS demo.tb_order (
   total numeric(12, 2) NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- A flat read model served over Arrow Flight as view/demo.va_order.
+CREATE OR REPLACE VIEW demo.va_order AS
+  SELECT o.id, o.tenant_id, c.name AS customer, o.status, o.total, o.created_at
+  FROM demo.tb_order o JOIN demo.tb_customer c ON c.pk_customer = o.fk_customer;
 `;
 
 /** The tables the demo captures, with their entity types. */

@@ -5,8 +5,58 @@ import type { AddressInfo } from 'node:net';
 /** What a route answers. */
 export interface RouteResponse {
   readonly status: number;
+  /** JSON, text, or a byte stream (sent chunked, with backpressure). */
   readonly body: unknown;
   readonly contentType?: string;
+}
+
+function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/**
+ * Sends a byte stream chunked. A failure mid-stream cuts the connection (the client sees a
+ * truncated body, never a success); a client that goes away stops the producer.
+ */
+async function sendStream(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: AsyncIterable<Uint8Array>,
+): Promise<void> {
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  const iterator = body[Symbol.asyncIterator]();
+  const stop = (): void => {
+    void iterator.return?.();
+  };
+  response.once('close', stop);
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      if (response.destroyed) return;
+      if (!response.write(next.value)) {
+        await new Promise<void>((resolveDrain) => {
+          const done = (): void => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolveDrain();
+          };
+          response.on('drain', done);
+          response.on('close', done);
+        });
+      }
+    }
+    response.end();
+  } catch {
+    response.destroy();
+  } finally {
+    response.off('close', stop);
+  }
 }
 
 /** A request as routes see it: the raw message, path parameters and query. */
@@ -125,6 +175,15 @@ async function respond(
     break;
   }
   result ??= { status: 404, body: { error: `no route for ${method} ${url.pathname}` } };
+  if (isByteStream(result.body)) {
+    await sendStream(
+      response,
+      result.status,
+      result.contentType ?? 'application/octet-stream',
+      result.body,
+    );
+    return;
+  }
   const text =
     typeof result.body === 'string' ? result.body : JSON.stringify(result.body, jsonReplacer, 2);
   response.writeHead(result.status, {

@@ -18,6 +18,7 @@ import {
   type FlightServerConfigInput,
 } from './flight-server-options.js';
 import { createRpcHandlers, type FlightHealth } from './rpc-handlers.js';
+import { createIpcStreamer, type IpcStreamOptions } from './ipc-stream.js';
 import { StreamRegistry } from './stream-registry.js';
 
 /** Options for {@link startFlightServer}: the config data plus code-level collaborators. */
@@ -45,6 +46,13 @@ export interface FlightServer {
   unregisterTable(name: string): boolean;
   /** Running streams and auth state. */
   health(): Promise<FlightHealth>;
+  /**
+   * Redeems a ticket as an Arrow IPC stream (`application/vnd.apache.arrow.stream`), for an
+   * HTTP fallback route: same auth, checks, limits and metrics as DoGet. Resolves once the
+   * caller and ticket are accepted.
+   * @throws {FlightError} as DoGet would fail.
+   */
+  readIpcStream(ticket: Uint8Array, options?: IpcStreamOptions): Promise<AsyncIterable<Uint8Array>>;
   /** Stops accepting calls, cancels running streams, closes connections. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -94,6 +102,15 @@ export async function startFlightServer(options: FlightServerOptions = {}): Prom
     newId: randomUUID,
   });
 
+  const readIpcStream = createIpcStreamer({
+    config,
+    router,
+    authenticator,
+    tickets,
+    streams,
+    metrics,
+  });
+
   const grpcServer = new Server({
     'grpc.max_send_message_length': config.limits.maxMessageBytes,
     'grpc.max_receive_message_length': config.limits.maxMessageBytes,
@@ -136,6 +153,7 @@ export async function startFlightServer(options: FlightServerOptions = {}): Prom
     },
     unregisterTable: (name) => tables.unregister(name),
     health: () => handlers.healthSnapshot(),
+    readIpcStream,
     close() {
       closing ??= (async () => {
         streams.abortAll(new FlightError('CLOSED', 'server shutting down'));
