@@ -55,6 +55,7 @@ export {
 export {
   isPlainIdentifier,
   quoteIdent,
+  type ListenOptions,
   type QueryResult,
   type SqlClient,
   type SqlRow,
@@ -71,6 +72,7 @@ export {
   type PGliteLike,
   type PGliteTransactionLike,
 } from './db/pglite-client.js';
+export { isConnectionLoss } from './db/pg-connection-loss.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
 export type { CursorOptions } from './db/query-cursor.js';
 export {

@@ -43,6 +43,7 @@ describe.each(BACKENDS)(
           entityType: "Line's \\ type ✓",
           userColumn: 'who',
           preImage: true,
+          notify: false,
         });
         const listed = await listCaptures(db);
         expect(
@@ -55,6 +56,7 @@ describe.each(BACKENDS)(
             tenantColumn: 'tenant',
             userColumn: undefined,
             preImage: false,
+            notify: true,
             operations: ['INSERT', 'UPDATE', 'DELETE'],
           },
           {
@@ -64,6 +66,7 @@ describe.each(BACKENDS)(
             tenantColumn: undefined,
             userColumn: 'who',
             preImage: true,
+            notify: false,
             operations: ['INSERT', 'UPDATE', 'DELETE'],
           },
         ]);

@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { BACKENDS, closeBackends, type OpenDatabase } from './backends.js';
 
-const CORE_IDS = ['0001_change_log', '0002_capture'];
+const CORE_IDS = ['0001_change_log', '0002_capture', '0003_capture_notify'];
 
 async function exists(db: SqlClient, relation: string): Promise<boolean> {
   const result = await db.query<{ present: boolean }>(
@@ -377,7 +377,7 @@ describe.each(BACKENDS)('migrations on $name', (backend) => {
           expect([...(entry?.applied ?? []), ...(entry?.skipped ?? [])].sort()).toEqual(expected);
         }
       }
-      expect(await ledger(database.db)).toHaveLength(5);
+      expect(await ledger(database.db)).toHaveLength(CORE_IDS.length + 3);
     });
 
     it('rejects a namespace given twice and an aborted signal before changing anything', async () => {

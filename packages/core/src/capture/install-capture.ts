@@ -33,6 +33,14 @@ export interface CaptureOptions {
    */
   readonly preImage?: boolean | undefined;
   /**
+   * Wake listening readers with a `NOTIFY` when a write commits. PostgreSQL cannot `PREPARE
+   * TRANSACTION` (two-phase commit) a transaction that sent a NOTIFY, so a table written inside
+   * prepared transactions must be captured with `notify: false`; readers then find its changes
+   * with their poll (`pollInterval` of the change-log source), not at once.
+   * @defaultValue true
+   */
+  readonly notify?: boolean | undefined;
+  /**
    * Check the table and columns and return the statements, but change nothing.
    * @defaultValue false
    */
@@ -131,6 +139,7 @@ export async function installCapture(
       options.tenantColumn ?? '',
       options.userColumn ?? '',
       options.preImage === true ? 'true' : 'false',
+      options.notify === false ? 'false' : 'true',
     ]
       .map(quoteLiteral)
       .join(', ');

@@ -12,6 +12,8 @@ export interface CapturedTable {
   /** Empty when the user comes from the transaction's `fraiseql.user_id` setting. */
   readonly userColumn: string | undefined;
   readonly preImage: boolean;
+  /** False when installed with `notify: false` (no wake-up: readers find its rows by polling). */
+  readonly notify: boolean;
   /** Which of INSERT, UPDATE, DELETE have their trigger (all three unless someone dropped one). */
   readonly operations: readonly ('INSERT' | 'UPDATE' | 'DELETE')[];
 }
@@ -39,8 +41,14 @@ export async function listCaptures(db: SqlClient): Promise<CapturedTable[]> {
   } as const;
   const byTable = new Map<string, CapturedTable>();
   for (const row of result.rows) {
-    const [entityType = '', idColumn = '', tenantColumn = '', userColumn = '', preImage = ''] =
-      triggerArguments(row.args);
+    const [
+      entityType = '',
+      idColumn = '',
+      tenantColumn = '',
+      userColumn = '',
+      preImage = '',
+      notify = '',
+    ] = triggerArguments(row.args);
     const known = byTable.get(row.table_name);
     const op = operation[row.trigger as keyof typeof operation];
     byTable.set(row.table_name, {
@@ -50,6 +58,7 @@ export async function listCaptures(db: SqlClient): Promise<CapturedTable[]> {
       tenantColumn: tenantColumn === '' ? undefined : tenantColumn,
       userColumn: userColumn === '' ? undefined : userColumn,
       preImage: preImage === 'true',
+      notify: notify !== 'false',
       operations: [...(known?.operations ?? []), op],
     });
   }

@@ -65,7 +65,7 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
   pool.on('error', (error) => {
     logger.warn({ err: error }, 'idle PostgreSQL connection closed; the pool replaces it');
   });
-  return pgClient(pool, { ownsPool: true });
+  return pgClient(pool, { ownsPool: true, target: connectionTarget(url), logger });
 }
 
 async function importOptional(name: string): Promise<unknown> {
@@ -77,6 +77,16 @@ async function importOptional(name: string): Promise<unknown> {
       `connectDatabase: the optional dependency "${name}" is not installed; run \`npm install ${name}\``,
       { cause },
     );
+  }
+}
+
+/** `host:port/database` of a connection URL: where it goes, without credentials. */
+function connectionTarget(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,18 +1,33 @@
+import { CoreError } from '../errors/core-error.js';
+import type { ServiceHealth } from '../health/service-health.js';
+import { ServiceHealthTracker } from '../health/service-health-tracker.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import { isConnectionLoss } from './pg-connection-loss.js';
+import { PgListener } from './pg-listener.js';
 import { pgCursorRows, type CursorConnection, type CursorOptions } from './query-cursor.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
-import { isPlainIdentifier, type QueryResult, type SqlClient } from './sql-client.js';
+import {
+  isPlainIdentifier,
+  type ListenOptions,
+  type QueryResult,
+  type SqlClient,
+} from './sql-client.js';
+
+type Observe = <T>(work: Promise<T>) => Promise<T>;
+
+interface Notification {
+  channel: string;
+  payload?: string | undefined;
+}
 
 /** The slice of a node-postgres `Client`/`PoolClient` this adapter calls. */
 export interface PgConnectionLike {
   query(text: string, params?: unknown[]): Promise<{ rows: object[]; rowCount: number | null }>;
-  on(
-    event: 'notification',
-    listener: (message: { channel: string; payload?: string | undefined }) => void,
-  ): unknown;
-  removeListener(
-    event: 'notification',
-    listener: (message: { channel: string; payload?: string | undefined }) => void,
-  ): unknown;
+  on(event: 'notification', listener: (message: Notification) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'notification', listener: (message: Notification) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
   release?(error?: Error | boolean): void;
 }
 
@@ -21,6 +36,8 @@ export interface PgPoolLike {
   query(text: string, params?: unknown[]): Promise<{ rows: object[]; rowCount: number | null }>;
   connect(): Promise<PgConnectionLike>;
   end(): Promise<void>;
+  /** When present, the client listens to the pool's `'error'` (an idle connection lost). */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** Options for {@link pgClient}. */
@@ -30,96 +47,128 @@ export interface PgClientOptions {
    * @defaultValue false
    */
   ownsPool?: boolean | undefined;
+  /**
+   * Name of the pool in health reports; the LISTEN connection is `<name>:listen`.
+   * @defaultValue `'postgres'`
+   */
+  name?: string | undefined;
+  /** Where the pool connects (`host:port/database`, no credentials), for health reports. */
+  target?: string | undefined;
+  /**
+   * Told about lost connections and the LISTEN connection's recovery.
+   * @defaultValue silence
+   */
+  logger?: Logger | undefined;
 }
 
 /**
  * Wraps a node-postgres `Pool` as a {@link SqlClient}. The pool stays yours unless
- * `ownsPool` is set.
+ * `ownsPool` is set. Every connection it holds (checked out for a transaction, a session or a
+ * cursor, or kept for LISTEN) has an `'error'` listener, so a server restart or a terminated
+ * backend fails the statements in flight instead of crashing the process; the pool opens new
+ * connections on the next use and the LISTEN connection is re-established with backoff.
  *
  * @example
  * const db = pgClient(new pg.Pool({ connectionString: process.env.DATABASE_URL }), { ownsPool: true });
  */
 export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlClient {
-  const listeners = new Map<string, Set<(payload: string) => void>>();
-  let listenConnection: Promise<PgConnectionLike> | undefined;
+  const name = options.name ?? 'postgres';
+  const logger = options.logger ?? silentLogger;
+  const health = new ServiceHealthTracker({ name, kind: 'postgres', target: options.target });
+  const listenHealth = new ServiceHealthTracker({
+    name: `${name}:listen`,
+    kind: 'postgres',
+    target: options.target,
+  });
+  const listener = new PgListener(pool, listenHealth, logger);
+  // Connections that reported an error: never given back to the pool for reuse.
+  const broken = new WeakSet<PgConnectionLike>();
+  const guarded = new WeakSet<PgConnectionLike>();
   let closed = false;
 
-  const onNotification = (message: { channel: string; payload?: string | undefined }): void => {
-    for (const listener of listeners.get(message.channel) ?? []) listener(message.payload ?? '');
-  };
+  pool.on?.('error', (error) => {
+    health.down(error);
+  });
 
-  async function listenerConnection(): Promise<PgConnectionLike> {
-    listenConnection ??= pool.connect().then((connection) => {
-      connection.on('notification', onNotification);
-      return connection;
-    });
-    return listenConnection;
+  /** Reports the outcome of a round trip to the pool's health. */
+  function observe<T>(work: Promise<T>): Promise<T> {
+    return work.then(
+      (result) => {
+        health.up();
+        return result;
+      },
+      (error: unknown) => {
+        if (isConnectionLoss(error)) health.down(error);
+        else health.up();
+        throw error;
+      },
+    );
+  }
+
+  /** Checks a connection out with an `'error'` listener that stays for its whole life. */
+  async function checkout(): Promise<PgConnectionLike> {
+    const connection = await observe(pool.connect());
+    if (!guarded.has(connection)) {
+      guarded.add(connection);
+      connection.on('error', (error) => {
+        broken.add(connection);
+        health.down(error);
+      });
+    }
+    return connection;
+  }
+
+  function release(connection: PgConnectionLike, destroy: boolean): void {
+    connection.release?.(destroy || broken.has(connection) ? true : undefined);
   }
 
   const client: SqlClient = {
     dialect: 'postgres',
-    query: (text, params) => runQuery(pool, text, params),
-    cursor: (text, params = [], options = {}) =>
+    query: (text, params) => observe(runQuery(pool, text, params)),
+    cursor: (text, params = [], cursorOptions = {}) =>
       pgCursorRows(
-        () => pool.connect() as unknown as Promise<CursorConnection>,
+        () => checkout() as unknown as Promise<CursorConnection>,
         text,
         params,
-        options,
+        cursorOptions,
       ),
     async exec(sql: string): Promise<void> {
-      await pool.query(sql);
+      await observe(pool.query(sql));
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      const connection = await pool.connect();
+      const connection = await checkout();
       try {
-        return await runTransaction(connection, fn);
+        return await runTransaction(connection, fn, observe);
       } finally {
-        connection.release?.();
+        release(connection, false);
       }
     },
     async session<T>(fn: (connection: SqlClient) => Promise<T>): Promise<T> {
-      const connection = await pool.connect();
+      const connection = await checkout();
       try {
-        return await fn(pinnedClient(connection, 'session'));
+        return await fn(pinnedClient(connection, 'session', observe));
       } finally {
         // Session state (locks, settings) must not leak to the next borrower: close it.
-        connection.release?.(true);
+        release(connection, true);
       }
     },
     async listen(
       channel: string,
       onNotify: (payload: string) => void,
+      listenOptions: ListenOptions = {},
     ): Promise<() => Promise<void>> {
       assertChannelName(channel, isPlainIdentifier);
-      const connection = await listenerConnection();
-      let set = listeners.get(channel);
-      if (set === undefined) {
-        set = new Set();
-        listeners.set(channel, set);
-        await connection.query(`LISTEN ${channel}`);
-      }
-      set.add(onNotify);
-      return async () => {
-        const current = listeners.get(channel);
-        if (current === undefined) return;
-        current.delete(onNotify);
-        if (current.size === 0) {
-          listeners.delete(channel);
-          if (!closed) await connection.query(`UNLISTEN ${channel}`);
-        }
-      };
+      if (closed) throw new CoreError('INVALID_ARGUMENT', 'listen: the client is closed');
+      return listener.subscribe(channel, { ...listenOptions, onNotify });
+    },
+    services(): readonly ServiceHealth[] {
+      return listener.started ? [health.snapshot(), listenHealth.snapshot()] : [health.snapshot()];
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (listenConnection !== undefined) {
-        const connection = await listenConnection.catch(() => undefined);
-        if (connection !== undefined) {
-          connection.removeListener('notification', onNotification);
-          // A listening connection goes back to the pool only after UNLISTEN; destroy it instead.
-          connection.release?.(true);
-        }
-      }
+      await listener.close();
+      health.closed();
       if (options.ownsPool === true) await pool.end();
     },
     async [Symbol.asyncDispose](): Promise<void> {
@@ -130,14 +179,18 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
 }
 
 /** A client bound to one connection: a reserved session, or an open transaction on it. */
-function pinnedClient(connection: PgConnectionLike, scope: 'session' | 'transaction'): SqlClient {
+function pinnedClient(
+  connection: PgConnectionLike,
+  scope: 'session' | 'transaction',
+  observe: Observe,
+): SqlClient {
   return scopedClient(scope, {
     dialect: 'postgres',
-    query: (text, params) => runQuery(connection, text, params),
+    query: (text, params) => observe(runQuery(connection, text, params)),
     cursor: (text, params = [], options = {}) =>
       pinnedCursor(connection, scope, text, params, options),
-    exec: (sql) => connection.query(sql),
-    beginTransaction: (fn) => runTransaction(connection, fn),
+    exec: (sql) => observe(connection.query(sql)),
+    beginTransaction: (fn) => runTransaction(connection, fn, observe),
   });
 }
 
@@ -153,11 +206,12 @@ async function runQuery<Row extends object>(
 async function runTransaction<T>(
   connection: PgConnectionLike,
   fn: (tx: SqlClient) => Promise<T>,
+  observe: Observe,
 ): Promise<T> {
-  await connection.query('BEGIN');
+  await observe(connection.query('BEGIN'));
   try {
-    const result = await fn(pinnedClient(connection, 'transaction'));
-    await connection.query('COMMIT');
+    const result = await fn(pinnedClient(connection, 'transaction', observe));
+    await observe(connection.query('COMMIT'));
     return result;
   } catch (error) {
     await connection.query('ROLLBACK').catch(() => undefined);

@@ -73,6 +73,8 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
         if (!closed) await unlisten();
       };
     },
+    // Embedded: no connection that could be lost.
+    services: () => [],
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -35,6 +35,7 @@ export function scopedClient(
     session: (fn) => fn(scoped),
     listen: () =>
       Promise.reject(new CoreError('INVALID_ARGUMENT', `listen: not available inside a ${scope}`)),
+    services: () => [],
     close: () => Promise.resolve(),
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };

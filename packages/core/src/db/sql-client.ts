@@ -1,3 +1,4 @@
+import type { ServiceHealth, ServiceHealthReporter } from '../health/service-health.js';
 import type { CursorOptions } from './query-cursor.js';
 
 /** Rows returned by {@link SqlClient.query}. */
@@ -5,6 +6,17 @@ export interface QueryResult<Row> {
   readonly rows: Row[];
   /** Rows affected by INSERT/UPDATE/DELETE, when the driver reports it. */
   readonly rowCount: number;
+}
+
+/** Callbacks of {@link SqlClient.listen} about the listening connection itself. */
+export interface ListenOptions {
+  /**
+   * The listening connection was lost (server restart, terminated backend). Notifications sent
+   * until {@link ListenOptions.onRestored} are not delivered: poll for what they would announce.
+   */
+  readonly onLost?: ((error: unknown) => void) | undefined;
+  /** Listening again after a loss; look for what happened while it was down. */
+  readonly onRestored?: (() => void) | undefined;
 }
 
 /** A row as the driver returns it. */
@@ -15,7 +27,7 @@ export type SqlRow = Record<string, unknown>;
  * ({@link pgClient}) and PGlite ({@link pgliteClient}). All statements are parameterised
  * (`$1, $2, ...`); scripts without parameters go through {@link SqlClient.exec}.
  */
-export interface SqlClient {
+export interface SqlClient extends ServiceHealthReporter {
   /** `postgres` for a server reached over the network, `pglite` for the embedded engine. */
   readonly dialect: 'postgres' | 'pglite';
   /** Runs one parameterised statement. */
@@ -49,9 +61,21 @@ export interface SqlClient {
   session<T>(fn: (connection: SqlClient) => Promise<T>): Promise<T>;
   /**
    * Subscribes to `NOTIFY` on `channel` (a plain identifier). Resolves once listening, to a
-   * function that unsubscribes.
+   * function that unsubscribes. On PostgreSQL the listening connection is re-established with
+   * backoff when it is lost; `options` hear about the loss and the recovery.
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    options?: ListenOptions,
+  ): Promise<() => Promise<void>>;
+  /**
+   * The state of the connections this client holds: on PostgreSQL `postgres` (the pool: `up`
+   * after a round trip, `down` after a lost or refused connection) and, once something listens,
+   * `postgres:listen` (`reconnecting` while the LISTEN connection is re-established). Empty for
+   * PGlite and for clients bound to a transaction or session.
+   */
+  services(): readonly ServiceHealth[];
   /** Releases what this client owns (a pool it created, a PGlite it opened). */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

@@ -53,6 +53,7 @@ describe('loadMigrationsFromDirectory', () => {
     expect(migrations.map((migration) => migration.id)).toEqual([
       '0001_change_log',
       '0002_capture',
+      '0003_capture_notify',
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE IF NOT EXISTS core.tb_entity_change_log');
   });
