@@ -16,6 +16,7 @@ describe('change-log source options', () => {
       consumer: 'c',
       batchSize: 500,
       pollInterval: 5_000,
+      fallbackPollInterval: 1_000,
       leaseDuration: 60_000,
       commitLagWindow: 30_000,
       statsInterval: 10_000,

@@ -42,6 +42,13 @@ export const changeLogSourceOptionsSchema = z.object({
    */
   pollInterval: durationSchema.default(5_000),
   /**
+   * How often the source polls while its LISTEN connection is lost (a server restart, a
+   * terminated backend), until the connection is re-established; never longer than
+   * `pollInterval`.
+   * @defaultValue `'1s'`
+   */
+  fallbackPollInterval: durationSchema.default(1_000),
+  /**
    * How long a claim stays with a worker that stops renewing it (a crashed process). Live
    * workers renew their leases every third of this.
    * @defaultValue `'30s'`

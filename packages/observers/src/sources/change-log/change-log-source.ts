@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import {
   CHANGE_LOG_CHANNEL,
   changeLogRowToEvent,
+  isConnectionLoss,
   isDeliverableRow,
   silentLogger,
   type Delivery,
@@ -12,6 +13,7 @@ import {
   type EventSourceBacklog,
   type EventSourceStartOptions,
   type Logger,
+  type ServiceHealth,
   type SqlClient,
 } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
@@ -55,6 +57,11 @@ export interface ChangeLogSourceStatus {
   readonly heldBackSince: Date | undefined;
   /** The last failure of a background round trip, cleared by the next success. */
   readonly lastError: { readonly message: string; readonly at: Date } | undefined;
+  /**
+   * False while the LISTEN connection is lost: the source then polls every
+   * `fallbackPollInterval` until it is back. Always true with `listen: false`.
+   */
+  readonly listening: boolean;
 }
 
 /** The PostgreSQL change-log reader: an {@link EventSource} with a few operational extras. */
@@ -77,6 +84,8 @@ export interface ChangeLogSource extends EventSource {
   /** Runs one retention pass with the configured settings (deletes nothing when disabled). */
   runRetention(options?: { readonly signal?: AbortSignal }): Promise<RetentionResult>;
   status(): ChangeLogSourceStatus;
+  /** The database connections the source uses (`postgres`, `postgres:listen`) and their state. */
+  services(): readonly ServiceHealth[];
 }
 
 const KIND = 'change-log';
@@ -87,6 +96,9 @@ const HELD_BACK_MAX_RECHECK_MS = 500;
 // thousands of events per second that is most of a round's cost, so it runs at most this often
 // (and when this worker's own retry comes due). A crashed worker's claims wait a lease anyway.
 const RECLAIM_INTERVAL_MS = 1_000;
+// Settlement writes that failed because the database connection was lost are tried again, with
+// backoff up to this, while the source runs (so a handled event is not delivered again).
+const SETTLE_RETRY_MAX_MS = 2_000;
 
 /**
  * Creates a source reading `core.tb_entity_change_log` for one durable consumer. Rows are
@@ -131,6 +143,7 @@ export function createChangeLogSource(
   let moreWaiting = false;
   let lastReclaimAt = 0;
   let reclaimDue = true;
+  let listening = true;
 
   const fail = (error: unknown, message: string): void => {
     lastError = { message: errorMessage(error), at: new Date() };
@@ -254,7 +267,7 @@ export function createChangeLogSource(
           );
         }
         settled = true;
-        const work = settle(pk, event, outcome);
+        const work = settleUntilStored(pk, event, outcome);
         track(work);
         try {
           await work;
@@ -288,6 +301,40 @@ export function createChangeLogSource(
     }
   }
 
+  /** {@link settle}, tried again after a lost connection while the source runs. */
+  async function settleUntilStored(
+    pk: string,
+    event: EntityEvent,
+    outcome: DeliveryOutcome,
+  ): Promise<void> {
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, SETTLE_RETRY_MAX_MS)) {
+      try {
+        await settle(pk, event, outcome);
+        return;
+      } catch (error) {
+        if (!isConnectionLoss(error) || !isRunning()) throw error;
+        lastError = { message: errorMessage(error), at: new Date() };
+        logger.warn(
+          { ...log, pk, eventId: event.id, outcome: outcome.status, err: error },
+          `could not settle event ${event.id}: the database connection was lost; trying again in ${delayMs}ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  // A function, so the state is read afresh after every await.
+  function isRunning(): boolean {
+    return state === 'running';
+  }
+
+  /** The safety poll, or the fallback poll while the LISTEN connection is lost. */
+  function pollInterval(): number {
+    return listening
+      ? config.pollInterval
+      : Math.min(config.fallbackPollInterval, config.pollInterval);
+  }
+
   function track(work: Promise<unknown>): void {
     const tracked = work.catch(() => undefined).finally(() => pendingSettlements.delete(tracked));
     pendingSettlements.add(tracked);
@@ -308,16 +355,13 @@ export function createChangeLogSource(
       } catch (error) {
         fail(error, 'change-log claim round failed; retrying');
         await wakeup.wait(errorDelay, signal);
-        errorDelay = Math.min(errorDelay * 2, config.pollInterval);
+        errorDelay = Math.min(errorDelay * 2, pollInterval());
         continue;
       } finally {
         round = undefined;
       }
       if (moreWaiting) continue;
-      await wakeup.wait(
-        heldBackSince === undefined ? config.pollInterval : heldBackRecheckMs,
-        signal,
-      );
+      await wakeup.wait(heldBackSince === undefined ? pollInterval() : heldBackRecheckMs, signal);
     }
   }
 
@@ -400,9 +444,28 @@ export function createChangeLogSource(
       onDelivery = startOptions.onDelivery;
       await db.query(REGISTER_CONSUMER, [consumer, config.startFrom]);
       if (config.listen) {
-        unlisten = await db.listen(CHANGE_LOG_CHANNEL, () => {
-          wakeup.wake();
-        });
+        unlisten = await db.listen(
+          CHANGE_LOG_CHANNEL,
+          () => {
+            wakeup.wake();
+          },
+          {
+            onLost: (error) => {
+              if (!listening) return;
+              listening = false;
+              logger.warn(
+                { ...log, err: error },
+                `change-log LISTEN connection lost; polling every ${pollInterval()}ms until it is back`,
+              );
+            },
+            onRestored: () => {
+              listening = true;
+              logger.info(log, 'change-log LISTEN connection re-established');
+              // Wake-ups sent while it was down are lost: look for their rows now.
+              wakeup.wake();
+            },
+          },
+        );
       }
       state = 'running';
       const signal = startOptions.signal;
@@ -454,8 +517,10 @@ export function createChangeLogSource(
     },
 
     status(): ChangeLogSourceStatus {
-      return { state, inFlight: inFlight.size, heldBackSince, lastError };
+      return { state, inFlight: inFlight.size, heldBackSince, lastError, listening };
     },
+
+    services: () => db.services(),
 
     async close(): Promise<void> {
       if (state === 'closed') return;
