@@ -169,9 +169,12 @@ describe('pgClient when PostgreSQL connections are lost (private cluster)', () =
       // A transaction open on the server when it goes down.
       let releaseTx!: () => void;
       const txHeld = new Promise<void>((resolve) => (releaseTx = resolve));
+      let txOpened!: () => void;
+      const txOpen = new Promise<void>((resolve) => (txOpened = resolve));
       const openTx = db
         .transaction(async (tx) => {
           await tx.query('SELECT 1');
+          txOpened();
           await txHeld;
           await tx.query('SELECT 2');
         })
@@ -180,6 +183,9 @@ describe('pgClient when PostgreSQL connections are lost (private cluster)', () =
           (error: unknown) => error,
         );
       try {
+        // Open before the server goes: a statement that succeeds during the shutdown would
+        // count as a recovery and a second outage.
+        await txOpen;
         const outagesBefore = db.services().map((service) => service.outages);
         await server.stop(signal);
         await waitFor(() => seen.lost >= 1, { message: 'onLost' });

@@ -113,7 +113,9 @@ export class PgListener {
 
   async #open(): Promise<PgConnectionLike> {
     const connection = await this.#pool.connect().catch((error: unknown) => {
-      this.#health.down(error);
+      // The first connection failed: nothing retries until the next listen(). While
+      // re-establishing, the state stays `reconnecting`.
+      if (!this.#reconnecting) this.#health.down(error);
       throw error;
     });
     const onLoss = (error?: Error): void => {
