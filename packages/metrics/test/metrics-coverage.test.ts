@@ -462,6 +462,47 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       await expectMetric('fraiseql_service_state', { ...labels, state: 'down' }, 1);
     });
 
+    it("reports the change-log source's PostgreSQL connections, and a lost LISTEN connection", async () => {
+      const runtime = createObserverRuntime({
+        sources: createChangeLogSource(db, { consumer: 'service-metrics' }),
+        handler: () => Promise.resolve(),
+        statsInterval: 10,
+        metrics,
+      });
+      await runtime.start();
+      try {
+        const pool = { service: 'postgres', kind: 'postgres' };
+        const listen = { service: 'postgres:listen', kind: 'postgres' };
+        await waitFor(
+          async () => (await readMetric(registry, 'fraiseql_service_up', listen)) === 1,
+        );
+        await expectMetric('fraiseql_service_up', pool, 1);
+        await expectMetric('fraiseql_service_outages_total', listen, 0);
+        // Only this test database's LISTEN connection: the server is shared.
+        const admin = new pg.Client(database.url);
+        await admin.connect();
+        try {
+          const killed = await admin.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND query = 'LISTEN fraiseql_change_log'`,
+          );
+          expect(killed.rowCount).toBe(1);
+        } finally {
+          await admin.end();
+        }
+        await waitFor(
+          async () =>
+            (await readMetric(registry, 'fraiseql_service_outages_total', listen)) === 1 &&
+            (await readMetric(registry, 'fraiseql_service_up', listen)) === 1,
+          { timeoutMs: 20_000, message: 'the LISTEN outage counted and recovered' },
+        );
+        await expectMetric('fraiseql_service_state', { ...listen, state: 'up' }, 1);
+      } finally {
+        await runtime.close();
+      }
+    });
+
     it('moves every job-queue metric through the job-queue seam', async () => {
       // Assignable to the job-queue package's own seam type: the shapes agree.
       const jobs: JobQueueMetrics = createJobQueueMetrics(registry);
