@@ -73,6 +73,13 @@ export {
   type PGliteTransactionLike,
 } from './db/pglite-client.js';
 export { isConnectionLoss } from './db/pg-connection-loss.js';
+export {
+  isSecretField,
+  isSecretPath,
+  REDACTED,
+  redactSecrets,
+  redactValue,
+} from './logging/redact.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
 export type { CursorOptions } from './db/query-cursor.js';
 export {

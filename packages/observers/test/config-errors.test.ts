@@ -484,11 +484,32 @@ describe('observers config errors in JSON', () => {
     ]);
   });
 
-  it('reports JSON syntax errors', async () => {
+  it('reports JSON syntax errors with their lines', async () => {
     const { issues } = await issuesOf('broken.json', '{\n  "observers": {,}\n}\n');
-    expect(issues).toHaveLength(1);
+    expect(issues.length).toBeGreaterThanOrEqual(1);
     expect(issues[0]?.message).toMatch(/^JSON syntax: /);
     expect(issues[0]?.line).toBe(2);
+    // What JSON.parse says only as "at position N", with the line.
+    const late = await issuesOf(
+      'late.json',
+      '{\n  "observers": {\n    "a": {\n      "entity": "Order",\n      "events": ["INSERT"],\n      "actions": [}\n  }\n}\n',
+    );
+    expect(late.issues[0]?.line).toBe(6);
+    expect(late.issues[0]?.message).not.toMatch(/position/);
+    const trailing = await issuesOf('trailing.json', '{ "observers": {}, }');
+    expect(trailing.issues[0]?.message).toMatch(/^JSON syntax: /);
+  });
+
+  it('refuses duplicate keys, such as two observers of the same name, with the line of each', async () => {
+    const observer = (url: string): string =>
+      `{ "entity": "Order", "events": ["INSERT"], "actions": [{ "type": "webhook", "url": "${url}" }] }`;
+    const { issues } = await issuesOf(
+      'dupes.json',
+      `{\n  "observers": {\n    "same": ${observer('https://a.example/1')},\n    "same": ${observer('https://a.example/2')}\n  }\n}\n`,
+    );
+    expect(issues.map(formatConfigIssue)).toEqual([
+      '(root): JSON: duplicate key "same" in observers (each key may appear once) (dupes.json:4)',
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { redactUrl } from '@fraiseql/core';
 import type { Command } from '../command.js';
 import { messageOf } from '../context/open-database.js';
 import { CliError } from '../errors.js';
@@ -54,7 +55,7 @@ export const metricsCommand: Command = {
     } catch (cause) {
       throw new CliError(
         'SERVICE_UNREACHABLE',
-        `cannot scrape ${safeUrl(url)}: ${messageOf((cause as { cause?: unknown }).cause ?? cause)}; check that the server runs and serves Prometheus metrics there`,
+        `cannot scrape ${redactUrl(url)}: ${messageOf((cause as { cause?: unknown }).cause ?? cause)}; check that the server runs and serves Prometheus metrics there`,
         { cause },
       );
     }
@@ -67,7 +68,7 @@ export const metricsCommand: Command = {
     const rows = families.flatMap(rowsOf);
     print(context, families, () =>
       rows.length === 0
-        ? `no matching metrics at ${safeUrl(url)}\n`
+        ? `no matching metrics at ${redactUrl(url)}\n`
         : formatTable(
             ['METRIC', 'TYPE', 'LABELS', 'VALUE', 'MEAN'],
             rows.map((r) => [
@@ -117,14 +118,4 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-}
-
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../logging/redact.js';
 import { CoreError } from '../errors/core-error.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { pgClient, type PgPoolLike } from './pg-client.js';
@@ -90,13 +91,16 @@ function connectionTarget(url: string): string | undefined {
   }
 }
 
-/** Hides the password of a connection URL for messages and logs. */
+/**
+ * Hides the password of a connection URL for messages and logs (an unparseable one goes through
+ * {@link redactSecrets}, which masks `user:password@` in any text).
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
     return parsed.toString();
   } catch {
-    return '<unparseable url>';
+    return redactSecrets(url);
   }
 }

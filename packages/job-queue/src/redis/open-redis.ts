@@ -1,3 +1,4 @@
+import { redactUrl } from '@fraiseql/core';
 import { Redis } from 'ioredis';
 import { redisFailure } from '../errors.js';
 import { redisConnectionOptions } from './redis-connection.js';
@@ -36,14 +37,4 @@ export async function closeRedis(client: Redis): Promise<void> {
     return;
   }
   client.disconnect();
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
-  }
 }

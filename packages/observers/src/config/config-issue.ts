@@ -1,3 +1,4 @@
+import { isSecretPath, redactSecrets } from '@fraiseql/core';
 import type { z } from 'zod';
 
 import { suggestKey } from './config-key-suggestion.js';
@@ -45,12 +46,14 @@ export function formatConfigPath(path: readonly PropertyKey[]): string {
 }
 
 /** Short description of a config value for messages. */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, path: readonly PropertyKey[] = []): string {
   if (value === undefined) return 'nothing';
+  // A secret field's value never appears, not even a malformed one (core's redaction policy).
+  if (isSecretPath(path)) return 'a value that is not shown (secret field)';
   if (Array.isArray(value)) return `a list (${value.length} item${value.length === 1 ? '' : 's'})`;
   if (typeof value === 'object' && value !== null) return 'an object';
   if (typeof value === 'string') {
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+    return JSON.stringify(redactSecrets(value.length > 80 ? `${value.slice(0, 77)}...` : value));
   }
   if (value === null || typeof value === 'number' || typeof value === 'boolean') {
     return String(value);
@@ -81,7 +84,7 @@ export function explainZodIssue(
 ): { path: PropertyKey[]; message: string }[] {
   const path = [...issue.path];
   const value = valueAt(input, path);
-  const got = describeValue(value);
+  const got = describeValue(value, path);
   switch (issue.code) {
     case 'invalid_type': {
       const expected = TYPE_NAMES[issue.expected] ?? issue.expected;

@@ -1,4 +1,11 @@
 import { TomlError, parse as parseToml } from 'smol-toml';
+import {
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+  type ParseErrorCode,
+} from 'jsonc-parser';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 
 import { tomlLineIndex } from './toml-line-index.js';
@@ -96,18 +103,130 @@ function parseTomlText(text: string): ConfigText {
   }
 }
 
+/**
+ * JSON with positions: every syntax error with its line, duplicate keys refused (JSON.parse
+ * would keep the last one silently), and the line of every path. The value is built with
+ * own properties only, so a `__proto__` key is data, never a prototype.
+ */
 function parseJson(text: string): ConfigText {
-  // JSON is YAML 1.2, so the YAML parser gives the line of every path.
-  const located = parseYaml(text);
-  try {
-    return { value: JSON.parse(text) as unknown, syntaxErrors: [], lineOf: located.lineOf };
-  } catch (error) {
-    const line = located.syntaxErrors[0]?.line;
-    const message = `JSON syntax: ${(error as Error).message.split('\n')[0] ?? ''}`;
+  const starts = [0];
+  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  const lineAt = (offset: number): number => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  };
+  const parseErrors: ParseError[] = [];
+  const root = parseTree(text, parseErrors, {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
+  });
+  const syntaxErrors: { message: string; line: number }[] = parseErrors.map((error) => ({
+    message: `JSON syntax: ${describeJsonError(error.error)}`,
+    line: lineAt(error.offset),
+  }));
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    let node = root;
+    let line = node === undefined ? undefined : lineAt(node.offset);
+    for (const segment of path) {
+      if (node?.type === 'object') {
+        const property = node.children?.find(
+          (child) => child.children?.[0]?.value === String(segment),
+        );
+        if (property === undefined) return line;
+        line = lineAt(property.offset);
+        node = property.children?.[1];
+      } else if (node?.type === 'array' && typeof segment === 'number') {
+        const item = node.children?.[segment];
+        if (item === undefined) return line;
+        line = lineAt(item.offset);
+        node = item;
+      } else {
+        return line;
+      }
+    }
+    return line;
+  };
+  if (root === undefined || syntaxErrors.length > 0) {
     return {
       value: undefined,
-      syntaxErrors: [line === undefined ? { message } : { message, line }],
-      lineOf: located.lineOf,
+      syntaxErrors:
+        syntaxErrors.length > 0 ? syntaxErrors : [{ message: 'JSON syntax: the file is empty' }],
+      lineOf,
     };
   }
+  const duplicates: { message: string; line: number }[] = [];
+  const value = jsonValue(root, [], (path, key, offset) => {
+    duplicates.push({
+      message: `JSON: duplicate key ${JSON.stringify(key)}${path.length === 0 ? '' : ` in ${path.join('.')}`} (each key may appear once)`,
+      line: lineAt(offset),
+    });
+  });
+  return duplicates.length > 0
+    ? { value: undefined, syntaxErrors: duplicates, lineOf }
+    : { value, syntaxErrors: [], lineOf };
+}
+
+/** The value of a JSON tree, walked with an explicit stack (no recursion depth limit). */
+function jsonValue(
+  root: JsonNode,
+  rootPath: readonly string[],
+  onDuplicate: (path: readonly string[], key: string, offset: number) => void,
+): unknown {
+  const scalar = (node: JsonNode): unknown =>
+    node.type === 'null' ? null : (node.value as unknown);
+  if (root.type !== 'object' && root.type !== 'array') return scalar(root);
+  const container = (node: JsonNode): Record<string, unknown> | unknown[] =>
+    node.type === 'array' ? [] : {};
+  const top = container(root);
+  const stack: { node: JsonNode; into: Record<string, unknown> | unknown[]; path: string[] }[] = [
+    { node: root, into: top, path: [...rootPath] },
+  ];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const { node, into, path } = frame;
+    const children = node.children ?? [];
+    children.forEach((child, index) => {
+      let key: string;
+      let valueNode: JsonNode | undefined;
+      if (node.type === 'object') {
+        key = String(child.children?.[0]?.value);
+        valueNode = child.children?.[1];
+        if (Object.hasOwn(into, key)) onDuplicate(path, key, child.offset);
+      } else {
+        key = String(index);
+        valueNode = child;
+      }
+      if (valueNode === undefined) return;
+      const value =
+        valueNode.type === 'object' || valueNode.type === 'array'
+          ? container(valueNode)
+          : scalar(valueNode);
+      Object.defineProperty(into, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      if (typeof value === 'object' && value !== null) {
+        stack.push({
+          node: valueNode,
+          into: value as Record<string, unknown>,
+          path: [...path, key],
+        });
+      }
+    });
+  }
+  return top;
+}
+
+function describeJsonError(code: ParseErrorCode): string {
+  const text = printParseErrorCode(code);
+  // `PropertyNameExpected` → `property name expected`
+  return text.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
+import { redactSecrets } from '@fraiseql/core';
+
 import { ObserverError } from '../errors.js';
 import {
   explainZodIssue,
@@ -214,7 +216,8 @@ function overrideOf(
 
 function fail(issues: ConfigIssue[]): ObserversConfigCheck {
   const sorted = issues
-    .map((issue, order) => ({ issue, order }))
+    // Every message passes core's redaction: URL passwords masked wherever a value is quoted.
+    .map((issue, order) => ({ issue: { ...issue, message: redactSecrets(issue.message) }, order }))
     .sort(
       (a, b) =>
         (a.issue.line ?? Number.MAX_SAFE_INTEGER) - (b.issue.line ?? Number.MAX_SAFE_INTEGER) ||
