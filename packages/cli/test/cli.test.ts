@@ -397,6 +397,34 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+    // A server that serves /metrics only with the admin token.
+    const guarded = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer s3cret-token') {
+        res.writeHead(401).end();
+        return;
+      }
+      void registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    const guardedUrl = `http://127.0.0.1:${String((guarded.address() as AddressInfo).port)}/metrics`;
+    try {
+      const refused = await runCli(['metrics', guardedUrl]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('pass --token or set FRAISEQL_ADMIN_TOKEN');
+      const wrong = await runCli(['metrics', guardedUrl, '--token', 'nope']);
+      expect(wrong.stderr).toContain('refused the admin token');
+      expect(wrong.stderr).not.toContain('nope');
+      const flag = await runCli(['metrics', guardedUrl, '--token', 's3cret-token']);
+      expect(flag.stdout).toMatch(/fraiseql_observer_events_processed_total\s+counter/);
+      const fromEnv = await runCli(['metrics', guardedUrl], {
+        env: { FRAISEQL_ADMIN_TOKEN: 's3cret-token' },
+      });
+      expect(fromEnv.code).toBe(0);
+    } finally {
+      await new Promise((resolve) => guarded.close(resolve));
+    }
     const down = await runCli(['metrics', 'http://127.0.0.1:1/metrics']);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot scrape http://127.0.0.1:1/metrics');

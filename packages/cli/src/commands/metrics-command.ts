@@ -37,22 +37,46 @@ export const metricsCommand: Command = {
       type: 'boolean',
       description: 'include process and Node.js runtime metrics (default: fraiseql_* only)',
     },
+    token: {
+      type: 'string',
+      value: 'token',
+      description:
+        'admin token, for a server that serves /metrics only with one (default: FRAISEQL_ADMIN_TOKEN)',
+    },
   },
   examples: [
     'fraiseql metrics http://127.0.0.1:8080/metrics',
     'fraiseql metrics http://127.0.0.1:8080/metrics --filter dlq --json',
+    'fraiseql metrics --token "$(cat .fraiseql/admin-token)"',
   ],
   async run(context) {
     const url = context.positionals[0] ?? 'http://127.0.0.1:8080/metrics';
+    const token =
+      typeof context.values.token === 'string'
+        ? context.values.token
+        : context.env.FRAISEQL_ADMIN_TOKEN;
     let text: string;
     try {
       const response = await fetch(url, {
         signal: context.signal,
-        headers: { accept: 'text/plain' },
+        headers: {
+          accept: 'text/plain',
+          ...(token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` }),
+        },
       });
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        throw new CliError(
+          'FAILED',
+          token === undefined || token === ''
+            ? `${redactUrl(url)} answered HTTP ${String(response.status)}: the server serves /metrics only with an admin token; pass --token or set FRAISEQL_ADMIN_TOKEN (a server that generated one stored it in .fraiseql/admin-token)`
+            : `${redactUrl(url)} refused the admin token (HTTP ${String(response.status)}); check --token or FRAISEQL_ADMIN_TOKEN`,
+        );
+      }
       if (!response.ok) throw new Error(`HTTP ${String(response.status)} ${response.statusText}`);
       text = await response.text();
     } catch (cause) {
+      if (cause instanceof CliError) throw cause;
       throw new CliError(
         'SERVICE_UNREACHABLE',
         `cannot scrape ${redactUrl(url)}: ${messageOf((cause as { cause?: unknown }).cause ?? cause)}; check that the server runs and serves Prometheus metrics there`,
