@@ -171,9 +171,10 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
     });
     cleanups.push(() => executor.close());
 
-    // The job queue's Redis connections (and the NATS bridge's), in health().services and the
-    // service metrics.
-    const serviceReporters: ServiceHealthReporter[] = queue === undefined ? [] : [queue];
+    // The connections of the actions, the job queue and the NATS bridge, in health().services
+    // and the service metrics.
+    const serviceReporters: ServiceHealthReporter[] =
+      queue === undefined ? [registry] : [queue, registry];
     if (queue !== undefined) {
       for (let index = 0; index < options.workers; index += 1) {
         const worker = createJobWorker({

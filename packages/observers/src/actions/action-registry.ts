@@ -1,4 +1,9 @@
-import { silentLogger, type Logger } from '@fraiseql/core';
+import {
+  ServiceHealthTracker,
+  silentLogger,
+  type Logger,
+  type ServiceHealth,
+} from '@fraiseql/core';
 import type { z } from 'zod';
 import {
   builtinActionSchemas,
@@ -100,6 +105,14 @@ export interface ActionRegistry extends AsyncDisposable {
   execute(config: AnyActionConfig, context: ActionContext): Promise<ActionResult>;
   /** The circuit-breaker key of an action (`host:port`), if its type has one. */
   endpoint(config: AnyActionConfig): string | undefined;
+  /**
+   * The connections the built-in actions opened, once used: `redis:cache` (the cache action's
+   * Redis: `down` when it could not connect, `reconnecting` while lost, `up`) and `smtp` (the
+   * email action's server, from the last send: `down` when unreachable, `up` when it answered).
+   * Webhook and Slack calls share an HTTP pool to many hosts: their per-endpoint state is the
+   * circuit breakers'. Pass the registry as a `services` reporter of the observers runtime.
+   */
+  services(): readonly ServiceHealth[];
   /** Closes the HTTP pool, Redis clients and executors; later `execute` calls fail. */
   close(): Promise<void>;
 }
@@ -121,7 +134,10 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
   const functions = new Map<string, FunctionActionHandler>();
   const redisClients = new Map<string, Promise<OwnedRedis>>();
   const pool = createHttpPool(options.http);
-  const openRedis = options.redis ?? ((url: string) => openIoredis(url, logger));
+  const redisHealth = new ServiceHealthTracker({ name: 'redis:cache', kind: 'redis' });
+  const smtpHealth = new ServiceHealthTracker({ name: 'smtp', kind: 'smtp' });
+  const used = new Set<ServiceHealthTracker>();
+  const openRedis = options.redis ?? ((url: string) => openIoredis(url, logger, redisHealth));
   let closed = false;
 
   const redisFor = (url: string | undefined): Promise<OwnedRedis> => {
@@ -138,6 +154,15 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
     let client = redisClients.get(resolved);
     if (client === undefined) {
       client = openRedis(resolved);
+      used.add(redisHealth);
+      client.then(
+        () => {
+          redisHealth.up();
+        },
+        (error: unknown) => {
+          redisHealth.down(error);
+        },
+      );
       redisClients.set(resolved, client);
       // A failed connect is not cached: the next attempt opens a new client.
       client.catch(() => redisClients.delete(resolved));
@@ -173,6 +198,11 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
     createEmailAction({
       templates,
       ...(options.mailTransport === undefined ? {} : { transport: options.mailTransport }),
+      onServerResult: (error) => {
+        used.add(smtpHealth);
+        if (error === undefined) smtpHealth.up();
+        else smtpHealth.down(error);
+      },
     }),
     builtinActionSchemas.email,
   );
@@ -187,6 +217,8 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
     closed = true;
     const clients = [...redisClients.values()];
     redisClients.clear();
+    redisHealth.closed();
+    smtpHealth.closed();
     const results = await Promise.allSettled([
       pool.close(),
       ...clients.map(async (client) => (await client).quit()),
@@ -217,6 +249,7 @@ export function createActionRegistry(options: ActionRegistryOptions = {}): Actio
       return executor.execute(config, context);
     },
     endpoint: (config) => executors.get(config.type)?.endpoint?.(config),
+    services: () => [...used].map((tracker) => tracker.snapshot()),
     close,
     [Symbol.asyncDispose]: close,
   };

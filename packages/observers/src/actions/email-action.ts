@@ -23,6 +23,11 @@ export interface EmailActionOptions {
    * @defaultValue nodemailer's `createTransport` (an optional peer, imported on first use)
    */
   readonly transport?: MailTransportFactory | undefined;
+  /**
+   * Hears how each send went for the SMTP health: `undefined` when the server answered (even
+   * with a rejection), the error when it could not be reached (network, timeout).
+   */
+  readonly onServerResult?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -84,8 +89,13 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
       const transport = await createTransport(transportOptions);
       try {
         info = await abortable(transport.sendMail(message), signal);
+        options.onServerResult?.(undefined);
       } catch (error) {
         const failure = classifySmtpError(error, target, signal);
+        const unreachable = failure.errorType === 'network' || failure.errorType === 'timeout';
+        if (!signal.aborted || unreachable) {
+          options.onServerResult?.(unreachable ? failure : undefined);
+        }
         context.logger.warn(
           { ...logFields, errorType: failure.errorType, retryable: failure.retryable },
           `email failed: ${failure.message}`,

@@ -1,4 +1,4 @@
-import type { Logger } from '@fraiseql/core';
+import type { Logger, ServiceHealthTracker } from '@fraiseql/core';
 import { ObserverError } from '../errors.js';
 import type { CacheRedis } from './cache-action.js';
 
@@ -14,7 +14,11 @@ export interface OwnedRedis extends CacheRedis {
  * @throws {ObserverError} `ACTION_UNSUPPORTED` when ioredis is not installed; the connect error
  * otherwise.
  */
-export async function openIoredis(url: string, logger: Logger): Promise<OwnedRedis> {
+export async function openIoredis(
+  url: string,
+  logger: Logger,
+  health?: ServiceHealthTracker,
+): Promise<OwnedRedis> {
   let Redis: new (
     url: string,
     options: object,
@@ -22,6 +26,7 @@ export async function openIoredis(url: string, logger: Logger): Promise<OwnedRed
     connect(): Promise<void>;
     disconnect(): void;
     on(event: 'error', listener: (error: Error) => void): unknown;
+    on(event: 'ready' | 'close' | 'reconnecting' | 'end', listener: () => void): unknown;
   };
   try {
     const loaded = (await import('ioredis')) as unknown as { default: typeof Redis };
@@ -44,13 +49,23 @@ export async function openIoredis(url: string, logger: Logger): Promise<OwnedRed
     connectTimeout: 10_000,
   });
   // Connection errors surface on the commands; the event only gets a log line (never the URL).
+  let lastError: Error | undefined;
   client.on('error', (error) => {
+    lastError = error;
+    health?.error(error);
     logger.warn({ action: 'cache', error: error.message }, 'cache: Redis connection error');
   });
+  // ioredis reconnects on its own (with backoff) once connected; these follow it.
+  client.on('ready', () => health?.up());
+  client.on('close', () => {
+    if (health?.state === 'up') health.reconnecting(lastError);
+  });
+  client.on('reconnecting', () => health?.reconnecting(lastError));
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
+    health?.down(error);
     throw error;
   }
   return client;
