@@ -25,6 +25,9 @@ import { demoReceiverRoutes } from './observers/demo-observers.js';
 import { startObserverStack, type ObserverStack } from './observers/observer-stack.js';
 import { openDatabase } from './open-database.js';
 import type { ServerSettings } from './server-settings.js';
+import { analyticsRoutes } from './http/analytics-routes.js';
+import { startSinks, type ServerSinks } from './sinks/start-sinks.js';
+import type { ElasticsearchClientLike } from '@fraiseql/elasticsearch';
 
 /** A running reference server. */
 export interface FraiseQLServer {
@@ -37,6 +40,8 @@ export interface FraiseQLServer {
   readonly flight: FlightService | undefined;
   /** The demo writer, when the demo is on. */
   readonly demo: DemoWriter | undefined;
+  /** The ClickHouse and Elasticsearch loaders that are configured. */
+  readonly sinks: ServerSinks;
   /**
    * Set when this start generated the operator token (no `FRAISEQL_ADMIN_TOKEN`, no token file
    * yet): where it is stored and its value, to show once.
@@ -44,6 +49,12 @@ export interface FraiseQLServer {
   readonly generatedAdminToken: { readonly path: string; readonly token: string } | undefined;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What code (not the environment) can give the server. */
+export interface StartServerOptions {
+  /** Elasticsearch client to use instead of one created for `ELASTICSEARCH_URL`. */
+  readonly elasticsearchClient?: ElasticsearchClientLike | undefined;
 }
 
 /** Consumer name under which the server's change-log progress is kept. */
@@ -56,6 +67,7 @@ export const SERVER_CONSUMER = 'fraiseql-server';
 export async function startServer(
   settings: ServerSettings,
   logger: Logger,
+  options: StartServerOptions = {},
 ): Promise<FraiseQLServer> {
   if (
     settings.flight !== undefined &&
@@ -115,6 +127,17 @@ export async function startServer(
 
     // One Prometheus registry for this server's runtime, served at GET /metrics.
     const metricsRegistry = createMetricsRegistry();
+    // Each sink loads the change log under its own consumer; an unreachable service is waited
+    // for in the background.
+    const sinks = await startSinks({
+      db,
+      settings,
+      consumer: SERVER_CONSUMER,
+      registry: metricsRegistry,
+      logger,
+      elasticsearchClient: options.elasticsearchClient,
+    });
+    cleanups.push(() => sinks.close());
     const observers = await startObserverStack({
       metrics: createObserverMetrics(metricsRegistry),
       db,
@@ -127,6 +150,7 @@ export async function startServer(
       workers: settings.workers,
       queuePrefix: settings.queuePrefix,
       jobQueueMetrics: createJobQueueMetrics(metricsRegistry),
+      services: sinks.reporters,
       logger,
     });
     cleanups.push(() => observers.close());
@@ -179,6 +203,7 @@ export async function startServer(
       guardRoute(healthRoute, auth, open('health'), audit),
       guardRoute(metricsRoute, auth, open('metrics'), audit),
       ...adminRoutes(observers).map((route) => guardRoute(route, auth, 'token', audit)),
+      ...analyticsRoutes(sinks).map((route) => guardRoute(route, auth, 'token', audit)),
     ]);
     if (demo !== undefined) {
       http.addRoutes([
@@ -210,6 +235,7 @@ export async function startServer(
       observers,
       flight,
       demo,
+      sinks,
       generatedAdminToken: generated,
       close: closeAll,
       [Symbol.asyncDispose]: closeAll,

@@ -9,7 +9,11 @@ const flag = z
   .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
 /** Settings whose values are secrets: never echoed in errors. */
-const SECRET_SETTINGS = new Set(['FRAISEQL_ADMIN_TOKEN', 'FRAISEQL_ADMIN_READONLY_TOKEN']);
+const SECRET_SETTINGS = new Set([
+  'FRAISEQL_ADMIN_TOKEN',
+  'FRAISEQL_ADMIN_READONLY_TOKEN',
+  'ELASTICSEARCH_API_KEY',
+]);
 
 /** The reference server's settings, read from the environment. */
 export const serverSettingsSchema = z.object({
@@ -25,6 +29,24 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_QUEUE_PREFIX: z.string().min(1).default('fraiseql'),
   /** NATS servers when the observers source is `nats`. */
   NATS_URL: z.string().min(1).optional(),
+  /** ClickHouse server: events are loaded into it by their own change-log consumer. @defaultValue none: no ClickHouse sink */
+  CLICKHOUSE_URL: z.url().optional(),
+  /** ClickHouse database of the event tables (created when missing). @defaultValue `default` */
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a plain identifier' })
+    .default('default'),
+  /** Elasticsearch server: event history loaded by its own change-log consumer. @defaultValue none: no Elasticsearch sink */
+  ELASTICSEARCH_URL: z.url().optional(),
+  /** API key for `ELASTICSEARCH_URL`. @defaultValue none */
+  ELASTICSEARCH_API_KEY: z.string().min(1).optional(),
+  /** Prefix of the monthly event-history indices. @defaultValue `fraiseql-events` */
+  ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'expected a lower-case index name' })
+    .default('fraiseql-events'),
+  /** How often a sink's service is probed while running (health while no events flow). @defaultValue `5s` */
+  FRAISEQL_SINK_CHECK_INTERVAL: z.string().default('5s'),
   /** Where embedded data lives. @defaultValue `.fraiseql` */
   FRAISEQL_DATA_DIR: z.string().min(1).default('.fraiseql'),
   /** HTTP bind address (health, metrics, admin). @defaultValue `127.0.0.1` */
@@ -81,6 +103,19 @@ export interface ServerSettings {
   readonly workers: number;
   readonly queuePrefix: string;
   readonly dataDir: string;
+  /** The ClickHouse sink, when `CLICKHOUSE_URL` is set. */
+  readonly clickhouse:
+    | { readonly url: string; readonly database: string; readonly checkIntervalMs: number }
+    | undefined;
+  /** The Elasticsearch event-history sink, when `ELASTICSEARCH_URL` is set. */
+  readonly elasticsearch:
+    | {
+        readonly url: string;
+        readonly apiKey: string | undefined;
+        readonly indexPrefix: string;
+        readonly checkIntervalMs: number;
+      }
+    | undefined;
   readonly httpHost: string;
   readonly httpPort: number;
   /** Arrow Flight listener, or undefined when `FRAISEQL_FLIGHT` is off. */
@@ -129,6 +164,7 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     queuePrefix: settings.FRAISEQL_QUEUE_PREFIX,
     workers: settings.FRAISEQL_WORKERS ?? (settings.REDIS_URL === undefined ? 0 : 1),
     dataDir: settings.FRAISEQL_DATA_DIR,
+    ...sinkSettings(settings),
     httpHost: settings.FRAISEQL_HTTP_HOST,
     httpPort: settings.FRAISEQL_HTTP_PORT,
     flight: settings.FRAISEQL_FLIGHT
@@ -161,6 +197,34 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     demo: settings.FRAISEQL_DEMO ?? settings.DATABASE_URL === undefined,
     demoIntervalMs: parseDuration(settings.FRAISEQL_DEMO_INTERVAL, 'FRAISEQL_DEMO_INTERVAL'),
     logLevel: settings.LOG_LEVEL,
+  };
+}
+
+function sinkSettings(
+  settings: z.output<typeof serverSettingsSchema>,
+): Pick<ServerSettings, 'clickhouse' | 'elasticsearch'> {
+  const checkIntervalMs = parseDuration(
+    settings.FRAISEQL_SINK_CHECK_INTERVAL,
+    'FRAISEQL_SINK_CHECK_INTERVAL',
+  );
+  return {
+    clickhouse:
+      settings.CLICKHOUSE_URL === undefined
+        ? undefined
+        : {
+            url: settings.CLICKHOUSE_URL,
+            database: settings.CLICKHOUSE_DATABASE,
+            checkIntervalMs,
+          },
+    elasticsearch:
+      settings.ELASTICSEARCH_URL === undefined
+        ? undefined
+        : {
+            url: settings.ELASTICSEARCH_URL,
+            apiKey: settings.ELASTICSEARCH_API_KEY,
+            indexPrefix: settings.ELASTICSEARCH_INDEX_PREFIX,
+            checkIntervalMs,
+          },
   };
 }
 

@@ -78,3 +78,9 @@ export {
   type TenantActivity,
 } from './analytics/tenant-analytics.js';
 export type { TimeRange } from './analytics/time-range.js';
+export {
+  CLICKHOUSE_ANALYTICS_KINDS,
+  runClickHouseAnalyticsRequest,
+  type AnalyticsRequestParams,
+  type ClickHouseAnalyticsKind,
+} from './analytics/analytics-request.js';

@@ -42,6 +42,12 @@ export type {
   EventSourceStartOptions,
 } from './streams/event-source.js';
 export type { EventSink } from './streams/event-sink.js';
+export {
+  createEventSinkConsumer,
+  type EventSinkConsumer,
+  type EventSinkConsumerOptions,
+  type EventSinkConsumerStats,
+} from './streams/event-sink-consumer.js';
 export type {
   ServiceHealth,
   ServiceHealthReporter,

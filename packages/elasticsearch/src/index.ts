@@ -83,6 +83,12 @@ export { entityDocument, pickFields } from './action/entity-document.js';
 export { createSearchAction, type SearchActionOptions } from './action/search-action.js';
 export type { EventFilters, EventQueryTarget } from './analytics/event-filters.js';
 export {
+  ELASTICSEARCH_ANALYTICS_KINDS,
+  runElasticsearchAnalyticsRequest,
+  type ElasticsearchAnalyticsKind,
+  type ElasticsearchRequestParams,
+} from './analytics/analytics-request.js';
+export {
   eventHistogram,
   type EventHistogramOptions,
   type HistogramBucket,

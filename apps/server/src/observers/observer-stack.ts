@@ -62,6 +62,8 @@ export interface ObserverStackOptions {
   /** Prefix of the job queue's Redis keys. */
   readonly queuePrefix: string;
   readonly jobQueueMetrics?: JobQueueMetrics;
+  /** More connections to report in `health().services` and the service metrics (sinks). */
+  readonly services?: readonly ServiceHealthReporter[];
 }
 
 /** Running observers: the parts the admin API and the health check read. */
@@ -200,7 +202,7 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
         await executor(event, context);
       },
       logger: logger.child({ component: 'runtime' }),
-      services: serviceReporters,
+      services: [...serviceReporters, ...(options.services ?? [])],
       ...(metrics === undefined ? {} : { metrics }),
     });
     await runtime.start();

@@ -1,0 +1,80 @@
+import { redactUrl, type SqlClient } from '@fraiseql/core';
+import type { ClickHouseConnection, ClickHouseSink } from '@fraiseql/clickhouse';
+import { createClickHouseSinkMetrics } from '@fraiseql/metrics';
+import { createChangeLogSource } from '@fraiseql/observers';
+import type { Logger } from 'pino';
+import type { MetricsRegistry } from './metrics-registry.js';
+import { startSinkLoader, type SinkLoader } from './sink-loader.js';
+
+/** ClickHouse settings of the server. */
+export interface ClickHouseLoaderSettings {
+  readonly url: string;
+  readonly database: string;
+  readonly checkIntervalMs: number;
+}
+
+/** The running ClickHouse loader and what the admin API reads. */
+export interface ClickHouseLoader extends SinkLoader<ClickHouseSink> {
+  /** The loader's connection (analytics read through it). */
+  readonly connection: ClickHouseConnection;
+  readonly database: string;
+}
+
+/**
+ * Runs the ClickHouse sink behind its own change-log consumer (`consumer`). The package is
+ * imported only when `CLICKHOUSE_URL` is set.
+ */
+export async function startClickHouseLoader(options: {
+  readonly db: SqlClient;
+  readonly settings: ClickHouseLoaderSettings;
+  readonly consumer: string;
+  readonly registry: MetricsRegistry;
+  readonly logger: Logger;
+}): Promise<ClickHouseLoader> {
+  const { createClickHouseSink, createHttpConnection } = await import('@fraiseql/clickhouse');
+  const logger = options.logger.child({ component: 'clickhouse' });
+  const connection = createHttpConnection({ url: options.settings.url, logger });
+  // The loader reports the service state (probe + sink); the sink's own report would flap
+  // the same `fraiseql_service_up` series.
+  const metrics = {
+    ...createClickHouseSinkMetrics(options.registry),
+    serviceState: () => undefined,
+  };
+  const loader = startSinkLoader<ClickHouseSink>({
+    name: 'clickhouse',
+    kind: 'clickhouse',
+    target: redactUrl(options.settings.url),
+    checkIntervalMs: options.settings.checkIntervalMs,
+    retry: { initialMs: 500, maxMs: 30_000 },
+    logger,
+    async probe(signal, sink) {
+      await connection.ping({ signal });
+      const service = sink?.health().service;
+      if (service !== undefined && service.state !== 'up') {
+        throw new Error(service.lastError?.message ?? `inserts ${service.state}`);
+      }
+    },
+    open: (signal) =>
+      createClickHouseSink({
+        connection,
+        database: options.settings.database,
+        logger,
+        metrics,
+        signal,
+      }),
+    source: () =>
+      createChangeLogSource(options.db, {
+        consumer: options.consumer,
+        logger: logger.child({ component: 'change-log' }),
+      }),
+  });
+  const close = loader.close.bind(loader);
+  return Object.assign(loader, {
+    connection,
+    database: options.settings.database,
+    close: async () => {
+      await close();
+      await connection.close();
+    },
+  });
+}
