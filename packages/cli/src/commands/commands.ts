@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { captureCommands } from './capture-commands.js';
 import { dlqCommands } from './dlq-commands.js';
+import { flightCommands } from './flight-commands.js';
 import { generateViewsCommand } from './generate-views-command.js';
 import { initCommand } from './init-command.js';
 import { metricsCommand } from './metrics-command.js';
@@ -22,6 +23,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
   dlq: 'the observer dead-letter queue in PostgreSQL',
   queue: 'the job queue in Redis',
   'queue dlq': 'dead-lettered jobs of the job queue',
+  flight: 'datasets and the event stream of an Arrow Flight server',
 };
 
 /** Every `fraiseql` command, in help order. */
@@ -37,5 +39,6 @@ export const commands: readonly Command[] = [
   observersReplayCommand,
   ...dlqCommands,
   ...queueCommands,
+  ...flightCommands,
   metricsCommand,
 ];
