@@ -141,6 +141,34 @@ describe.skipIf(pg === undefined)('GraphQL query tickets', () => {
     expect([...(col('itemCount').data[0]!.values as Int32Array)]).toEqual([2, 1, 0, 0]);
   });
 
+  it('sends objects and lists as Struct and List when the ticket asks', async () => {
+    const table = await read(
+      `{ orders(orderBy: [{ field: id }]) { id customer { name email } items { sku qty: quantity } tags } }`,
+      { nested: 'arrow' },
+    );
+    expect(Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]))).toEqual({
+      id: 'Utf8',
+      customer: 'Struct<{name:Utf8, email:Utf8}>',
+      items: 'List<Struct<{sku:Utf8, qty:Int32}>>',
+      tags: 'List<Utf8>',
+    });
+    const row = (i: number) => JSON.parse(JSON.stringify(table.get(i)?.toJSON())) as unknown;
+    expect(row(0)).toEqual({
+      id: '00000000-0000-0000-0000-000000000001',
+      customer: { name: 'Ada', email: 'ada@example.com' },
+      items: [
+        { sku: 'A-1', qty: 2 },
+        { sku: 'B-2', qty: 1 },
+      ],
+      tags: ['paid', 'x'],
+    });
+    expect(row(2)).toMatchObject({ items: [], tags: ['paid', 'x'] });
+    expect((table.getChild('items')!.get(2) as { length: number } | null)?.length).toBe(0);
+    // The default stays JSON text.
+    const json = await read(`{ orders(limit: 1) { customer { name } } }`);
+    expect(String(json.schema.fields[0]?.type)).toBe('Utf8');
+  });
+
   it('compiles each ticket to one statement that selects only the requested fields', async () => {
     statements.length = 0;
     await read(`{ orders { total customer { name } } }`);

@@ -10,7 +10,9 @@ import {
   Int16,
   Int32,
   Int64,
+  List,
   makeData,
+  Struct,
   Time,
   TimeUnit,
   Timestamp,
@@ -27,6 +29,7 @@ import {
   parseTimeMicros,
   parseTimestampMicros,
 } from './pg-text.js';
+import { ListBuilder, StructBuilder } from './nested-builder.js';
 
 /**
  * Collects one column's values for a record batch straight into Arrow buffers (no per-value
@@ -55,7 +58,9 @@ export type ColumnKind =
   | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'timestamp'; timezone: string | null }
   | { kind: 'date' }
-  | { kind: 'time' };
+  | { kind: 'time' }
+  | { kind: 'struct'; fields: readonly { readonly name: string; readonly kind: ColumnKind }[] }
+  | { kind: 'list'; item: ColumnKind };
 
 /** The Arrow data type of a {@link ColumnKind}. */
 export function arrowTypeOf(kind: ColumnKind): DataType {
@@ -84,6 +89,10 @@ export function arrowTypeOf(kind: ColumnKind): DataType {
       return new Date_(DateUnit.DAY);
     case 'time':
       return new Time(TimeUnit.MICROSECOND, 64);
+    case 'struct':
+      return new Struct(kind.fields.map((f) => new Field(f.name, arrowTypeOf(f.kind), true)));
+    case 'list':
+      return new List(new Field('item', arrowTypeOf(kind.item), true));
   }
 }
 
@@ -315,10 +324,21 @@ function toBytes(value: unknown): Uint8Array | undefined {
 const decimalScratch = new BigUint64Array(2);
 const decimalWords = new Int32Array(decimalScratch.buffer);
 
-/** A builder for one column of `kind`. */
-export function createColumnBuilder(name: string, kind: ColumnKind): ColumnBuilder {
+/**
+ * A builder for one column of `kind`. Struct and List columns take JSON text at the top level
+ * (`top`) and parsed values inside.
+ */
+export function createColumnBuilder(name: string, kind: ColumnKind, top = true): ColumnBuilder {
   const field = new Field(name, arrowTypeOf(kind), true);
   switch (kind.kind) {
+    case 'struct':
+      return new StructBuilder(
+        field,
+        kind.fields.map((child) => createColumnBuilder(child.name, child.kind, false)),
+        top,
+      );
+    case 'list':
+      return new ListBuilder(field, createColumnBuilder('item', kind.item, false), top);
     case 'int16':
       return new FixedBuilder(field, 16, (words, index, value) => {
         const parsed = integer(value, -32_768, 32_767);

@@ -57,6 +57,11 @@ export interface GraphqlRequest {
   readonly query: string;
   readonly variables?: Readonly<Record<string, unknown>> | undefined;
   readonly operationName?: string | undefined;
+  /**
+   * Objects and lists as Utf8 JSON text (`json`) or as Arrow Struct and List (`arrow`).
+   * @defaultValue 'json'
+   */
+  readonly nested?: 'json' | 'arrow' | undefined;
 }
 
 function invalid(message: string): FlightError {
@@ -114,6 +119,7 @@ export function createGraphqlHandler(
       query: z.string().min(1).max(maxLength),
       variables: z.record(z.string(), z.unknown()).optional(),
       operationName: z.string().regex(IDENT).optional(),
+      nested: z.enum(['json', 'arrow']).optional(),
     })
     .strict();
 

@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import { sql, type Expression, type RawBuilder } from 'kysely';
 import { mapPgColumn, type PgColumn } from '../arrow/pg-type-map.js';
+import type { ColumnKind } from '../arrow/column-builder.js';
 import type { StreamColumn } from '../arrow/record-batcher.js';
 import { FlightError } from '../errors.js';
 import { compileFilter } from '../sql/filter.js';
@@ -40,6 +41,11 @@ export interface CompileGraphqlOptions {
   readonly operationName?: string | undefined;
   /** The backing view's columns (Decimal precision and scale come from them). */
   readonly viewColumns: (query: ModelQuery) => readonly PgColumn[];
+  /**
+   * How objects and lists are sent: `json` (Utf8 JSON text) or `arrow` (Struct and List).
+   * @defaultValue 'json'
+   */
+  readonly nested?: 'json' | 'arrow' | undefined;
   /** Column of the backing view holding the tenant, and the caller's tenant (undefined: none). */
   readonly tenant?: { readonly column: string; readonly value: string } | undefined;
 }
@@ -150,7 +156,7 @@ class Compiler {
     depth: number,
   ): RawBuilder<unknown> {
     if (depth > MAX_DEPTH) throw invalid(`selection nested deeper than ${MAX_DEPTH} levels`);
-    const selected = this.#subselection(nodes);
+    const selected = this.subselection(nodes);
     const pairs: RawBuilder<unknown>[] = [];
     for (const [responseKey, fieldNodes] of selected) {
       const name = fieldNodes[0]?.name.value ?? '';
@@ -187,7 +193,7 @@ class Compiler {
     return sql`CASE WHEN jsonb_typeof(${at}) = 'array' THEN (SELECT coalesce(jsonb_agg(${item} ORDER BY ${ordinal}), '[]'::jsonb) FROM jsonb_array_elements(${at}) WITH ORDINALITY AS ${sql.id(`t${String(depth)}`)}(${element}, ${ordinal})) END`;
   }
 
-  #subselection(nodes: readonly FieldNode[]): Map<string, FieldNode[]> {
+  subselection(nodes: readonly FieldNode[]): Map<string, FieldNode[]> {
     const into = new Map<string, FieldNode[]>();
     for (const node of nodes) {
       if (node.selectionSet === undefined)
@@ -196,6 +202,39 @@ class Compiler {
     }
     return into;
   }
+}
+
+function leafKind(scalar: ScalarKind): ColumnKind {
+  if (scalar === 'json') return { kind: 'utf8' };
+  return mapPgColumn({ name: '', typeName: PG_TYPE[scalar], typmod: -1, category: '' }).kind;
+}
+
+/** The Arrow kind of an object or list field: Struct of the selection, List of its items. */
+function nestedKind(
+  compiler: Compiler,
+  field: ModelField,
+  nodes: readonly FieldNode[],
+): ColumnKind {
+  let item: ColumnKind;
+  if (field.object === undefined) item = leafKind(field.scalar ?? 'json');
+  else {
+    const model = field.object;
+    const fields = [...compiler.subselection(nodes)].map(([responseKey, subNodes]) => {
+      const name = subNodes[0]?.name.value ?? '';
+      if (name === '__typename') return { name: responseKey, kind: { kind: 'utf8' } as const };
+      const child = model.fields.get(name);
+      if (child === undefined) throw invalid(`${model.name}.${name}: no such field`);
+      return {
+        name: responseKey,
+        kind:
+          child.object === undefined && !child.list
+            ? leafKind(child.scalar ?? 'json')
+            : nestedKind(compiler, child, subNodes),
+      };
+    });
+    item = { kind: 'struct', fields };
+  }
+  return field.list ? { kind: 'list', item } : item;
 }
 
 /**
@@ -289,8 +328,13 @@ export function compileGraphql(
       columns.push({ name: responseKey, kind: mapPgColumn(column).kind });
       expressions.push(textPath(data, field.name));
     } else {
-      // JSON, lists and objects: the selected part of the document as JSON text.
-      columns.push({ name: responseKey, kind: { kind: 'utf8' } });
+      // JSON, lists and objects: the selected part of the document as JSON text, which the
+      // batcher turns into Struct/List columns when asked.
+      columns.push({
+        name: responseKey,
+        kind:
+          options.nested === 'arrow' ? nestedKind(compiler, field, fieldNodes) : { kind: 'utf8' },
+      });
       expressions.push(compiler.value(data, field, fieldNodes, 0));
     }
   }
