@@ -42,6 +42,13 @@ export interface FlightClientOptions {
    * @defaultValue 64 MiB
    */
   maxMessageBytes?: number | undefined;
+  /**
+   * HTTP/2 receive window of the connection and of each stream: how many bytes the server may
+   * send before this client acknowledges them. gRPC's 64 KiB default makes a large DoGet wait
+   * for a round trip every 64 KiB.
+   * @defaultValue 16 MiB
+   */
+  flowControlWindowBytes?: number | undefined;
 }
 
 /** Per-call options. */
@@ -121,6 +128,7 @@ export class FlightClient {
     this.#rpc = new FlightServiceClient(target(options.url), grpcCredentials.createInsecure(), {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      'grpc-node.flow_control_window': options.flowControlWindowBytes ?? 16 * 1024 * 1024,
     }) as unknown as Rpc;
     this.#token = options.token;
   }

@@ -34,17 +34,24 @@ export async function* decodeFlightStream(
   for await (const frame of frames) {
     if (frame.dataHeader.byteLength === 0) continue;
     const type = Message.decode(frame.dataHeader).headerType;
-    const message = encapsulate(frame);
     if (type === MessageHeader.Schema) {
+      const message = encapsulate(frame);
       preamble = [message];
       schemaOnly = message;
       continue;
     }
     if (type !== MessageHeader.RecordBatch) {
-      preamble.push(message);
+      preamble.push(encapsulate(frame));
       continue;
     }
-    const reader = RecordBatchReader.from(concat([...preamble, message]));
+    // The batch body is copied once, straight into the buffer the reader decodes.
+    const prefix = new Uint8Array(8);
+    const view = new DataView(prefix.buffer);
+    view.setInt32(0, -1, true);
+    view.setInt32(4, frame.dataHeader.byteLength, true);
+    const reader = RecordBatchReader.from(
+      concat([...preamble, prefix, frame.dataHeader, frame.dataBody]),
+    );
     for (const batch of reader) {
       sawBatch = true;
       yield { batch, appMetadata: frame.appMetadata };

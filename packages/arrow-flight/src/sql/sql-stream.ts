@@ -43,14 +43,28 @@ export function sqlStream(
         statementTimeoutMs: options.statementTimeoutMs,
         batchSize: options.fetchRows ?? Math.min(context.batch.rows, 8192),
       });
-      for await (const chunk of rows) {
-        for (const row of chunk) {
-          const batch = batcher.append(row);
-          if (batch !== undefined) yield { batch };
+      // The next rows are fetched while this chunk is converted (one chunk ahead, so a stalled
+      // client still stops the cursor within a chunk).
+      const iterator = rows[Symbol.asyncIterator]();
+      try {
+        let pending = iterator.next();
+        for (;;) {
+          const next = await pending;
+          if (next.done === true) break;
+          pending = iterator.next();
+          // Observed by the await above; this only keeps an abort while converting from
+          // surfacing as an unhandled rejection.
+          pending.catch(() => undefined);
+          for (const row of next.value) {
+            const batch = batcher.append(row);
+            if (batch !== undefined) yield { batch };
+          }
         }
+        const last = batcher.flush();
+        if (last !== undefined) yield { batch: last };
+      } finally {
+        await iterator.return?.();
       }
-      const last = batcher.flush();
-      if (last !== undefined) yield { batch: last };
     },
   };
 }
