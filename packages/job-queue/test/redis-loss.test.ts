@@ -57,4 +57,18 @@ describe('Redis lost at start and mid-run, in a worker process', () => {
       await child.close();
     }
   });
+
+  it('close() resolves while Redis is away, and the process lives on', async () => {
+    const child = spawnNode(fixture, { env: { REDIS_URL: redis.url, CLOSE_WHEN_LOST: '1' } });
+    try {
+      await child.waitForLine(/^done job-1$/);
+      await redis.stop('SIGKILL');
+      // BullMQ's own close() waits for Redis forever; the worker drops its connections instead.
+      await child.waitForLine(/^closed$/);
+      expect(child.child.exitCode).toBeNull();
+    } finally {
+      await child.close();
+      await redis.start();
+    }
+  });
 });

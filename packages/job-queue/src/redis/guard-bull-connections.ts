@@ -32,3 +32,19 @@ function isEmitter(value: unknown): value is EventEmitter {
     typeof (value as EventEmitter).listenerCount === 'function'
   );
 }
+
+/**
+ * Drops the Redis connections BullMQ opened for `owner` without waiting for Redis: BullMQ's own
+ * `close()` and `disconnect()` wait for a clean end that never comes while Redis is unreachable
+ * (and the reconnect timers would keep the process alive). Same internals as
+ * {@link guardBullConnections}.
+ */
+export function dropBullConnections(owner: object): void {
+  const fields = owner as { connection?: unknown; blockingConnection?: unknown };
+  for (const connection of [fields.connection, fields.blockingConnection]) {
+    const drop = (connection as { disconnect?: (wait: boolean) => Promise<void> } | undefined)
+      ?.disconnect;
+    if (typeof drop !== 'function') continue;
+    drop.call(connection, false).catch(() => undefined);
+  }
+}

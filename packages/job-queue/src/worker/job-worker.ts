@@ -20,7 +20,7 @@ import type { JobObserverLookup } from '../observers/job-observer-lookup.js';
 import type { JobQueueConfigInput } from '../queue/job-queue-options.js';
 import { QUEUE_NAME } from '../queue/job-queue-options.js';
 import { parseJobQueueConfig } from '../queue/parse-job-queue-config.js';
-import { guardBullConnections } from '../redis/guard-bull-connections.js';
+import { dropBullConnections, guardBullConnections } from '../redis/guard-bull-connections.js';
 import {
   assertNoEviction,
   DEFAULT_REDIS_URL,
@@ -68,6 +68,38 @@ export interface JobWorkerOptions extends JobQueueConfigInput {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Jitter source in `[0, 1)`, for tests. @defaultValue `Math.random` */
   readonly random?: (() => number) | undefined;
+}
+
+/** How long `close()` waits past `shutdownTimeout` for BullMQ before dropping its connections. */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Closes a BullMQ worker, at most `limitMs`: while Redis is unreachable its `close()` never
+ * resolves (it waits for the connection to end cleanly), so past the limit the connections are
+ * dropped. Running jobs were handed back (or will be recovered as stalled ones) either way.
+ */
+async function closeWorker(
+  worker: Worker | undefined,
+  limitMs: number,
+  logger: Logger,
+): Promise<void> {
+  if (worker === undefined) return;
+  const closing = worker.close();
+  closing.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(resolve, limitMs, 'late');
+  });
+  try {
+    if ((await Promise.race([closing, late])) !== 'late') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  logger.warn(
+    { queue: worker.name },
+    'job worker: Redis unreachable at close; dropping the connections',
+  );
+  dropBullConnections(worker);
 }
 
 /** Retry delay after a failure outside the action itself. */
@@ -336,10 +368,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         shutdown.abort(new JobQueueError('CLOSED', 'job worker shutting down'));
       }, shutdownTimeoutMs);
       try {
-        await worker?.close();
+        await closeWorker(worker, shutdownTimeoutMs + CLOSE_GRACE_MS, logger);
       } finally {
         clearTimeout(handBack);
-        await stats?.close().catch(onConnectionError);
+        if (stats !== undefined && health.state !== 'up') dropBullConnections(stats);
+        else await stats?.close().catch(onConnectionError);
         await ownClient?.then(closeRedis).catch(() => undefined);
         health.closed();
       }
