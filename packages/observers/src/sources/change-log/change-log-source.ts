@@ -342,6 +342,8 @@ export function createChangeLogSource(
 
   async function runPump(signal: AbortSignal | undefined): Promise<void> {
     let errorDelay = 100;
+    // Failed rounds in a row: during an outage only the first is logged above debug level.
+    let failedRounds = 0;
     while (state === 'running' && signal?.aborted !== true) {
       if (inFlight.size >= maxInFlight) {
         await wakeup.wait(config.pollInterval, signal);
@@ -352,8 +354,18 @@ export function createChangeLogSource(
         await round;
         if (heldBackSince === undefined) lastError = undefined;
         errorDelay = 100;
+        if (failedRounds > 0) {
+          logger.info({ ...log, failedRounds }, 'change-log claim rounds work again');
+          failedRounds = 0;
+        }
       } catch (error) {
-        fail(error, 'change-log claim round failed; retrying');
+        failedRounds += 1;
+        if (failedRounds === 1) {
+          fail(error, 'change-log claim round failed; retrying with backoff');
+        } else {
+          lastError = { message: errorMessage(error), at: new Date() };
+          logger.debug({ ...log, failedRounds, err: error }, 'change-log claim round failed again');
+        }
         await wakeup.wait(errorDelay, signal);
         errorDelay = Math.min(errorDelay * 2, pollInterval());
         continue;
