@@ -228,7 +228,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     // Waits for the shared producer connection to be ready (it queues no command offline).
     await bullQueue(first.queue).waitUntilReady();
     const client = (producer ??= newProducer());
-    const check = client.multi();
+    const check = client.pipeline();
     for (const item of items) {
       const key = bullQueue(item.queue).toKey(item.opts.jobId ?? '');
       check.exists(key);
