@@ -1,3 +1,4 @@
+import { createConsoleHandler } from '@fraiseql/console';
 import {
   coreMigrations,
   createAdminAuth,
@@ -205,6 +206,16 @@ export async function startServer(
       ...adminRoutes(observers).map((route) => guardRoute(route, auth, 'token', audit)),
       ...analyticsRoutes(sinks).map((route) => guardRoute(route, auth, 'token', audit)),
     ]);
+    if (settings.console) {
+      const consoleHandler = createConsoleHandler({
+        auth,
+        db,
+        metrics: metricsRegistry,
+        logger: logger.child({ component: 'console' }),
+      });
+      cleanups.push(() => consoleHandler.close());
+      http.mount(consoleHandler.basePath, consoleHandler);
+    }
     if (demo !== undefined) {
       http.addRoutes([
         {
@@ -219,7 +230,7 @@ export async function startServer(
     }
     logger.info(
       { url: http.url },
-      'HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq',
+      `HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq${settings.console ? ', /console' : ''}`,
     );
     if (flight !== undefined) {
       logger.info(

@@ -85,6 +85,8 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_DEMO: flag.optional(),
   /** Pause between demo writes. @defaultValue `3s` */
   FRAISEQL_DEMO_INTERVAL: z.string().default('3s'),
+  /** Serve the operator console at `/console` (behind the admin token). @defaultValue on */
+  FRAISEQL_CONSOLE: flag.default(true),
   /** pino level. @defaultValue `info` */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -132,6 +134,8 @@ export interface ServerSettings {
   readonly openRoutes: ReadonlySet<'health' | 'metrics'>;
   readonly demo: boolean;
   readonly demoIntervalMs: number;
+  /** Whether `/console` is served. */
+  readonly console: boolean;
   readonly logLevel: z.output<typeof serverSettingsSchema>['LOG_LEVEL'];
 }
 
@@ -196,6 +200,7 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     ),
     demo: settings.FRAISEQL_DEMO ?? settings.DATABASE_URL === undefined,
     demoIntervalMs: parseDuration(settings.FRAISEQL_DEMO_INTERVAL, 'FRAISEQL_DEMO_INTERVAL'),
+    console: settings.FRAISEQL_CONSOLE,
     logLevel: settings.LOG_LEVEL,
   };
 }

@@ -78,11 +78,16 @@ export interface Route {
   readonly handler: RouteHandler;
 }
 
+/** A plain `node:http` listener, for handlers that write their own responses (streams, files). */
+export type MountedHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
 /** A running HTTP listener whose routes can be added after it started. */
 export interface HttpListener {
   readonly url: string;
   /** Adds routes; later routes with the same method and pattern replace earlier ones. */
   addRoutes(routes: readonly Route[]): void;
+  /** Hands every request for `prefix` or a path below it to `handler`, before the routes. */
+  mount(prefix: string, handler: MountedHandler): void;
   close(): Promise<void>;
 }
 
@@ -103,7 +108,25 @@ export class HttpError extends Error {
  */
 export async function listenHttp(host: string, port: number): Promise<HttpListener> {
   const routes = new Map<string, Route>();
+  const mounts = new Map<string, MountedHandler>();
   const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    for (const [prefix, handler] of mounts) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) {
+        handler(request, response).catch((error: unknown) => {
+          if (response.headersSent) {
+            response.destroy();
+            return;
+          }
+          const text = JSON.stringify({
+            error: error instanceof Error ? error.message : String(error),
+          });
+          response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          response.end(text);
+        });
+        return;
+      }
+    }
     void respond(routes.values(), request, response);
   });
   server.keepAliveTimeout = 5_000;
@@ -120,6 +143,9 @@ export async function listenHttp(host: string, port: number): Promise<HttpListen
     url: `http://${hostForUrl}:${address.port}`,
     addRoutes(added) {
       for (const route of added) routes.set(`${route.method} ${route.pattern}`, route);
+    },
+    mount(prefix, handler) {
+      mounts.set(prefix, handler);
     },
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
