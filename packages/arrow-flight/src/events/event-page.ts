@@ -73,9 +73,14 @@ export async function readEventPage(
   const params: unknown[] = [position.transactionId.toString(), position.seq.toString(), limit];
   const where = filters(request, tenant, params).join(' AND ');
   const result = await db.query<EventRow & { horizon: string; held_back: boolean | null }>(
-    `WITH h AS MATERIALIZED (SELECT ${CHANGE_LOG_HORIZON} AS x)
-     SELECT h.x::text AS horizon,
-       EXISTS (SELECT 1 FROM ${CHANGE_LOG_TABLE} w WHERE w.transaction_id >= h.x) AS held_back,
+    // The horizon and the held-back probe are computed once, in the CTE: in the select list
+    // the probe would run once per returned row.
+    `WITH hx AS MATERIALIZED (SELECT ${CHANGE_LOG_HORIZON} AS x),
+     h AS MATERIALIZED (
+       SELECT hx.x,
+         EXISTS (SELECT 1 FROM ${CHANGE_LOG_TABLE} w WHERE w.transaction_id >= hx.x) AS held_back
+       FROM hx)
+     SELECT h.x::text AS horizon, h.held_back,
        r.*
      FROM h LEFT JOIN LATERAL (
        SELECT ${changeLogColumns('l')},
