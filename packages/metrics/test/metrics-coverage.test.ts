@@ -219,6 +219,39 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       );
     });
 
+    it('reports the runs of an observer waiting on a retry backoff, and 0 once they end', async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      const flaky = scriptedAction('search', () => {
+        calls += 1;
+        if (calls === 1) throw new ObserverError('ACTION_FAILED', 'busy', { retryable: true });
+      });
+      const executor = createObserverExecutor({
+        matcher: lookup([
+          {
+            name: 'indexer',
+            actions: [{ type: 'search' }],
+            retry: { strategy: 'fixed', maxAttempts: 2, initialDelay: 60_000, maxDelay: 60_000 },
+          },
+        ]),
+        registry: actions(flaky),
+        metrics,
+        random: () => 0.999,
+      });
+      const run = executor(makeEvent(), {
+        detach: () => {
+          release();
+          return true;
+        },
+      });
+      await gate;
+      await expectMetric('fraiseql_observer_waiting', { observer: 'indexer' }, 1);
+      await executor.close();
+      await run.catch(() => undefined);
+      await expectMetric('fraiseql_observer_waiting', { observer: 'indexer' }, 0);
+    });
+
     it('moves the dead-letter gauge and the in/out counters (PostgreSQL dead-letter table)', async () => {
       let healthy = false;
       const webhook = scriptedAction('webhook', () => {

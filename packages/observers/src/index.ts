@@ -189,6 +189,8 @@ export {
   observerRuntimeOptionsSchema,
   type EventHandler,
   type EventHandlerContext,
+  type ObserverHealth,
+  type ObserverHealthReporter,
   type ObserverRuntimeConfig,
   type ObserverRuntimeOptions,
 } from './runtime/observer-runtime-options.js';

@@ -203,6 +203,8 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       },
       logger: logger.child({ component: 'runtime' }),
       services: [...serviceReporters, ...(options.services ?? [])],
+      // Observers waiting on an open breaker show as degraded in /health.
+      observers: executor,
       ...(metrics === undefined ? {} : { metrics }),
     });
     await runtime.start();

@@ -16,6 +16,13 @@ export interface Delivery {
   heartbeat(): Promise<void>;
   /** Settles the delivery. A source must not consider the event handled before this resolves. */
   settle(outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * Says the consumer keeps this delivery unsettled but has stopped working on it for a while
+   * (it waits on an open circuit breaker or a retry backoff): from now on it does not count
+   * against `maxInFlight`, so the source hands out more, and the source still keeps it alive
+   * until it is settled. Optional: a source without it counts the delivery until it settles.
+   */
+  detach?(): void;
 }
 
 /**
@@ -29,7 +36,7 @@ export interface EventSource {
    * Starts delivering events to `onDelivery`; resolves once the source is running (rejects if
    * it cannot start). Delivery goes on in the background until `signal` aborts (the source stops
    * fetching but still accepts settlements) or `close()` is called. At most `maxInFlight`
-   * deliveries are unsettled at once.
+   * deliveries are unsettled at once, not counting detached ones ({@link Delivery.detach}).
    */
   start(options: EventSourceStartOptions): Promise<void>;
   /**

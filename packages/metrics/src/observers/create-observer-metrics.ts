@@ -34,6 +34,8 @@ export interface ObserverMetricsReporter {
   deadLettered(actionType: string): void;
   deadLetterRemoved(reason: 'retried' | 'removed', count: number): void;
   breakerState(endpoint: string, state: BreakerStateName): void;
+  /** Runs of an observer waiting on an open breaker or a retry backoff (`fraiseql_observer_waiting`). */
+  observerWaiting(observer: string, count: number): void;
   natsPending(consumer: string, pending: number): void;
   natsRedelivered(consumer: string): void;
   /** One connection's health (`fraiseql_service_*`). */
@@ -76,6 +78,7 @@ export function createObserverMetrics(
   const errorTypes = new LabelLimiter(max);
   const endpoints = new LabelLimiter(max);
   const consumers = new LabelLimiter(max);
+  const observers = new LabelLimiter(max);
   const services = createServiceMetrics(registry, { maxLabelValues: max });
   // Per action type, the series of the per-action hot path, looked up once.
   const byAction = new Map<string, { executed: HotCounterCell; duration: HotHistogramCell }>();
@@ -156,6 +159,9 @@ export function createObserverMetrics(
       const label = endpoints.value(endpoint);
       m.breakerState.set({ endpoint: label }, BREAKER_VALUE[state]);
       m.breakerTransitions.inc({ endpoint: label, state });
+    },
+    observerWaiting(observer, count) {
+      m.observerWaiting.set({ observer: observers.value(observer) }, count);
     },
     natsPending(consumer, pending) {
       m.natsPending.set({ consumer: consumers.value(consumer) }, pending);

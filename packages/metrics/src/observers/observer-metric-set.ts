@@ -37,6 +37,7 @@ export interface ObserverMetricSet {
   readonly dlqRemoved: Counter<'reason'>;
   readonly breakerState: Gauge<'endpoint'>;
   readonly breakerTransitions: Counter<'endpoint' | 'state'>;
+  readonly observerWaiting: Gauge<'observer'>;
   readonly natsPending: Gauge<'consumer'>;
   readonly natsRedelivered: Counter<'consumer'>;
 }
@@ -173,6 +174,12 @@ export function observerMetricSet(registry: Registry): ObserverMetricSet {
       name: `${P}breaker_transitions_total`,
       help: 'Circuit breaker state changes per endpoint host, by the state entered.',
       labelNames: ['endpoint', 'state'],
+      registers,
+    }),
+    observerWaiting: new Gauge({
+      name: `${P}waiting`,
+      help: 'Runs of an observer waiting now on an open circuit breaker or a retry backoff (their events stay unacknowledged).',
+      labelNames: ['observer'],
       registers,
     }),
     natsPending: new Gauge({

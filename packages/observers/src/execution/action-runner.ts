@@ -47,7 +47,17 @@ export interface ActionScope {
   readonly keepAlive: () => Promise<void>;
   /** Caps the policy's attempts (a dead-letter retry runs once by default). */
   readonly maxAttempts?: number | undefined;
+  /**
+   * Enters the observer's waiting room before a breaker or retry wait; resolves to the function
+   * that leaves it, or undefined when the room is full (the wait is then handed back to the
+   * source instead). Without it, waits are not bounded.
+   */
+  readonly wait?: ((cause: WaitCause) => (() => void) | undefined) | undefined;
 }
+
+/** What an action waits on: an open breaker (with its endpoint) or a retry backoff. */
+export type WaitCause =
+  { readonly kind: 'breaker'; readonly endpoint: string } | { readonly kind: 'retry' };
 
 /** Settings of {@link ActionRunner}. */
 export interface ActionRunnerSettings {
@@ -185,17 +195,31 @@ export class ActionRunner {
         );
         return { ok: false, error, reason: decision.reason, attempts };
       }
+      const leave = scope.wait === undefined ? noop : scope.wait({ kind: 'retry' });
+      if (leave === undefined) {
+        // The observer's waiting room is full: the source redelivers the event after the
+        // runtime's backoff, and the delivery counts as failed against its retry budget.
+        logger.warn(
+          { ...log, attempt, errorType: error.errorType, err: error },
+          'action failed; too many waits for this observer, handing the event back',
+        );
+        throw error;
+      }
       metrics.actionRetried(action.type);
       logger.warn(
         { ...log, attempt, delayMs: decision.delayMs, errorType: error.errorType, err: error },
         'action failed; retrying',
       );
-      await pause(
-        decision.delayMs,
-        scope.waitSignal(),
-        scope.keepAlive,
-        this.#settings.heartbeatIntervalMs,
-      );
+      try {
+        await pause(
+          decision.delayMs,
+          scope.waitSignal(),
+          scope.keepAlive,
+          this.#settings.heartbeatIntervalMs,
+        );
+      } finally {
+        leave();
+      }
     }
   }
 
@@ -247,10 +271,10 @@ export class ActionRunner {
     scope: ActionScope,
     log: Record<string, unknown>,
   ): Promise<number> {
-    if (deferredMs + retryInMs > this.#settings.maxBreakerWaitMs) {
-      throw new ObserverError(
+    const handBack = (why: string): ObserverError =>
+      new ObserverError(
         'CIRCUIT_OPEN',
-        `circuit breaker of ${breaker.endpoint} is open; the event is handed back for redelivery`,
+        `circuit breaker of ${breaker.endpoint} is open; ${why}the event is handed back for redelivery`,
         {
           retryable: true,
           deferred: true,
@@ -259,13 +283,25 @@ export class ActionRunner {
           details: log,
         },
       );
-    }
+    if (deferredMs + retryInMs > this.#settings.maxBreakerWaitMs) throw handBack('');
+    const leave =
+      scope.wait === undefined ? noop : scope.wait({ kind: 'breaker', endpoint: breaker.endpoint });
+    if (leave === undefined) throw handBack('too many events of this observer wait already; ');
     this.#settings.logger.debug(
       { ...log, endpoint: breaker.endpoint, waitMs: retryInMs },
       'circuit open; deferring attempt',
     );
-    await scope.keepAlive();
-    await pause(retryInMs, scope.waitSignal(), scope.keepAlive, this.#settings.heartbeatIntervalMs);
+    try {
+      await scope.keepAlive();
+      await pause(
+        retryInMs,
+        scope.waitSignal(),
+        scope.keepAlive,
+        this.#settings.heartbeatIntervalMs,
+      );
+    } finally {
+      leave();
+    }
     return retryInMs;
   }
 
@@ -355,6 +391,10 @@ export class ActionRunner {
     }
     return breaker;
   }
+}
+
+function noop(): void {
+  // nothing to leave
 }
 
 function attemptRecord(

@@ -71,4 +71,9 @@ export interface ObserverHandlerContext {
    * `alert`): the event is still settled done, but the runtime counts it as failed.
    */
   readonly reportFailure?: (errorType: string) => void;
+  /**
+   * Gives up the handler's runtime slot while an action waits on an open breaker or a retry
+   * backoff; false when the runtime cannot detach more handlers (the wait is then handed back).
+   */
+  readonly detach?: () => boolean;
 }

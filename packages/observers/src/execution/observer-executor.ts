@@ -10,7 +10,8 @@ import type { DeadLetterReplayer } from '../dlq/dead-letter.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import { isObserverError, ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
-import { ActionRunner, type ActionScope } from './action-runner.js';
+import type { ObserverHealth } from '../runtime/observer-runtime-options.js';
+import { ActionRunner, type ActionScope, type WaitCause } from './action-runner.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type {
   ActionExecutorLookup,
@@ -27,7 +28,18 @@ import { SignalFanout, type LinkedSignal } from './signal-fanout.js';
 interface WaitScope {
   readonly signal: () => AbortSignal;
   readonly throwIfStopped: () => void;
+  /** Gives up the handler's runtime slot (once per event); false when the runtime refuses. */
+  readonly detach: () => boolean;
   readonly dispose: () => void;
+}
+
+/** The waits of one observer: its events waiting on a breaker or a retry backoff. */
+interface WaitingRoom {
+  count: number;
+  /** Waits per endpoint whose breaker is open. */
+  readonly onBreaker: Map<string, number>;
+  /** Whether the last wait was refused because the room was full. */
+  full: boolean;
 }
 
 // Handlers called without a signal share one that never aborts.
@@ -69,6 +81,14 @@ export interface ObserverExecutorOptions {
    * (a deferred `OBSERVER_PAUSED`, redelivered after the same delay). @defaultValue `'5m'`
    */
   readonly maxPauseWait?: DurationInput | undefined;
+  /**
+   * Most (event, observer) runs of one observer waiting at once on an open breaker or a retry
+   * backoff. Waiting runs give up the runtime's handler slot (their events stay unsettled);
+   * beyond this bound a breaker wait hands the event back to the source (`CIRCUIT_OPEN`) and a
+   * retry wait throws the action's error (the source redelivers the event after the runtime's
+   * backoff), so one failing observer never holds more. @defaultValue `128`
+   */
+  readonly maxWaitingPerObserver?: number | undefined;
   /** Lifetime of a processing claim (renewed while waiting). @defaultValue `'5m'` */
   readonly claimTtl?: DurationInput | undefined;
   /** How long finished actions are remembered for dedup. @defaultValue `'24h'` */
@@ -95,6 +115,8 @@ export interface ObserverExecutorStats {
   readonly dedupUnavailable: number;
   /** Breaker state per endpoint. */
   readonly breakers: Readonly<Record<string, string>>;
+  /** Runs waiting on a breaker or a retry backoff, per observer (observers with none omitted). */
+  readonly waiting: Readonly<Record<string, number>>;
 }
 
 /**
@@ -108,6 +130,11 @@ export interface ObserverExecutor {
   /** Re-runs a dead-lettered action (what `dlq.retry` calls). One attempt unless `maxAttempts` says more. */
   readonly replay: DeadLetterReplayer;
   stats(): ObserverExecutorStats;
+  /**
+   * Observers with runs waiting now: `degraded` while they wait on an open breaker or their
+   * waiting room is full. Pass the executor as the runtime's `observers` to see it in `health()`.
+   */
+  observerHealth(): readonly ObserverHealth[];
   /** Refuses new events, ends retry and breaker waits (their events are handed back), and waits for running attempts. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -131,6 +158,55 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     parseDuration(options.heartbeatInterval ?? '10s', 'heartbeatInterval'),
   );
   const maxPauseWaitMs = parseDuration(options.maxPauseWait ?? '5m', 'maxPauseWait');
+  const maxWaiting = options.maxWaitingPerObserver ?? 128;
+  if (!Number.isInteger(maxWaiting) || maxWaiting < 0) {
+    throw new ObserverError(
+      'INVALID_ARGUMENT',
+      `maxWaitingPerObserver: expected an integer >= 0, got ${JSON.stringify(maxWaiting)}`,
+    );
+  }
+  const rooms = new Map<string, WaitingRoom>();
+  const reportWaiting = (name: string, count: number): void => {
+    metrics.observerWaiting?.(name, count);
+  };
+  /** Enters `name`'s waiting room; undefined when it is full or the slot cannot be given up. */
+  const enterWaitingRoom = (
+    name: string,
+    cause: WaitCause,
+    waits: WaitScope,
+  ): (() => void) | undefined => {
+    let room = rooms.get(name);
+    if (room === undefined) {
+      room = { count: 0, onBreaker: new Map(), full: false };
+      rooms.set(name, room);
+    }
+    if (room.count >= maxWaiting || !waits.detach()) {
+      room.full = true;
+      if (room.count === 0) rooms.delete(name);
+      return undefined;
+    }
+    const entered = room;
+    entered.full = false;
+    entered.count += 1;
+    const endpoint = cause.kind === 'breaker' ? cause.endpoint : undefined;
+    if (endpoint !== undefined) {
+      entered.onBreaker.set(endpoint, (entered.onBreaker.get(endpoint) ?? 0) + 1);
+    }
+    reportWaiting(name, entered.count);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      entered.count -= 1;
+      if (endpoint !== undefined) {
+        const n = (entered.onBreaker.get(endpoint) ?? 1) - 1;
+        if (n > 0) entered.onBreaker.set(endpoint, n);
+        else entered.onBreaker.delete(endpoint);
+      }
+      if (entered.count === 0 && rooms.get(name) === entered) rooms.delete(name);
+      reportWaiting(name, entered.count);
+    };
+  };
   const fanout = new SignalFanout();
   const runner = new ActionRunner({
     registry: options.registry,
@@ -149,13 +225,19 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
   const entityQueue = new KeyedQueue();
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
-  const waitScope = (signal: AbortSignal): WaitScope => {
+  const waitScope = (signal: AbortSignal, context: ObserverHandlerContext = {}): WaitScope => {
     let link: LinkedSignal | undefined;
+    let detached = false;
     return {
       signal: () => (link ??= fanout.link([signal, shutdown.signal])).signal,
       throwIfStopped: () => {
         signal.throwIfAborted();
         shutdown.signal.throwIfAborted();
+      },
+      detach: () => {
+        if (detached || context.detach === undefined) return true;
+        detached = context.detach();
+        return detached;
       },
       dispose: () => link?.dispose(),
     };
@@ -223,6 +305,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       signal,
       waitSignal: waits.signal,
       throwIfStopped: waits.throwIfStopped,
+      wait: (cause) => enterWaitingRoom(observer.name, cause, waits),
       keepAlive: async () => {
         await context.heartbeat?.();
         if (token !== undefined && dedup !== undefined) {
@@ -373,7 +456,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       : undefined;
     // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
     const signal = context.signal ?? NEVER_ABORTED;
-    const waits = waitScope(signal);
+    const waits = waitScope(signal, context);
     // Per-entity observers take their place in line now, before any await, so the call order
     // of the handler is the order in which their events run.
     const runs = observers.map((observer) => {
@@ -493,7 +576,15 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       heldForPause: held,
       dedupUnavailable: dedupFailures,
       breakers: runner.breakerStates(),
+      waiting: Object.fromEntries([...rooms].map(([name, room]) => [name, room.count])),
     }),
+    observerHealth: (): ObserverHealth[] =>
+      [...rooms].map(([name, room]) => ({
+        name,
+        state: room.onBreaker.size > 0 || room.full ? ('degraded' as const) : ('ok' as const),
+        waiting: room.count,
+        openEndpoints: [...room.onBreaker.keys()],
+      })),
     close,
     [Symbol.asyncDispose]: close,
   });

@@ -45,6 +45,11 @@ export interface ObserverMetrics {
   deadLettered?(actionType: string): void;
   /** `count` items left the dead-letter table (replayed successfully, or deleted). Optional. */
   deadLetterRemoved?(reason: 'retried' | 'removed', count: number): void;
+  /**
+   * Runs of `observer` waiting now on an open breaker or a retry backoff (0 when none). Optional:
+   * absent means no-op.
+   */
+  observerWaiting?(observer: string, count: number): void;
   /** A breaker changed state. `endpoint` is a host, never a full URL. */
   breakerState(endpoint: string, state: BreakerState): void;
   /**
@@ -81,6 +86,7 @@ export const noopObserverMetrics: ObserverMetrics = Object.freeze({
   deadLettered: noop,
   deadLetterRemoved: noop,
   breakerState: noop,
+  observerWaiting: noop,
   serviceState: noop,
   natsPending: noop,
   natsRedelivered: noop,

@@ -17,6 +17,30 @@ export interface EventHandlerContext {
    * log` or `alert`): the event is settled done but counted as failed, with this error type.
    */
   reportFailure(errorType: string): void;
+  /**
+   * Gives up the handler's slot while it waits on something other than its own work (an open
+   * circuit breaker, a retry backoff), so other events keep running: the delivery stays
+   * unsettled (not acknowledged, not checkpointed) and is detached from the source's in-flight
+   * count until the handler settles. Returns false, keeping the slot, when `maxDetached`
+   * handlers are detached already. Calling it again is a no-op.
+   */
+  detach(): boolean;
+}
+
+/** How one observer is doing, as a handler such as the observer executor reports it. */
+export interface ObserverHealth {
+  readonly name: string;
+  /** `degraded` while its events wait on an open breaker or its waiting room is full. */
+  readonly state: 'ok' | 'degraded';
+  /** Its (event, observer) runs waiting on a breaker or a retry backoff right now. */
+  readonly waiting: number;
+  /** Endpoints whose open breaker its events wait on. */
+  readonly openEndpoints: readonly string[];
+}
+
+/** Anything that reports per-observer health (the observer executor does). */
+export interface ObserverHealthReporter {
+  observerHealth(): readonly ObserverHealth[];
 }
 
 /**
@@ -39,6 +63,15 @@ export const observerRuntimeOptionsSchema = z.object({
    * @defaultValue 256
    */
   prefetch: z.number().int().min(0).max(100_000).default(256),
+  /**
+   * Handlers that may give up their slot at once while they wait on an open breaker or a
+   * retry backoff (see `detach()` in the handler context). Their deliveries stay unsettled and
+   * do not count against `concurrency + prefetch`, so a failing endpoint cannot take the slots
+   * of healthy observers. With NATS, keep `concurrency + prefetch + maxDetached` below the
+   * consumer's `maxAckPending`.
+   * @defaultValue 512
+   */
+  maxDetached: z.number().int().min(0).max(100_000).default(512),
   /**
    * How long `close()` waits for running handlers before aborting their signals.
    * @defaultValue `'30s'`
@@ -88,4 +121,6 @@ export type ObserverRuntimeOptions = ObserverRuntimeConfig & {
    * the action registry (HTTP, SMTP), a dedup store, a job queue, a database client.
    */
   readonly services?: readonly ServiceHealthReporter[] | undefined;
+  /** Per-observer health for `health().observers` (pass the observer executor). */
+  readonly observers?: ObserverHealthReporter | undefined;
 };

@@ -12,6 +12,7 @@ import { Semaphore } from '../execution/semaphore.js';
 import { noopObserverMetrics } from '../metrics/observer-metrics.js';
 import {
   observerRuntimeOptionsSchema,
+  type ObserverHealth,
   type ObserverRuntimeOptions,
 } from './observer-runtime-options.js';
 import { parseOptions } from './parse-options.js';
@@ -59,6 +60,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     logger = silentLogger,
     metrics = noopObserverMetrics,
     services: reporters = [],
+    observers: observerReporter,
     ...data
   } = options;
   const config = parseOptions(observerRuntimeOptionsSchema, data, 'createObserverRuntime.options');
@@ -79,6 +81,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   setMaxListeners(0, queueing.signal);
   const handlers = new AbortController();
   const running = new Set<Promise<void>>();
+  let detachedCount = 0;
   let state: RuntimeState = 'idle';
   let lastError: RuntimeHealth['lastError'];
   let closing: Promise<void> | undefined;
@@ -122,6 +125,17 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
         async (release) => {
           let failure: { error: unknown } | undefined;
           let failedFor: string | undefined;
+          // An object, so the flag set inside `detach` is read as such after the handler.
+          const slot = { detached: false };
+          const detach = (): boolean => {
+            if (slot.detached) return true;
+            if (detachedCount >= config.maxDetached) return false;
+            slot.detached = true;
+            detachedCount += 1;
+            release();
+            delivery.detach?.();
+            return true;
+          };
           try {
             await handler(delivery.event, {
               attempt: delivery.attempt,
@@ -130,6 +144,7 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
               reportFailure: (errorType) => {
                 failedFor ??= errorType;
               },
+              detach,
             });
           } catch (error) {
             failure = { error };
@@ -137,8 +152,12 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
             // The slot limits handlers, not settlement writes: sources batch those.
             release();
           }
-          if (failure === undefined) await succeed(delivery, failedFor);
-          else await fail(delivery, failure.error);
+          try {
+            if (failure === undefined) await succeed(delivery, failedFor);
+            else await fail(delivery, failure.error);
+          } finally {
+            if (slot.detached) detachedCount -= 1;
+          }
         },
         // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
         () => undefined,
@@ -336,18 +355,27 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
         }),
       );
       const serviceList = services();
+      let observerList: readonly ObserverHealth[] = [];
+      try {
+        observerList = observerReporter?.observerHealth() ?? [];
+      } catch (error) {
+        noteError(error);
+      }
       return {
         state,
         healthy:
           state === 'running' &&
           unanswered.size === 0 &&
-          serviceList.every((service) => service.state === 'up'),
+          serviceList.every((service) => service.state === 'up') &&
+          observerList.every((observer) => observer.state === 'ok'),
         inFlight: slots.inUse,
         queued: slots.waiting,
+        detached: detachedCount,
         lagEvents: reports.reduce((sum, report) => sum + (report.lagEvents ?? 0), 0),
         lagSeconds: Math.max(0, ...reports.map((report) => report.lagSeconds ?? 0)),
         sources: reports,
         services: serviceList,
+        observers: observerList,
         lastError,
       };
     },

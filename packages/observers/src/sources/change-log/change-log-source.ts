@@ -127,6 +127,8 @@ export function createChangeLogSource(
   const batcher = new DoneBatcher(db, consumer, workerId);
   const wakeup = new Wakeup();
   const inFlight = new Map<string, Delivery>();
+  // Unsettled deliveries the consumer detached: still leased, not counted against maxInFlight.
+  const detached = new Set<string>();
   const pendingSettlements = new Set<Promise<unknown>>();
   const timers: NodeJS.Timeout[] = [];
 
@@ -151,7 +153,7 @@ export function createChangeLogSource(
   };
 
   async function claimRound(): Promise<number> {
-    const limit = Math.min(config.batchSize, maxInFlight - inFlight.size);
+    const limit = Math.min(config.batchSize, maxInFlight - (inFlight.size - detached.size));
     if (limit <= 0) return 0;
     const reclaim = reclaimDue || Date.now() - lastReclaimAt >= RECLAIM_INTERVAL_MS;
     if (reclaim) {
@@ -256,6 +258,11 @@ export function createChangeLogSource(
           );
         }
       },
+      detach(): void {
+        if (settled || !inFlight.has(pk)) return;
+        detached.add(pk);
+        wakeup.wake();
+      },
       async settle(outcome: DeliveryOutcome): Promise<void> {
         if (settled) {
           throw new ObserverError('INVALID_ARGUMENT', `event ${event.id} is already settled`);
@@ -274,6 +281,7 @@ export function createChangeLogSource(
         } finally {
           // Whatever happened, stop renewing: an unsettled claim expires and is redelivered.
           inFlight.delete(pk);
+          detached.delete(pk);
           wakeup.wake();
         }
       },
@@ -345,7 +353,7 @@ export function createChangeLogSource(
     // Failed rounds in a row: during an outage only the first is logged above debug level.
     let failedRounds = 0;
     while (state === 'running' && signal?.aborted !== true) {
-      if (inFlight.size >= maxInFlight) {
+      if (inFlight.size - detached.size >= maxInFlight) {
         await wakeup.wait(config.pollInterval, signal);
         continue;
       }
@@ -545,6 +553,7 @@ export function createChangeLogSource(
       state = 'closed';
       if (wasStarted && inFlight.size > 0) {
         inFlight.clear();
+        detached.clear();
         await db.query(RELEASE_LEASES, [consumer, workerId]).catch((error: unknown) => {
           fail(error, 'could not release leases on close; they expire on their own');
         });

@@ -63,6 +63,8 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
   const queue: Entry[] = [];
   const delayed = new Map<NodeJS.Timeout, Entry>();
   const inFlight = new Set<Entry>();
+  // Unsettled but detached by the consumer: they no longer count against maxInFlight.
+  const detached = new Set<Entry>();
   const parkedEvents: ParkedMemoryEvent[] = [];
   let state: 'idle' | 'running' | 'stopped' | 'closed' = 'idle';
   let onDelivery: EventSourceStartOptions['onDelivery'] | undefined;
@@ -78,7 +80,7 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
   function deliverAvailable(): void {
     scheduled = false;
     let batch = 0;
-    while (state === 'running' && inFlight.size < maxInFlight) {
+    while (state === 'running' && inFlight.size - detached.size < maxInFlight) {
       const entry = queue.shift();
       if (entry === undefined) break;
       batch += 1;
@@ -94,6 +96,11 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
       event: entry.event,
       attempt: entry.attempt,
       heartbeat: () => Promise.resolve(),
+      detach(): void {
+        if (settled || !inFlight.has(entry)) return;
+        detached.add(entry);
+        schedule();
+      },
       settle(outcome: DeliveryOutcome): Promise<void> {
         if (settled) {
           return Promise.reject(
@@ -110,6 +117,7 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
         }
         settled = true;
         inFlight.delete(entry);
+        detached.delete(entry);
         if (outcome.status === 'retry') {
           const next: Entry = { ...entry, attempt: entry.attempt + 1 };
           const delay = Math.max(0, outcome.delayMs ?? 0);
@@ -198,6 +206,7 @@ export function createMemorySource(options: MemorySourceOptions = {}): MemorySou
       // Unsettled deliveries go back to the front of the queue, as a lease expiry would do.
       queue.unshift(...[...inFlight].map((entry) => ({ ...entry, attempt: entry.attempt + 1 })));
       inFlight.clear();
+      detached.clear();
       return Promise.resolve();
     },
 

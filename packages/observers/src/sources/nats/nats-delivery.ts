@@ -17,12 +17,32 @@ export class NatsDelivery implements Delivery {
   readonly #settler: NatsSettler;
   #settlement: Promise<void> | undefined;
   #handedBack = false;
+  #detached = false;
+  readonly #onDetach: () => void;
 
-  constructor(msg: NatsMsgLike, event: EntityEvent, settler: NatsSettler) {
+  constructor(
+    msg: NatsMsgLike,
+    event: EntityEvent,
+    settler: NatsSettler,
+    onDetach: () => void = () => undefined,
+  ) {
     this.#msg = msg;
     this.event = event;
     this.attempt = msg.info.deliveryCount;
     this.#settler = settler;
+    this.#onDetach = onDetach;
+  }
+
+  /** Whether the consumer detached it (it no longer counts against the worker's limit). */
+  get detached(): boolean {
+    return this.#detached;
+  }
+
+  /** Stops counting the message against the worker's limit; it stays held until settled. */
+  detach(): void {
+    if (this.settled || this.#detached) return;
+    this.#detached = true;
+    this.#onDetach();
   }
 
   /** Whether `settle()` has been called (or the delivery was handed back). */

@@ -244,9 +244,10 @@ class NatsEventSource implements NatsSource {
     while (this.#settling.size > 0) await Promise.all(this.#settling);
     let handedBack = 0;
     for (const delivery of this.#unsettled) {
+      const detached = delivery.detached;
       if (delivery.handBack()) {
         handedBack += 1;
-        this.#release();
+        if (!detached) this.#release();
       }
     }
     this.#unsettled.clear();
@@ -343,10 +344,18 @@ class NatsEventSource implements NatsSource {
       );
       return;
     }
-    const delivery: NatsDelivery = new NatsDelivery(msg, event, (m, outcome) => {
-      this.#unsettled.delete(delivery);
-      return this.#track(settler.settle(m, event.id, outcome));
-    });
+    const delivery: NatsDelivery = new NatsDelivery(
+      msg,
+      event,
+      (m, outcome) => {
+        this.#unsettled.delete(delivery);
+        // A detached message gave its place back already.
+        return this.#track(settler.settle(m, event.id, outcome), !delivery.detached);
+      },
+      () => {
+        this.#release();
+      },
+    );
     this.#unsettled.add(delivery);
     void this.#hand(delivery, onDelivery);
   }
@@ -371,14 +380,14 @@ class NatsEventSource implements NatsSource {
   }
 
   // Each held message ends in exactly one settlement; the slot frees when it is done.
-  #track(work: Promise<void>): Promise<void> {
+  #track(work: Promise<void>, release = true): Promise<void> {
     const tracked: Promise<void> = work
       .catch((error: unknown) => {
         this.#logger.error({ error }, 'nats settlement failed');
       })
       .finally(() => {
         this.#settling.delete(tracked);
-        this.#release();
+        if (release) this.#release();
       });
     this.#settling.add(tracked);
     return tracked;
