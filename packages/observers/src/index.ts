@@ -47,6 +47,7 @@ export { escapeGlob } from './actions/escape-glob.js';
 export { createWebhookAction, type WebhookActionOptions } from './actions/webhook-action.js';
 export { createSlackAction, type SlackActionOptions } from './actions/slack-action.js';
 export { createEmailAction, type EmailActionOptions } from './actions/email-action.js';
+export { MAX_ADDRESS_LIST_TEXT, MAX_ADDRESS_TEXT } from './actions/email-recipients.js';
 export {
   nodemailerTransport,
   smtpTransportOptions,

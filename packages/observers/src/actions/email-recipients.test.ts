@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isObserverError } from '../errors.js';
 import { createTemplateRenderer } from '../templates/create-template-renderer.js';
 import { createEmailAction } from './email-action.js';
-import { renderRecipients } from './email-recipients.js';
+import { MAX_ADDRESS_LIST_TEXT, MAX_ADDRESS_TEXT, renderRecipients } from './email-recipients.js';
 
 const templates = createTemplateRenderer();
 const event = (data: JsonObject): EntityEvent => ({
@@ -67,6 +67,26 @@ describe('renderRecipients: one address per template slot', () => {
         ),
       ),
     ).toBe('email.cc: rendered to 2 addresses where one is allowed (use { list: … } for a list)');
+  });
+
+  it('refuses text longer than an address (or a list item) can be without parsing it', () => {
+    // The parser's time grows faster than its input: a megabyte would stall the process for
+    // minutes. Refused at once, naming only the slot and the length.
+    const huge = `${'x'.repeat(1_000_000)}@example.test`;
+    expect(
+      refusal(() => renderRecipients('to', '{{ data.email }}', templates, event({ email: huge }))),
+    ).toMatch(/^email\.to: rendered to 1000013 characters, more than an address can hold \(998\)$/);
+    const long = `${'a'.repeat(MAX_ADDRESS_TEXT)}@example.test`;
+    expect(
+      refusal(() => renderRecipients('to', '{{ data.email }}', templates, event({ email: long }))),
+    ).toContain('more than an address can hold');
+    const list = Array.from({ length: 2_000 }, (_, i) => `u${String(i)}@example.test`).join(', ');
+    expect(list.length).toBeGreaterThan(MAX_ADDRESS_LIST_TEXT);
+    expect(
+      refusal(() =>
+        renderRecipients('to', { list: '{{ data.csv }}' }, templates, event({ csv: list })),
+      ),
+    ).toContain(`longer than ${String(MAX_ADDRESS_LIST_TEXT)}`);
   });
 
   it('lets an explicit list slot give several addresses', () => {

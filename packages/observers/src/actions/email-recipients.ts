@@ -10,6 +10,16 @@ import type { TemplateRenderer } from './template-renderer.js';
 const emailAddresses = createRequire(import.meta.url)('email-addresses') as typeof EmailAddresses;
 
 /**
+ * Longest text one address slot may render to: RFC 5322's line limit (an address is at most 254
+ * characters, RFC 5321). Longer text is refused without parsing: the address parser's time grows
+ * faster than the input, and row data must not be able to stall the process.
+ */
+export const MAX_ADDRESS_TEXT = 998;
+
+/** Longest text of one `{ list: … }` item (several addresses), refused without parsing beyond. */
+export const MAX_ADDRESS_LIST_TEXT = 16_384;
+
+/**
  * Renders address fields so that row data can never add or redirect a recipient: each template
  * slot must yield exactly one mailbox, parsed with an RFC 5322 parser (`email-addresses`), and
  * values substituted outside a quoted display name may hold no address syntax (`, < > ; :`,
@@ -42,6 +52,12 @@ export function renderRecipients(
     for (const item of items) {
       if (item === null || item === '') continue;
       if (typeof item !== 'string') throw recipientError(where, 'a list item is not text');
+      if (item.length > MAX_ADDRESS_LIST_TEXT) {
+        throw recipientError(
+          where,
+          `a list item of ${String(item.length)} characters is longer than ${String(MAX_ADDRESS_LIST_TEXT)}`,
+        );
+      }
       const parsed = emailAddresses.parseAddressList({ input: item, rfc6532: true });
       if (parsed === null) throw recipientError(where, 'the value is not an address list');
       for (const entry of parsed) {
@@ -80,6 +96,12 @@ function renderAddressText(
 }
 
 function oneMailbox(where: string, text: string): string {
+  if (text.length > MAX_ADDRESS_TEXT) {
+    throw recipientError(
+      where,
+      `rendered to ${String(text.length)} characters, more than an address can hold (${String(MAX_ADDRESS_TEXT)})`,
+    );
+  }
   const parsed = emailAddresses.parseOneAddress({ input: text, rfc6532: true });
   if (parsed?.type !== 'mailbox') {
     const count = emailAddresses.parseAddressList({ input: text, rfc6532: true })?.length;
