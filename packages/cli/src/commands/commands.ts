@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { analyticsClickHouseCommand } from './analytics-clickhouse-command.js';
+import { analyticsElasticsearchCommand } from './analytics-elasticsearch-command.js';
 import { captureCommands } from './capture-commands.js';
 import { dlqCommands } from './dlq-commands.js';
 import { flightCommands } from './flight-commands.js';
@@ -12,6 +14,7 @@ import { observersReplayCommand } from './observers-replay-command.js';
 import { observersStatusCommand } from './observers-status-command.js';
 import { observersValidateConfigCommand } from './observers-validate-config-command.js';
 import { queueCommands } from './queue-commands.js';
+import { searchCommand } from './search-command.js';
 
 /**
  * What each command group is for, by its words (`fraiseql dlq --help` shows it). A command whose
@@ -24,6 +27,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
   queue: 'the job queue in Redis',
   'queue dlq': 'dead-lettered jobs of the job queue',
   flight: 'datasets and the event stream of an Arrow Flight server',
+  analytics: 'analytics over the events the ClickHouse and Elasticsearch sinks store',
 };
 
 /** Every `fraiseql` command, in help order. */
@@ -40,5 +44,8 @@ export const commands: readonly Command[] = [
   ...dlqCommands,
   ...queueCommands,
   ...flightCommands,
+  analyticsClickHouseCommand,
+  analyticsElasticsearchCommand,
+  searchCommand,
   metricsCommand,
 ];
