@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { EntityEvent } from '@fraiseql/core';
+import type { EntityEvent, JsonObject } from '@fraiseql/core';
 import { freePort, requireService } from '@fraiseql/testing';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +120,7 @@ function hostileEvent(random: () => number, index: number): EntityEvent {
     eventType: 'INSERT',
     entityType: 'Order',
     entityId: `ord_${String(index)}`,
-    data,
+    data: data as JsonObject,
     timestamp: new Date(),
   };
 }
