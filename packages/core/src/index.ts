@@ -126,6 +126,12 @@ export {
   changeLogColumns,
 } from './change-log/change-log-table.js';
 export { CHANGE_LOG_HORIZON } from './change-log/change-log-horizon.js';
+export {
+  readChangeLogPage,
+  type ChangeLogPage,
+  type ChangeLogPageOptions,
+  type ChangeLogPosition,
+} from './change-log/read-change-log-page.js';
 export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
 export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';
 export {

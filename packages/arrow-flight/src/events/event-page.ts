@@ -1,7 +1,7 @@
 import {
   CHANGE_LOG_HORIZON,
   CHANGE_LOG_TABLE,
-  changeLogColumns,
+  readChangeLogPage,
   type ChangeLogRow,
   type SqlClient,
 } from '@fraiseql/core';
@@ -57,11 +57,9 @@ function filters(request: EventsRequest, tenant: string | undefined, params: unk
 }
 
 /**
- * Reads up to `limit` matching rows after `position` whose transaction is below the change
- * log's visibility horizon (core's `CHANGE_LOG_HORIZON`, the rule the observers' change-log
- * source claims by), in one statement, so the horizon and the rows come from one snapshot. A
- * row whose transaction commits late has a transaction id at or above the horizon of every
- * read made before it committed, so it is read after it commits: never skipped.
+ * Reads up to `limit` matching rows after `position` below the change log's visibility horizon
+ * (core's `readChangeLogPage`: one statement, so the horizon and the rows come from one
+ * snapshot, and a late-committing transaction is read after it commits, never skipped).
  */
 export async function readEventPage(
   db: SqlClient,
@@ -70,51 +68,13 @@ export async function readEventPage(
   tenant: string | undefined,
   limit: number,
 ): Promise<EventPage> {
-  const params: unknown[] = [position.transactionId.toString(), position.seq.toString(), limit];
-  const where = filters(request, tenant, params).join(' AND ');
-  const result = await db.query<EventRow & { horizon: string; held_back: boolean | null }>(
-    // The horizon and the held-back probe are computed once, in the CTE: in the select list
-    // the probe would run once per returned row.
-    `WITH hx AS MATERIALIZED (SELECT ${CHANGE_LOG_HORIZON} AS x),
-     h AS MATERIALIZED (
-       SELECT hx.x,
-         EXISTS (SELECT 1 FROM ${CHANGE_LOG_TABLE} w WHERE w.transaction_id >= hx.x) AS held_back
-       FROM hx)
-     SELECT h.x::text AS horizon, h.held_back,
-       r.*
-     FROM h LEFT JOIN LATERAL (
-       SELECT ${changeLogColumns('l')},
-         (extract(epoch FROM l.created_at) * 1000000)::int8::text AS created_us
-       FROM ${CHANGE_LOG_TABLE} l
-       WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
-         AND l.transaction_id < h.x AND ${where}
-       ORDER BY l.transaction_id, l.pk_entity_change_log
-       LIMIT $3
-     ) r ON true`,
-    params,
-  );
-  const first = result.rows[0];
-  const horizon = BigInt(first?.horizon ?? '0');
-  // The LEFT JOIN returns one row of nulls when no change-log row matched.
-  const rows = result.rows.filter((row) => (row.pk_entity_change_log as unknown) !== null);
-  const full = rows.length === limit;
-  const last = rows.at(-1);
-  let next: EventPosition = position;
-  if (full && last !== undefined) {
-    next = {
-      transactionId: BigInt(last.transaction_id),
-      seq: BigInt(String(last.pk_entity_change_log)),
-    };
-  } else if (horizon > position.transactionId) {
-    // Every transaction below the horizon has ended and every matching row of it was read.
-    next = { transactionId: horizon, seq: 0n };
-  } else if (last !== undefined) {
-    next = {
-      transactionId: BigInt(last.transaction_id),
-      seq: BigInt(String(last.pk_entity_change_log)),
-    };
-  }
-  return { rows, next, full, heldBack: first?.held_back === true };
+  return readChangeLogPage<EventRow>(db, {
+    after: position,
+    limit,
+    conditions: (params) => filters(request, tenant, params),
+    select: '(extract(epoch FROM l.created_at) * 1000000)::int8::text AS created_us',
+    probeHeldBack: true,
+  });
 }
 
 /**
