@@ -111,6 +111,7 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
             FRAISEQL_QUEUE_PREFIX: prefix.prefix.slice(0, -1),
             FRAISEQL_DEMO: 'false',
             FRAISEQL_HTTP_PORT: '0',
+            FRAISEQL_FLIGHT_PORT: '0',
             FRAISEQL_ADMIN_TOKEN: OPERATOR,
             FRAISEQL_ADMIN_READONLY_TOKEN: READ_ONLY,
             FRAISEQL_DATA_DIR: join(dir, 'data'),

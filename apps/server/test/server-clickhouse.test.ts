@@ -28,6 +28,7 @@ async function start(url: string, database: string): Promise<FraiseQLServer> {
     loadServerSettings(
       {
         FRAISEQL_HTTP_PORT: '0',
+        FRAISEQL_FLIGHT_PORT: '0',
         FRAISEQL_DEMO_INTERVAL: '1h',
         FRAISEQL_DATA_DIR: dir,
         FRAISEQL_ADMIN_TOKEN: OPERATOR,

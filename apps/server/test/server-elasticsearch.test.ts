@@ -112,6 +112,7 @@ describe('reference server with ELASTICSEARCH_URL (Elasticsearch mock transport)
       loadServerSettings(
         {
           FRAISEQL_HTTP_PORT: '0',
+          FRAISEQL_FLIGHT_PORT: '0',
           FRAISEQL_DEMO_INTERVAL: '1h',
           FRAISEQL_DATA_DIR: dir,
           FRAISEQL_ADMIN_READONLY_TOKEN: READ_ONLY,

@@ -30,6 +30,7 @@ describe('pnpm start', () => {
         ),
         FRAISEQL_DATA_DIR: join(dir.path, 'data'),
         FRAISEQL_HTTP_PORT: '0',
+        FRAISEQL_FLIGHT_PORT: '0',
         LOG_FORMAT: 'json',
       },
     });
