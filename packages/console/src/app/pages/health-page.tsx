@@ -148,7 +148,7 @@ function RateChart(props: { rates: Rates }) {
   const height = 120;
   const peak = Math.max(0, ...samples.map((sample) => sample.perSecond));
   const max = Math.max(1, peak);
-  const step = width / Math.max(1, 59);
+  const step = width / Math.max(1, samples.length - 1);
   const points = samples
     .map(
       (sample, index) =>
