@@ -2,6 +2,7 @@ import {
   CHANGE_LOG_HORIZON,
   CHANGE_LOG_TABLE,
   changeLogColumns,
+  readChangeLogPage,
   type ChangeLogRow,
   type SqlClient,
 } from '@fraiseql/core';
@@ -68,11 +69,11 @@ export async function readRecent(
 }
 
 /**
- * Reads up to `limit` matching rows after `position` whose transaction is below the change
- * log's visibility horizon (core's `CHANGE_LOG_HORIZON`, the rule the observers' change-log
- * source claims by), in `(transaction, seq)` order and in one statement. A row whose
- * transaction commits late is above the horizon of every read made before it committed, so a
- * later read returns it: the tail never skips it, as a plain `seq >` cursor would.
+ * Reads up to `limit` matching rows after `position` below the change log's visibility horizon
+ * (core's `readChangeLogPage`, the rule the observers' change-log source claims by), in
+ * `(transaction, seq)` order. A row whose transaction commits late is above the horizon of
+ * every read made before it committed, so a later read returns it: the tail never skips it, as
+ * a plain `seq >` cursor would.
  */
 export async function readTail(
   db: SqlClient,
@@ -80,39 +81,10 @@ export async function readTail(
   filter: EventFilter,
   limit: number,
 ): Promise<TailPage> {
-  const params: unknown[] = [position.transactionId.toString(), position.seq.toString(), limit];
-  const where = filterConditions(filter, params).join(' AND ');
-  const result = await db.query<TailRow & { horizon: string }>(
-    `WITH h AS MATERIALIZED (SELECT ${CHANGE_LOG_HORIZON} AS x)
-     SELECT h.x::text AS horizon, r.*
-     FROM h LEFT JOIN LATERAL (
-       SELECT ${changeLogColumns('l')}
-       FROM ${CHANGE_LOG_TABLE} l
-       WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
-         AND l.transaction_id < h.x AND ${where}
-       ORDER BY l.transaction_id, l.pk_entity_change_log
-       LIMIT $3
-     ) r ON true`,
-    params,
-  );
-  const horizon = BigInt(result.rows[0]?.horizon ?? '0');
-  const rows = result.rows.filter((row) => (row.pk_entity_change_log as unknown) !== null);
-  const full = rows.length === limit;
-  const last = rows.at(-1);
-  let next = position;
-  if (full && last !== undefined) {
-    next = {
-      transactionId: BigInt(last.transaction_id),
-      seq: BigInt(String(last.pk_entity_change_log)),
-    };
-  } else if (horizon > position.transactionId) {
-    // Every transaction below the horizon has ended and each of its matching rows was read.
-    next = { transactionId: horizon, seq: 0n };
-  } else if (last !== undefined) {
-    next = {
-      transactionId: BigInt(last.transaction_id),
-      seq: BigInt(String(last.pk_entity_change_log)),
-    };
-  }
-  return { rows, next, full };
+  const page = await readChangeLogPage(db, {
+    after: position,
+    limit,
+    conditions: (params) => filterConditions(filter, params),
+  });
+  return { rows: page.rows, next: page.next, full: page.full };
 }
