@@ -229,6 +229,10 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       await page.locator(`[data-testid=event-row][data-entity-id="${other}"]`).waitFor();
       await page.fill('input[name=text]', name);
       await page.click('form.filters button[type=submit]');
+      // The filtered stream starts over: the other event leaves the list, the match comes back.
+      await page
+        .locator(`[data-testid=event-row][data-entity-id="${other}"]`)
+        .waitFor({ state: 'detached' });
       await page.locator(`[data-testid=event-row][data-entity-id="${id}"]`).waitFor();
       await page.waitForSelector('[data-testid=stream-status]:text("live")');
       expect(await page.locator('[data-testid=event-row]').count()).toBe(1);

@@ -21,11 +21,16 @@ export function rangeLiterals(range: TimeRange, path: string): { from: string; t
       `${path}: expected valid dates with from < to, got from=${String(range.from)} to=${String(range.to)}`,
     );
   }
-  return { from: dateTimeLiteral(from), to: dateTimeLiteral(to) };
+  // Whole seconds (a DateTime column has no more): `from` rounds down and the exclusive `to`
+  // rounds up, so an event in the current second (stored truncated to it) is inside the range.
+  return {
+    from: dateTimeLiteral(Math.floor(from / 1000)),
+    to: dateTimeLiteral(Math.ceil(to / 1000)),
+  };
 }
 
-function dateTimeLiteral(millis: number): string {
-  const iso = new Date(Math.floor(millis / 1000) * 1000).toISOString();
+function dateTimeLiteral(seconds: number): string {
+  const iso = new Date(seconds * 1000).toISOString();
   return `toDateTime(${quoteString(`${iso.slice(0, 10)} ${iso.slice(11, 19)}`)}, 'UTC')`;
 }
 
