@@ -1,4 +1,4 @@
-import type { Delivery, EntityEvent } from '@fraiseql/core';
+import { CHANGE_LOG_HORIZON, type Delivery, type EntityEvent } from '@fraiseql/core';
 import { requireService, waitFor } from '@fraiseql/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -271,11 +271,12 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
   it('starts a new consumer at the end of the log with startFrom "now"', async () => {
     const { db } = await database();
     await writeEvents(db, 5);
-    // "now" starts at the xmin horizon; transactions anywhere on the server can hold it back,
-    // so wait until the old rows are below it.
+    // "now" starts at the change log's horizon; a transaction still open in this database
+    // holds it back, so wait until the old rows are below it (the horizon ignores transactions
+    // of other databases, which other test files run at the same time).
     await waitFor(async () => {
       const result = await db.query<{ below: boolean }>(
-        `SELECT max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()) AS below
+        `SELECT max(transaction_id) < ${CHANGE_LOG_HORIZON} AS below
          FROM core.tb_entity_change_log`,
       );
       return result.rows[0]?.below === true;
