@@ -20,6 +20,7 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
+import { Validity } from './validity.js';
 import {
   parseBool,
   parseDateDays,
@@ -96,32 +97,6 @@ export function arrowTypeOf(kind: ColumnKind): DataType {
   }
 }
 
-class Validity {
-  bits = new Uint8Array(128);
-  nulls = 0;
-
-  set(index: number, valid: boolean): void {
-    const byte = index >> 3;
-    if (byte >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    if (valid) this.bits[byte] = (this.bits[byte] ?? 0) | (1 << (index & 7));
-    else this.nulls++;
-  }
-
-  take(length: number): { nullCount: number; nullBitmap: Uint8Array | undefined } {
-    const result = {
-      nullCount: this.nulls,
-      nullBitmap: this.nulls === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3),
-    };
-    this.bits = new Uint8Array(128);
-    this.nulls = 0;
-    return result;
-  }
-}
-
 const TWO_32 = 4_294_967_296;
 
 /** Typed views over one growing buffer of a fixed-width column. */
@@ -158,7 +133,7 @@ class FixedBuilder implements ColumnBuilder {
   readonly field: Field;
   length = 0;
   #words = new Words(8 * 1024);
-  readonly #validity = new Validity();
+  readonly #validity = new Validity(128);
   readonly #bits: number;
   readonly #write: Writer;
 
@@ -230,7 +205,7 @@ class VarBuilder implements ColumnBuilder {
   #offsets = new Int32Array(1025);
   #data = Buffer.allocUnsafe(16 * 1024);
   #used = 0;
-  readonly #validity = new Validity();
+  readonly #validity = new Validity(128);
   readonly #binary: boolean;
 
   constructor(field: Field, binary: boolean) {

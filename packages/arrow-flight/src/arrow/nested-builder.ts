@@ -1,31 +1,6 @@
 import { makeData, type Data, type Field, type List, type Struct } from 'apache-arrow';
 import type { ColumnBuilder } from './column-builder.js';
-
-class Validity {
-  bits = new Uint8Array(64);
-  nulls = 0;
-
-  set(index: number, valid: boolean): void {
-    const byte = index >> 3;
-    if (byte >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    if (valid) this.bits[byte] = (this.bits[byte] ?? 0) | (1 << (index & 7));
-    else this.nulls++;
-  }
-
-  take(length: number): { nullCount: number; nullBitmap: Uint8Array | undefined } {
-    const result = {
-      nullCount: this.nulls,
-      nullBitmap: this.nulls === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3),
-    };
-    this.bits = new Uint8Array(64);
-    this.nulls = 0;
-    return result;
-  }
-}
+import { Validity } from './validity.js';
 
 /**
  * Values of a nested column arrive as JSON text at the top level (the SQL selects the narrowed
@@ -45,7 +20,7 @@ export class StructBuilder implements ColumnBuilder {
   readonly field: Field;
   length = 0;
   readonly #children: readonly { key: string; builder: ColumnBuilder }[];
-  readonly #validity = new Validity();
+  readonly #validity = new Validity(64);
   readonly #top: boolean;
 
   constructor(field: Field, children: readonly ColumnBuilder[], top: boolean) {
@@ -90,7 +65,7 @@ export class ListBuilder implements ColumnBuilder {
   length = 0;
   readonly #item: ColumnBuilder;
   #offsets = new Int32Array(1025);
-  readonly #validity = new Validity();
+  readonly #validity = new Validity(64);
   readonly #top: boolean;
 
   constructor(field: Field, item: ColumnBuilder, top: boolean) {
