@@ -5,6 +5,7 @@ export {
 } from './errors/fraiseql-error.js';
 export { CoreError, isCoreError, type CoreErrorCode } from './errors/core-error.js';
 export { parseDuration, type DurationInput } from './time/duration.js';
+export { durationParam, integerParam, timeParam } from './time/request-params.js';
 export { silentLogger, type Logger, type LogFields } from './logging/logger.js';
 export {
   EVENT_TYPES,

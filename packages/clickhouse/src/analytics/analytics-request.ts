@@ -1,4 +1,4 @@
-import { isCoreError, parseDuration } from '@fraiseql/core';
+import { durationParam, integerParam, isCoreError, timeParam } from '@fraiseql/core';
 import { ClickHouseError } from '../errors.js';
 import type { ClickHouseAnalytics } from './clickhouse-analytics.js';
 import type { SeriesDimension } from './event-time-series.js';
@@ -57,8 +57,9 @@ export function runClickHouseAnalyticsRequest(
     }
   }
   const now = options.now ?? new Date();
-  const to = timeParam(params.to, 'to', now) ?? now;
-  const from = timeParam(params.from, 'from', now) ?? new Date(to.getTime() - 86_400_000);
+  const to = param(() => timeParam(params.to, 'to', now)) ?? now;
+  const from =
+    param(() => timeParam(params.from, 'from', now)) ?? new Date(to.getTime() - 86_400_000);
   if (from.getTime() >= to.getTime()) {
     throw new ClickHouseError(
       'INVALID_ARGUMENT',
@@ -68,7 +69,7 @@ export function runClickHouseAnalyticsRequest(
   const range = { from, to, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const text = (name: string): Record<string, string> =>
     params[name] === undefined || params[name] === '' ? {} : { [name]: params[name] };
-  const limit = integerParam(params.limit, 'limit', 1, 10_000);
+  const limit = param(() => integerParam(params.limit, 'limit', 1, 10_000));
   const limited = limit === undefined ? {} : { limit };
   switch (kind as ClickHouseAnalyticsKind) {
     case 'time-series': {
@@ -79,7 +80,7 @@ export function runClickHouseAnalyticsRequest(
           `by: expected ${DIMENSIONS.join(', ')}, got ${JSON.stringify(by)}`,
         );
       }
-      const bucket = durationParam(params.bucket, 'bucket');
+      const bucket = param(() => durationParam(params.bucket, 'bucket'));
       if (bucket !== undefined && (bucket < 60_000 || bucket % 60_000 !== 0)) {
         throw new ClickHouseError(
           'INVALID_ARGUMENT',
@@ -106,49 +107,12 @@ export function runClickHouseAnalyticsRequest(
   }
 }
 
-function timeParam(value: string | undefined, name: string, now: Date): Date | undefined {
-  if (value === undefined || value === '') return undefined;
-  const problem = `${name}: expected an ISO-8601 time (2026-01-31T12:00:00Z) or a duration back from now (24h), got ${JSON.stringify(value)}`;
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    try {
-      return new Date(now.getTime() - parseDuration(value, name));
-    } catch (error) {
-      if (!isCoreError(error)) throw error;
-      throw new ClickHouseError('INVALID_ARGUMENT', problem, { cause: error });
-    }
-  }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new ClickHouseError('INVALID_ARGUMENT', problem);
-  return date;
-}
-
-function durationParam(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
+/** Runs a core parameter parser, reporting a bad value as this package's error. */
+function param<T>(read: () => T): T {
   try {
-    return parseDuration(value, name);
+    return read();
   } catch (error) {
-    if (!isCoreError(error)) throw error;
-    throw new ClickHouseError(
-      'INVALID_ARGUMENT',
-      `${name}: expected a duration (5m, 1h, 1d), got ${JSON.stringify(value)}`,
-      { cause: error },
-    );
+    if (!isCoreError(error, 'INVALID_ARGUMENT')) throw error;
+    throw new ClickHouseError('INVALID_ARGUMENT', error.message, { cause: error });
   }
-}
-
-function integerParam(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw new ClickHouseError(
-      'INVALID_ARGUMENT',
-      `${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return number;
 }

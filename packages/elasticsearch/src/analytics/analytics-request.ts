@@ -1,4 +1,4 @@
-import type { EventType } from '@fraiseql/core';
+import { integerParam, isCoreError, timeParam, type EventType } from '@fraiseql/core';
 import { ElasticsearchError } from '../errors.js';
 import { activeTenants } from './active-tenants.js';
 import { eventHistogram } from './event-histogram.js';
@@ -58,7 +58,7 @@ export async function runElasticsearchAnalyticsRequest(
   }
   const now = options.now ?? new Date();
   const filters = filtersOf(params, now);
-  const size = integerParam(params.size, 'size', 0, 1000);
+  const size = param(() => integerParam(params.size, 'size', 0, 1000));
   const sized = size === undefined ? {} : { size };
   switch (kind as ElasticsearchAnalyticsKind) {
     case 'histogram': {
@@ -77,7 +77,7 @@ export async function runElasticsearchAnalyticsRequest(
     case 'active-tenants':
       return activeTenants(target, { ...filters, ...sized });
     case 'search': {
-      const offset = integerParam(params.offset, 'offset', 0, 10_000);
+      const offset = param(() => integerParam(params.offset, 'offset', 0, 10_000));
       return searchEvents(target, {
         ...filters,
         ...sized,
@@ -89,8 +89,8 @@ export async function runElasticsearchAnalyticsRequest(
 }
 
 function filtersOf(params: ElasticsearchRequestParams, now: Date): EventFilters {
-  const from = timeParam(params.from, 'from', now);
-  const to = timeParam(params.to, 'to', now);
+  const from = param(() => timeParam(params.from, 'from', now));
+  const to = param(() => timeParam(params.to, 'to', now));
   if (from !== undefined && to !== undefined && from.getTime() >= to.getTime()) {
     throw invalid(`from must be before to, got from=${from.toISOString()} to=${to.toISOString()}`);
   }
@@ -120,42 +120,14 @@ function filtersOf(params: ElasticsearchRequestParams, now: Date): EventFilters 
   };
 }
 
-const UNITS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-function timeParam(value: string | undefined, name: string, now: Date): Date | undefined {
-  if (value === undefined || value === '') return undefined;
-  const ago = /^(\d+)(ms|s|m|h|d|w)$/.exec(value);
-  if (ago !== null) return new Date(now.getTime() - Number(ago[1]) * (UNITS[ago[2] ?? 'ms'] ?? 1));
-  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw invalid(
-      `${name}: expected an ISO-8601 time (2026-01-31T12:00:00Z) or a duration back from now (24h), got ${JSON.stringify(value)}`,
-    );
+/** Runs a core parameter parser, reporting a bad value as this package's error. */
+function param<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!isCoreError(error, 'INVALID_ARGUMENT')) throw error;
+    throw new ElasticsearchError('INVALID_ARGUMENT', error.message, { cause: error });
   }
-  return date;
-}
-
-function integerParam(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw invalid(
-      `${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return number;
 }
 
 function invalid(message: string): ElasticsearchError {
