@@ -1,7 +1,6 @@
 import { redactUrl, type SqlClient } from '@fraiseql/core';
 import type { ClickHouseConnection, ClickHouseSink } from '@fraiseql/clickhouse';
 import { createClickHouseSinkMetrics } from '@fraiseql/metrics';
-import { createChangeLogSource } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from './metrics-registry.js';
 import { startSinkLoader, type SinkLoader } from './sink-loader.js';
@@ -62,19 +61,12 @@ export async function startClickHouseLoader(options: {
         metrics,
         signal,
       }),
-    source: () =>
-      createChangeLogSource(options.db, {
-        consumer: options.consumer,
-        logger: logger.child({ component: 'change-log' }),
-      }),
+    db: options.db,
+    consumer: options.consumer,
+    connection,
   });
-  const close = loader.close.bind(loader);
   return Object.assign(loader, {
     connection,
     database: options.settings.database,
-    close: async () => {
-      await close();
-      await connection.close();
-    },
   });
 }

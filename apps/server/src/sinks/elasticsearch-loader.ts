@@ -6,7 +6,6 @@ import type {
   EventIndexLayout,
 } from '@fraiseql/elasticsearch';
 import { createElasticsearchMetrics } from '@fraiseql/metrics';
-import { createChangeLogSource } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from './metrics-registry.js';
 import { startSinkLoader, type SinkLoader } from './sink-loader.js';
@@ -80,19 +79,12 @@ export async function startElasticsearchLoader(options: {
           metrics,
         }),
       ),
-    source: () =>
-      createChangeLogSource(options.db, {
-        consumer: options.consumer,
-        logger: logger.child({ component: 'change-log' }),
-      }),
+    db: options.db,
+    consumer: options.consumer,
+    connection,
   });
-  const close = loader.close.bind(loader);
   return Object.assign(loader, {
     connection,
     layout,
-    close: async () => {
-      await close();
-      await connection.close();
-    },
   });
 }

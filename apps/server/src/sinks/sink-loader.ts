@@ -3,11 +3,12 @@ import {
   ServiceHealthTracker,
   type EventSink,
   type EventSinkConsumer,
-  type EventSource,
   type ServiceHealth,
   type ServiceHealthReporter,
   type ServiceKind,
+  type SqlClient,
 } from '@fraiseql/core';
+import { createChangeLogSource } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 
 /** What {@link startSinkLoader} needs to run one sink behind its own change-log consumer. */
@@ -21,8 +22,12 @@ export interface SinkLoaderOptions<S extends EventSink> {
   probe(signal: AbortSignal, sink: S | undefined): Promise<void>;
   /** Creates the sink (schema, templates…) once the service answered. */
   open(signal: AbortSignal): Promise<S>;
-  /** The change-log source of this sink, under its own consumer name. */
-  source(): EventSource;
+  /** The database whose change log feeds the sink. */
+  readonly db: SqlClient;
+  /** The sink's own change-log consumer name (its durable progress). */
+  readonly consumer: string;
+  /** The client the sink talks through, closed after the sink. */
+  readonly connection: { close(): Promise<void> };
   /** Pause between health probes while running. */
   readonly checkIntervalMs: number;
   /** Backoff between failed attempts: first delay and ceiling (full jitter). */
@@ -68,7 +73,10 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
         if (sink === undefined) {
           const opened = await options.open(stop.signal);
           const next = createEventSinkConsumer({
-            source: options.source(),
+            source: createChangeLogSource(options.db, {
+              consumer: options.consumer,
+              logger: logger.child({ component: 'change-log' }),
+            }),
             sink: opened,
             retryDelay: options.retry.initialMs,
             maxRetryDelay: options.retry.maxMs,
@@ -127,6 +135,7 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
         await running;
         await consumer?.close();
         await sink?.close();
+        await options.connection.close();
         tracker.closed();
       })();
       return closing;
