@@ -1,3 +1,9 @@
+import {
+  EVENT_KIND_ENUM,
+  aggregateSelect,
+  eventAggregates,
+  type AggregateSpec,
+} from './event-aggregates.js';
 import type { EventTables } from './event-tables.js';
 import type { ServerCapabilities } from './server-capabilities.js';
 
@@ -17,8 +23,11 @@ export interface EventSchemaOptions {
   readonly ttlDays?: number | undefined;
 }
 
-/** The event kinds events really carry (DESIGN.md §3), as the raw table's Enum. */
-export const EVENT_KIND_ENUM = "Enum8('INSERT' = 1, 'UPDATE' = 2, 'DELETE' = 3, 'CUSTOM' = 4)";
+export { EVENT_KIND_ENUM };
+
+function keyList(spec: AggregateSpec): string {
+  return spec.keys.map((key) => key.name).join(', ');
+}
 
 /**
  * The migrations for `tables` on a server with `caps`. The statements differ by server version
@@ -32,9 +41,6 @@ export function eventMigrations(
 ): ClickHouseMigration[] {
   const lc = (type: string): string => (caps.lowCardinality ? `LowCardinality(${type})` : type);
   const time = caps.dateTime64 ? "DateTime64(6, 'UTC')" : "DateTime('UTC')";
-  // Whole-second commit time for bucketing; DateTime64 converts explicitly so every server
-  // computes the same bucket type.
-  const at = caps.dateTime64 ? "toDateTime(timestamp, 'UTC')" : 'timestamp';
   const ttl =
     caps.ttl && options.ttlDays !== undefined
       ? `\nTTL toDateTime(timestamp) + INTERVAL ${String(Math.floor(options.ttlDays))} DAY`
@@ -43,21 +49,11 @@ export function eventMigrations(
   const skipIndex = caps.skipIndexes
     ? ',\n  INDEX event_id_bloom event_id TYPE bloom_filter GRANULARITY 4'
     : '';
-  const aggregate = (
-    table: string,
-    view: string,
-    columns: string,
-    engine: string,
-    partition: string,
-    key: string,
-    select: string,
-  ): string[] => [
+  const aggregate = (spec: AggregateSpec): string[] => [
     // The dedup window on the view targets too: a re-sent block is dropped there as well.
-    `CREATE TABLE IF NOT EXISTS ${table} (\n${columns}\n) ENGINE = ${engine}\nPARTITION BY ${partition}\nORDER BY (${key})${settings}`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO ${table} AS\n${select}\nFROM ${tables.raw}\nGROUP BY ${key}`,
+    `CREATE TABLE IF NOT EXISTS ${spec.table} (\n${spec.columns}\n) ENGINE = ${spec.engine}\nPARTITION BY ${spec.partition}\nORDER BY (${keyList(spec)})${settings}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${spec.view} TO ${spec.table} AS\n${aggregateSelect(spec)}\nFROM ${tables.raw}\nGROUP BY ${keyList(spec)}`,
   ];
-  const counts = (bucket: string, fn: string): string =>
-    `SELECT ${fn}(${at}) AS ${bucket}, entity_type, event_type, tenant_id, count() AS events`;
 
   return [
     {
@@ -93,56 +89,7 @@ ORDER BY (received_at, event_id)`,
     {
       version: 2,
       name: 'real-time aggregates',
-      statements: [
-        ...aggregate(
-          tables.perMinute,
-          tables.view('perMinute'),
-          `  minute DateTime('UTC'),\n  entity_type ${lc('String')},\n  event_type ${EVENT_KIND_ENUM},\n  tenant_id ${lc('String')},\n  events UInt64`,
-          'SummingMergeTree(events)',
-          'toYYYYMM(minute)',
-          'minute, entity_type, event_type, tenant_id',
-          counts('minute', 'toStartOfMinute'),
-        ),
-        ...aggregate(
-          tables.perHour,
-          tables.view('perHour'),
-          `  hour DateTime('UTC'),\n  entity_type ${lc('String')},\n  event_type ${EVENT_KIND_ENUM},\n  tenant_id ${lc('String')},\n  events UInt64`,
-          'SummingMergeTree(events)',
-          'toYYYYMM(hour)',
-          'hour, entity_type, event_type, tenant_id',
-          counts('hour', 'toStartOfHour'),
-        ),
-        ...aggregate(
-          tables.entitiesPerHour,
-          tables.view('entitiesPerHour'),
-          `  hour DateTime('UTC'),\n  entity_type ${lc('String')},\n  entities AggregateFunction(uniq, String)`,
-          'AggregatingMergeTree',
-          'toYYYYMM(hour)',
-          'hour, entity_type',
-          `SELECT toStartOfHour(${at}) AS hour, entity_type, uniqState(entity_id) AS entities`,
-        ),
-        ...aggregate(
-          tables.tenantDaily,
-          tables.view('tenantDaily'),
-          `  day Date,\n  tenant_id ${lc('String')},\n  events UInt64,\n  inserts UInt64,\n  updates UInt64,\n  deletes UInt64,\n  customs UInt64`,
-          'SummingMergeTree((events, inserts, updates, deletes, customs))',
-          'toYYYYMM(day)',
-          'day, tenant_id',
-          `SELECT toDate(${at}) AS day, tenant_id, count() AS events,
-  countIf(event_type = 'INSERT') AS inserts, countIf(event_type = 'UPDATE') AS updates,
-  countIf(event_type = 'DELETE') AS deletes, countIf(event_type = 'CUSTOM') AS customs`,
-        ),
-        ...aggregate(
-          tables.payloadHourly,
-          tables.view('payloadHourly'),
-          `  hour DateTime('UTC'),\n  entity_type ${lc('String')},\n  events AggregateFunction(count),\n  avg_bytes AggregateFunction(avg, UInt32),\n  max_bytes AggregateFunction(max, UInt32)`,
-          'AggregatingMergeTree',
-          'toYYYYMM(hour)',
-          'hour, entity_type',
-          `SELECT toStartOfHour(${at}) AS hour, entity_type, countState() AS events,
-  avgState(payload_bytes) AS avg_bytes, maxState(payload_bytes) AS max_bytes`,
-        ),
-      ],
+      statements: eventAggregates(tables, caps).flatMap(aggregate),
     },
   ];
 }

@@ -4,6 +4,7 @@ import { isTransient } from '../connection/classify-failure.js';
 import type { ClickHouseConnection } from '../connection/clickhouse-connection.js';
 import { ClickHouseError, isClickHouseError } from '../errors.js';
 import type { ClickHouseSinkMetrics } from '../metrics/clickhouse-sink-metrics.js';
+import { eventAggregates, type AggregateSpec } from '../schema/event-aggregates.js';
 import type { EventTables } from '../schema/event-tables.js';
 import { quoteString } from '../schema/identifiers.js';
 import type { ServerCapabilities } from '../schema/server-capabilities.js';
@@ -11,6 +12,7 @@ import { backoffDelay, pause } from './backoff.js';
 import { formatTimestamp } from './encode-row.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
 import { RAW_COLUMNS } from './sink-row.js';
+import { repairViews } from './view-repair.js';
 
 /** What {@link BatchInserter} needs from the sink. */
 export interface BatchInserterOptions {
@@ -30,18 +32,21 @@ export interface BatchInserterOptions {
 const DEAD_COLUMNS = ['event_id', 'seq', 'error', 'event'] as const;
 
 /**
- * Stores one batch: skips rows already stored, inserts the rest in one statement with a
- * deduplication token where the server has them, retries transient failures with backoff,
+ * Stores one batch: skips rows already stored (checking that every aggregate has them, see
+ * {@link repairViews}), inserts the rest in one statement with a deduplication token where the
+ * server has them, retries transient failures with backoff,
  * and splits a batch the server refuses as malformed until the bad rows are isolated and
  * dead-lettered while the good ones land. Acknowledges rows only once stored.
  */
 export class BatchInserter {
   readonly #o: BatchInserterOptions;
   readonly #label: string;
+  readonly #aggregates: readonly AggregateSpec[];
 
   constructor(options: BatchInserterOptions) {
     this.#o = options;
     this.#label = options.tables.plain.raw;
+    this.#aggregates = eventAggregates(options.tables, options.caps);
   }
 
   /** Stores `rows`; resolves when done, rejects with a permanent (or give-up) error. */
@@ -110,24 +115,30 @@ export class BatchInserter {
 
   async #storeOnce(rows: readonly PendingRow[]): Promise<void> {
     const started = performance.now();
-    const send = await this.#withRetry('insert', async () => {
-      const fresh = this.#o.skipStoredEvents ? await this.#unstored(rows) : rows;
-      if (fresh.length > 0) {
-        const settings = this.#o.caps.dedupToken
-          ? {
-              insert_deduplication_token: dedupToken(fresh),
-              deduplicate_blocks_in_dependent_materialized_views: 1,
-            }
-          : undefined;
-        await this.#o.connection.insertJsonLines(
-          this.#o.tables.raw,
-          RAW_COLUMNS,
-          fresh.map((row) => row.line).join('\n'),
-          { settings },
-        );
+    let fresh: readonly PendingRow[] | undefined;
+    await this.#withRetry('insert', async () => {
+      // With deduplication tokens a retry re-sends exactly the rows and token of the first
+      // attempt: if that attempt reached the raw table but not every view, the raw table drops
+      // the block and each view that missed it takes it (deduplicate_blocks_in_dependent_
+      // materialized_views). Without tokens every attempt looks again at what is stored.
+      if (fresh === undefined || !this.#o.caps.dedupToken) {
+        fresh = this.#o.skipStoredEvents ? await this.#unstored(rows) : rows;
       }
-      return fresh;
+      if (fresh.length === 0) return;
+      const settings = this.#o.caps.dedupToken
+        ? {
+            insert_deduplication_token: dedupToken(fresh),
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+          }
+        : undefined;
+      await this.#o.connection.insertJsonLines(
+        this.#o.tables.raw,
+        RAW_COLUMNS,
+        fresh.map((row) => row.line).join('\n'),
+        { settings },
+      );
     });
+    const send = fresh ?? rows;
     const bytes = send.reduce((sum, row) => sum + row.bytes, 0);
     if (send.length > 0) {
       this.#o.metrics.batchInserted(
@@ -138,7 +149,18 @@ export class BatchInserter {
       );
     }
     if (send.length < rows.length) {
-      this.#o.metrics.duplicatesSkipped(this.#label, rows.length - send.length);
+      const sent = new Set(send);
+      const stored = rows.filter((row) => !sent.has(row)).map((pending) => pending.row);
+      const repaired = await this.#withRetry('aggregate repair', () =>
+        repairViews(this.#o.connection, this.#o.tables, this.#o.caps, this.#aggregates, stored),
+      );
+      if (repaired.length > 0) {
+        this.#o.logger.warn(
+          { table: this.#label, rows: stored.length, views: repaired },
+          'clickhouse: rows already stored had not reached every aggregate; added them there',
+        );
+      }
+      this.#o.metrics.duplicatesSkipped(this.#label, stored.length);
     }
     for (const row of rows) row.ack?.accepted();
   }

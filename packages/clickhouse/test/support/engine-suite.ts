@@ -5,7 +5,9 @@ import type { EntityEvent } from '@fraiseql/core';
 import { createMemorySource } from '@fraiseql/observers';
 import { uniqueName, waitFor } from '@fraiseql/testing';
 import {
+  ClickHouseError,
   createClickHouseAnalytics,
+  eventTables,
   createClickHouseSink,
   isClickHouseError,
   noopClickHouseSinkMetrics,
@@ -143,6 +145,72 @@ export function engineSuite(
       }
       expect(top[0]?.events).toBe(Math.max(...direct.values()));
       await analytics.close();
+    });
+
+    it('a batch re-sent after it reached the raw table but not every view lands in every aggregate once', async (ctx) => {
+      if (connection === undefined) return ctx.skip();
+      const base = connection;
+      const database = uniqueName('ch').replace(/-/g, '_');
+      const tables = eventTables(database, 'fraiseql_events');
+      // The server takes the first insert into the raw table and stops before pushing the block
+      // to two of the views (they are detached while it runs); the client sees the connection
+      // break, so the outcome is unknown and the sink re-sends the batch.
+      const missedBy = ['perMinute', 'payloadHourly'] as const;
+      let interrupted = 0;
+      const flaky: ClickHouseConnection = {
+        description: base.description,
+        query: (sql, options) => base.query(sql, options),
+        command: (sql, options) => base.command(sql, options),
+        ping: (options) => base.ping(options),
+        close: () => Promise.resolve(),
+        async insertJsonLines(table, columns, body, options) {
+          if (table !== tables.raw || interrupted > 0) {
+            await base.insertJsonLines(table, columns, body, options);
+            return;
+          }
+          interrupted += 1;
+          for (const role of missedBy) await base.command(`DETACH TABLE ${tables.view(role)}`);
+          try {
+            await base.insertJsonLines(table, columns, body, options);
+          } finally {
+            for (const role of missedBy) await base.command(`ATTACH TABLE ${tables.view(role)}`);
+          }
+          throw new ClickHouseError('UNAVAILABLE', 'insert: socket hang up (server stopped)');
+        },
+      };
+      const sink = await sinkFor({
+        connection: flaky,
+        database,
+        retry: { initialDelay: 1, maxDelay: 5 },
+      });
+      const events = makeEvents(40, 1n, new Date(Date.UTC(2026, 0, 15, 10, 30)));
+      await sink.write(events);
+      await sink.flush();
+      expect(interrupted).toBe(1);
+      // A later redelivery of the same events (a crash before acknowledging) adds nothing.
+      await sink.write(events.slice(10, 30));
+      await sink.flush();
+      const total = (sql: string): Promise<number> => scalar(base, sql);
+      expect(await count(sink, tables.raw)).toBe(40);
+      expect(await total(`SELECT sum(events) AS n FROM ${tables.perMinute}`)).toBe(40);
+      expect(await total(`SELECT sum(events) AS n FROM ${tables.perHour}`)).toBe(40);
+      expect(await total(`SELECT sum(events) AS n FROM ${tables.tenantDaily}`)).toBe(40);
+      expect(await total(`SELECT sum(inserts) AS n FROM ${tables.tenantDaily}`)).toBe(
+        events.filter((e) => e.eventType === 'INSERT').length,
+      );
+      expect(await total(`SELECT countMerge(events) AS n FROM ${tables.payloadHourly}`)).toBe(40);
+      const sizes = events.map(payloadBytes);
+      const [stats] = await base.query<{ avg: number; max: number }>(
+        `SELECT avgMerge(avg_bytes) AS avg, maxMerge(max_bytes) AS max FROM ${tables.payloadHourly}`,
+      );
+      expect(Number(stats?.avg)).toBeCloseTo(sizes.reduce((a, b) => a + b, 0) / sizes.length, 6);
+      expect(Number(stats?.max)).toBe(Math.max(...sizes));
+      const entities = new Set(events.map((e) => `${e.entityType}/${e.entityId}`)).size;
+      expect(
+        await total(
+          `SELECT sum(n) AS n FROM (SELECT uniqMerge(entities) AS n FROM ${tables.entitiesPerHour} GROUP BY hour, entity_type)`,
+        ),
+      ).toBe(entities);
     });
 
     it('absorbs a re-sent batch in the table design when the stored-event check is off', async (ctx) => {
