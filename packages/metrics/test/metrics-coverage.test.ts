@@ -15,6 +15,7 @@ import {
 import {
   createChangeLogSource,
   createDeadLetterQueue,
+  createInvocationLog,
   createMemoryDedupStore,
   createMemorySource,
   createNatsSource,
@@ -276,6 +277,27 @@ describe.skipIf(postgres === undefined || nats === undefined)(
       await expectMetric('fraiseql_observer_dlq_removed_total', { reason: 'removed' }, 1);
       await expectMetric('fraiseql_observer_dlq_items', {}, 0);
       await executor.close();
+    });
+
+    it('counts invocation-log writes, drops when its buffer is full, and the buffered attempts', async () => {
+      const log = createInvocationLog(db, { metrics, maxBuffered: 2, flushInterval: '1h' });
+      const executor = createObserverExecutor({
+        matcher: lookup([{ name: 'logged', actions: [{ type: 'cache' }] }]),
+        registry: actions(scriptedAction('cache', () => undefined)),
+        metrics,
+        onAttempt: log.record,
+      });
+      for (let i = 0; i < 3; i += 1) await executor(makeEvent());
+      await expectMetric(
+        'fraiseql_observer_invocations_dropped_total',
+        { reason: 'buffer_full' },
+        1,
+      );
+      await log.flush();
+      await expectMetric('fraiseql_observer_invocations_written_total', {}, 2);
+      await expectMetric('fraiseql_observer_invocations_buffered', {}, 0);
+      await executor.close();
+      await log.close();
     });
 
     it('counts dedup detections, skipped work, cache hits, misses and evictions', async () => {

@@ -111,6 +111,27 @@ export type {
   ObserverLookup,
 } from './execution/executable-observer.js';
 export type { ObserverAlert } from './execution/failure-policy.js';
+export type { ActionAttempt, ActionAttemptListener } from './execution/action-attempt.js';
+export type { ActionResponse } from './actions/action-response.js';
+export {
+  createInvocationLog,
+  type InvocationLog,
+  type InvocationLogOptions,
+  type InvocationLogStats,
+} from './invocations/invocation-log.js';
+export type {
+  Invocation,
+  InvocationFilter,
+  InvocationOutcome,
+  InvocationTrigger,
+} from './invocations/invocation.js';
+export type { InvocationTag } from './invocations/invocation-record.js';
+export {
+  redeliverEvent,
+  type RedeliverOptions,
+  type RedeliverResult,
+  type RedeliveredAction,
+} from './invocations/redeliver-event.js';
 export {
   createDeadLetterQueue,
   type DeadLetterQueue,

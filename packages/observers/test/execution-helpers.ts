@@ -202,6 +202,12 @@ export function recordingMetrics(): ObserverMetrics & {
     breakerState: (endpoint, state) => breaker.push({ endpoint, state, at: performance.now() }),
     natsPending: count('natsPending'),
     natsRedelivered: count('natsRedelivered'),
+    invocationsWritten: (n) => {
+      counts.invocationsWritten = (counts.invocationsWritten ?? 0) + n;
+    },
+    invocationsDropped: (_reason, n) => {
+      counts.invocationsDropped = (counts.invocationsDropped ?? 0) + n;
+    },
   };
 }
 

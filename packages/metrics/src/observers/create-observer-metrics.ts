@@ -36,6 +36,12 @@ export interface ObserverMetricsReporter {
   breakerState(endpoint: string, state: BreakerStateName): void;
   /** Runs of an observer waiting on an open breaker or a retry backoff (`fraiseql_observer_waiting`). */
   observerWaiting(observer: string, count: number): void;
+  /** Attempts written to the invocation log (`fraiseql_observer_invocations_written_total`). */
+  invocationsWritten(count: number): void;
+  /** Attempts the invocation log dropped (`fraiseql_observer_invocations_dropped_total`). */
+  invocationsDropped(reason: 'buffer_full' | 'write_failed', count: number): void;
+  /** Attempts waiting in the invocation log's buffer (`fraiseql_observer_invocations_buffered`). */
+  invocationsBuffered(count: number): void;
   natsPending(consumer: string, pending: number): void;
   natsRedelivered(consumer: string): void;
   /** One connection's health (`fraiseql_service_*`). */
@@ -162,6 +168,15 @@ export function createObserverMetrics(
     },
     observerWaiting(observer, count) {
       m.observerWaiting.set({ observer: observers.value(observer) }, count);
+    },
+    invocationsWritten(count) {
+      m.invocationsWritten.inc(count);
+    },
+    invocationsDropped(reason, count) {
+      m.invocationsDropped.inc({ reason }, count);
+    },
+    invocationsBuffered(count) {
+      m.invocationsBuffered.set(count);
     },
     natsPending(consumer, pending) {
       m.natsPending.set({ consumer: consumers.value(consumer) }, pending);

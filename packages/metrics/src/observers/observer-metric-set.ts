@@ -38,6 +38,9 @@ export interface ObserverMetricSet {
   readonly breakerState: Gauge<'endpoint'>;
   readonly breakerTransitions: Counter<'endpoint' | 'state'>;
   readonly observerWaiting: Gauge<'observer'>;
+  readonly invocationsWritten: Counter;
+  readonly invocationsDropped: Counter<'reason'>;
+  readonly invocationsBuffered: Gauge;
   readonly natsPending: Gauge<'consumer'>;
   readonly natsRedelivered: Counter<'consumer'>;
 }
@@ -180,6 +183,22 @@ export function observerMetricSet(registry: Registry): ObserverMetricSet {
       name: `${P}waiting`,
       help: 'Runs of an observer waiting now on an open circuit breaker or a retry backoff (their events stay unacknowledged).',
       labelNames: ['observer'],
+      registers,
+    }),
+    invocationsWritten: new Counter({
+      name: `${P}invocations_written_total`,
+      help: 'Action attempts written to the invocation log.',
+      registers,
+    }),
+    invocationsDropped: new Counter({
+      name: `${P}invocations_dropped_total`,
+      help: 'Action attempts the invocation log dropped, by reason (buffer_full = the database fell behind, write_failed = a batch could not be written).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    invocationsBuffered: new Gauge({
+      name: `${P}invocations_buffered`,
+      help: 'Action attempts waiting in the invocation log buffer to be written.',
       registers,
     }),
     natsPending: new Gauge({

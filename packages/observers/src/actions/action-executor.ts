@@ -1,4 +1,5 @@
 import type { EntityEvent, Logger } from '@fraiseql/core';
+import type { ActionResponse } from './action-response.js';
 
 /** What an action executor is given for one attempt. */
 export interface ActionContext {
@@ -19,6 +20,8 @@ export interface ActionResult {
   /** Short human summary: `POST example.com 204`, `3 keys deleted`. */
   readonly summary: string;
   readonly details?: Readonly<Record<string, unknown>>;
+  /** What an HTTP endpoint answered (status, headers, body), for the invocation log. */
+  readonly response?: ActionResponse | undefined;
 }
 
 /** What {@link ActionExecutor.endpoint} is told besides the action config. */

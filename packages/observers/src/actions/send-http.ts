@@ -4,6 +4,7 @@ import { ObserverError } from '../errors.js';
 import type { HttpPool, HttpResponse } from '../net/http-pool.js';
 import { redactTarget } from '../net/redact-target.js';
 import type { ActionContext } from './action-executor.js';
+import { attachResponse } from './action-response.js';
 import { attemptSignal, timeoutMs } from './attempt-signal.js';
 import { classifyError, httpStatusError } from './classify-error.js';
 
@@ -106,7 +107,7 @@ export async function sendHttp(
       { ...logFields, status: response.status, errorType: failure.errorType, durationMs },
       `${input.action} failed: ${failure.message}`,
     );
-    throw failure;
+    throw attachResponse(failure, response);
   }
   context.logger.debug(
     { ...logFields, status: response.status, durationMs },

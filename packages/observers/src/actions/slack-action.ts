@@ -46,7 +46,11 @@ export function createSlackAction(options: SlackActionOptions): ActionExecutor<S
         },
         context,
       );
-      return { summary: `${target} ${response.status}`, details: { status: response.status } };
+      return {
+        summary: `${target} ${response.status}`,
+        details: { status: response.status },
+        response,
+      };
     },
   };
 }

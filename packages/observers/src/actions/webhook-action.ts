@@ -77,6 +77,7 @@ export function createWebhookAction(
       return {
         summary: `${target} ${response.status}`,
         details: { status: response.status },
+        response,
       };
     },
   };

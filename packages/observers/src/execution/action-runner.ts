@@ -1,6 +1,7 @@
 import { parseDuration, type EntityEvent, type Logger } from '@fraiseql/core';
 import type { ActionExecutor, ActionResult } from '../actions/action-executor.js';
 import type { DeadLetterAttempt } from '../dlq/dead-letter.js';
+import type { ActionAttemptListener } from './action-attempt.js';
 import { ObserverError } from '../errors.js';
 import type { ObserverMetrics } from '../metrics/observer-metrics.js';
 import type { BreakerPermit, CircuitBreakerOptions } from './circuit-breaker.js';
@@ -73,6 +74,8 @@ export interface ActionRunnerSettings {
   readonly random: () => number;
   /** Derives attempt signals without piling listeners onto shared signals. */
   readonly fanout: SignalFanout;
+  /** Told of every finished attempt (the invocation log). */
+  readonly onAttempt?: ActionAttemptListener | undefined;
 }
 
 /**
@@ -158,8 +161,10 @@ export class ActionRunner {
       attempt += 1;
       const started = Date.now();
       let error: ObserverError;
+      let result: ActionResult | undefined;
+      let failure: ObserverError | undefined;
       try {
-        const result = await this.#attempt(executor, action, timeoutMs, {
+        result = await this.#attempt(executor, action, timeoutMs, {
           event,
           observer: observer.name,
           actionIndex,
@@ -171,15 +176,28 @@ export class ActionRunner {
         metrics.actionExecuted(action.type, (Date.now() - started) / 1000);
         return { ok: true, result, attempts };
       } catch (thrown) {
+        failure = observerErrorOf(thrown);
         if (scope.signal.aborted) {
           permit?.release();
           throw scope.signal.reason;
         }
-        error = observerErrorOf(thrown);
+        error = failure;
         if (error.retryable) permit?.failure();
         else permit?.release();
       } finally {
         release();
+        this.#settings.onAttempt?.({
+          event,
+          observer: observer.name,
+          actionIndex,
+          actionType: action.type,
+          attempt,
+          startedAt: started,
+          durationMs: Date.now() - started,
+          result,
+          error: failure,
+          aborted: scope.signal.aborted,
+        });
       }
       const durationMs = Date.now() - started;
       attempts.push(attemptRecord(attempt, started, durationMs, error));

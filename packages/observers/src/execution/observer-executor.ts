@@ -11,6 +11,7 @@ import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import { isObserverError, ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
 import type { ObserverHealth } from '../runtime/observer-runtime-options.js';
+import type { ActionAttemptListener } from './action-attempt.js';
 import { ActionRunner, type ActionScope, type WaitCause } from './action-runner.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type {
@@ -99,6 +100,11 @@ export interface ObserverExecutorOptions {
   readonly onAlert?: ((alert: ObserverAlert) => void | Promise<void>) | undefined;
   /** Source of jitter in `[0, 1)`, for tests. @defaultValue `Math.random` */
   readonly random?: (() => number) | undefined;
+  /**
+   * Told of every finished action attempt, successes included (the invocation log's `record`).
+   * Called on the hot path: it must not throw or wait. @defaultValue none
+   */
+  readonly onAttempt?: ActionAttemptListener | undefined;
 }
 
 /** Counters of an {@link ObserverExecutor}. */
@@ -220,6 +226,7 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     heartbeatIntervalMs,
     random: options.random ?? Math.random,
     fanout,
+    onAttempt: options.onAttempt,
   });
   const failureDeps = { dlq: options.dlq, logger, metrics, onAlert: options.onAlert };
   const entityQueue = new KeyedQueue();

@@ -50,6 +50,15 @@ export interface ObserverMetrics {
    * absent means no-op.
    */
   observerWaiting?(observer: string, count: number): void;
+  /** The invocation log wrote `count` attempts. Optional: absent means no-op. */
+  invocationsWritten?(count: number): void;
+  /**
+   * The invocation log dropped `count` attempts: its buffer was full, or their batch could not
+   * be written. Optional: absent means no-op.
+   */
+  invocationsDropped?(reason: 'buffer_full' | 'write_failed', count: number): void;
+  /** Attempts waiting in the invocation log's buffer. Optional: absent means no-op. */
+  invocationsBuffered?(count: number): void;
   /** A breaker changed state. `endpoint` is a host, never a full URL. */
   breakerState(endpoint: string, state: BreakerState): void;
   /**
