@@ -21,6 +21,7 @@ import { startFlightService, type FlightService } from './flight/flight-service.
 import { startDemoWriter, type DemoWriter } from './demo/demo-writer.js';
 import { guardRoute, isLoopbackHost } from './http/admin-guard.js';
 import { adminRoutes } from './http/admin-routes.js';
+import { invocationRoutes } from './http/invocation-routes.js';
 import { listenHttp, type HttpListener, type Route } from './http/http-server.js';
 import { demoReceiverRoutes } from './observers/demo-observers.js';
 import { startObserverStack, type ObserverStack } from './observers/observer-stack.js';
@@ -152,6 +153,7 @@ export async function startServer(
       queuePrefix: settings.queuePrefix,
       jobQueueMetrics: createJobQueueMetrics(metricsRegistry),
       services: sinks.reporters,
+      invocationLog: settings.invocationLog,
       logger,
     });
     cleanups.push(() => observers.close());
@@ -203,7 +205,9 @@ export async function startServer(
     http.addRoutes([
       guardRoute(healthRoute, auth, open('health'), audit),
       guardRoute(metricsRoute, auth, open('metrics'), audit),
-      ...adminRoutes(observers).map((route) => guardRoute(route, auth, 'token', audit)),
+      ...[...adminRoutes(observers), ...invocationRoutes(observers, db)].map((route) =>
+        guardRoute(route, auth, 'token', audit),
+      ),
       ...analyticsRoutes(sinks).map((route) => guardRoute(route, auth, 'token', audit)),
     ]);
     if (settings.console) {
@@ -230,7 +234,7 @@ export async function startServer(
     }
     logger.info(
       { url: http.url },
-      `HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq${settings.console ? ', /console' : ''}`,
+      `HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq, /admin/invocations${settings.console ? ', /console' : ''}`,
     );
     if (flight !== undefined) {
       logger.info(

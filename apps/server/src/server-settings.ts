@@ -85,6 +85,12 @@ export const serverSettingsSchema = z.object({
   FRAISEQL_DEMO: flag.optional(),
   /** Pause between demo writes. @defaultValue `3s` */
   FRAISEQL_DEMO_INTERVAL: z.string().default('3s'),
+  /** Record every observer action attempt in the invocation log (`core.tb_observer_invocation`). @defaultValue on */
+  FRAISEQL_INVOCATION_LOG: flag.default(true),
+  /** Invocation-log rows older than this are deleted. @defaultValue `7d` */
+  FRAISEQL_INVOCATION_LOG_MAX_AGE: z.string().default('7d'),
+  /** Invocation-log rows kept at most (the oldest go first). @defaultValue 1000000 */
+  FRAISEQL_INVOCATION_LOG_MAX_ROWS: z.coerce.number().int().min(1).default(1_000_000),
   /** Serve the operator console at `/console` (behind the admin token). @defaultValue on */
   FRAISEQL_CONSOLE: flag.default(true),
   /** pino level. @defaultValue `info` */
@@ -134,6 +140,12 @@ export interface ServerSettings {
   readonly openRoutes: ReadonlySet<'health' | 'metrics'>;
   readonly demo: boolean;
   readonly demoIntervalMs: number;
+  /** The invocation log: on or off, and its retention. */
+  readonly invocationLog: {
+    readonly enabled: boolean;
+    readonly maxAgeMs: number;
+    readonly maxRows: number;
+  };
   /** Whether `/console` is served. */
   readonly console: boolean;
   readonly logLevel: z.output<typeof serverSettingsSchema>['LOG_LEVEL'];
@@ -200,6 +212,14 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
     ),
     demo: settings.FRAISEQL_DEMO ?? settings.DATABASE_URL === undefined,
     demoIntervalMs: parseDuration(settings.FRAISEQL_DEMO_INTERVAL, 'FRAISEQL_DEMO_INTERVAL'),
+    invocationLog: {
+      enabled: settings.FRAISEQL_INVOCATION_LOG,
+      maxAgeMs: parseDuration(
+        settings.FRAISEQL_INVOCATION_LOG_MAX_AGE,
+        'FRAISEQL_INVOCATION_LOG_MAX_AGE',
+      ),
+      maxRows: settings.FRAISEQL_INVOCATION_LOG_MAX_ROWS,
+    },
     console: settings.FRAISEQL_CONSOLE,
     logLevel: settings.LOG_LEVEL,
   };

@@ -126,6 +126,7 @@ export type {
   InvocationTrigger,
 } from './invocations/invocation.js';
 export type { InvocationTag } from './invocations/invocation-record.js';
+export { explainEvent, type ObserverVerdict } from './matching/explain-event.js';
 export {
   redeliverEvent,
   type RedeliverOptions,

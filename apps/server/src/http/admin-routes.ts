@@ -65,10 +65,17 @@ export function adminRoutes(stack: ObserverStack): Route[] {
     {
       method: 'POST',
       pattern: '/admin/dlq/:id/retry',
-      handler: notFoundAware(async ({ params }) => ({
-        status: 200,
-        body: await stack.dlq.retry(params.id ?? ''),
-      })),
+      handler: notFoundAware(async ({ params, actor }) => {
+        // The retry's attempts are logged as a dead-letter retry by whoever asked.
+        const item = await stack.dlq.show(params.id ?? '');
+        const body = await stack.invocations.tagged(
+          { eventId: item.event.id, observer: item.observer },
+          { trigger: 'dlq-retry', actor: actor?.name },
+          () => stack.dlq.retry(item.id),
+        );
+        await stack.invocations.flush();
+        return { status: 200, body };
+      }),
     },
     {
       method: 'POST',

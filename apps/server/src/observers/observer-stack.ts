@@ -9,6 +9,7 @@ import {
   createActionRegistry,
   createChangeLogSource,
   createDeadLetterQueue,
+  createInvocationLog,
   createMatcher,
   createMemoryDedupStore,
   createNatsBridge,
@@ -22,6 +23,8 @@ import {
   watchConfig,
   type ActionRegistry,
   type DeadLetterQueue,
+  type InvocationLog,
+  type ObserverExecutor,
   type ObserverMatcher,
   type ObserverMetrics,
   type ObserverRuntime,
@@ -64,6 +67,12 @@ export interface ObserverStackOptions {
   readonly jobQueueMetrics?: JobQueueMetrics;
   /** More connections to report in `health().services` and the service metrics (sinks). */
   readonly services?: readonly ServiceHealthReporter[];
+  /** Whether every action attempt is recorded, and for how long. @defaultValue on, 7 days, 1,000,000 rows */
+  readonly invocationLog?: {
+    readonly enabled: boolean;
+    readonly maxAgeMs: number;
+    readonly maxRows: number;
+  };
 }
 
 /** Running observers: the parts the admin API and the health check read. */
@@ -71,6 +80,10 @@ export interface ObserverStack {
   readonly runtime: ObserverRuntime;
   readonly matcher: ObserverMatcher;
   readonly dlq: DeadLetterQueue;
+  /** Every action attempt (empty while the log is off). */
+  readonly invocations: InvocationLog;
+  /** The executor, whose `replay` redeliveries and dead-letter retries run through. */
+  readonly executor: ObserverExecutor;
   readonly registry: ActionRegistry;
   /** Where the observers came from: a file path or `demo`. */
   readonly configOrigin: string;
@@ -149,6 +162,20 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       logger: logger.child({ component: 'dlq' }),
       ...(metrics === undefined ? {} : { metrics }),
     });
+    const invocationSettings = options.invocationLog ?? {
+      enabled: true,
+      maxAgeMs: 7 * 86_400_000,
+      maxRows: 1_000_000,
+    };
+    const invocations = createInvocationLog(db, {
+      enabled: invocationSettings.enabled,
+      maxAge: invocationSettings.maxAgeMs,
+      maxRows: invocationSettings.maxRows,
+      logger: logger.child({ component: 'invocations' }),
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+    // Closed after the executor (cleanups run in reverse): the last attempts are written.
+    cleanups.push(() => invocations.close());
     const redisUrl = config.redis?.url ?? options.redisUrl;
     const dedup =
       redisUrl === undefined
@@ -170,6 +197,7 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       dedup,
       logger: logger.child({ component: 'executor' }),
       ...(metrics === undefined ? {} : { metrics }),
+      ...(invocations.enabled ? { onAttempt: invocations.record } : {}),
     });
     cleanups.push(() => executor.close());
 
@@ -237,6 +265,8 @@ export async function startObserverStack(options: ObserverStackOptions): Promise
       runtime,
       matcher,
       dlq,
+      invocations,
+      executor,
       registry,
       get configOrigin() {
         return configOrigin;
