@@ -38,7 +38,10 @@ describe.skipIf(pg === undefined)('fraiseql capture against PostgreSQL', () => {
     expect(dry.stdout).toContain(
       'CREATE TRIGGER fraiseql_capture_insert AFTER INSERT ON "public"."tb_order"',
     );
-    expect(dry.stdout).toContain("core.fn_capture_change('Order', 'id',");
+    expect(dry.stdout).toMatch(
+      /CREATE OR REPLACE FUNCTION core\."fn_capture_t_\d+"\(\) RETURNS trigger/,
+    );
+    expect(dry.stdout).toMatch(/EXECUTE FUNCTION core\."fn_capture_t_\d+"\('Order', 'id',/);
     const list = await runCli(['capture', 'list', '--json'], { env: env() });
     expect(JSON.parse(list.stdout)).toEqual([]);
   });
@@ -89,6 +92,37 @@ describe.skipIf(pg === undefined)('fraiseql capture against PostgreSQL', () => {
     expect(remove.stdout).toBe('no longer capturing public.tb_order\n');
     await db.query(`INSERT INTO tb_order (total) VALUES (6)`);
     expect(await changeLog()).toHaveLength(2);
+  });
+
+  it('refresh generates the functions again after a column change, and says what it would run', async () => {
+    await db.exec(`CREATE TABLE tb_refreshed (id int PRIMARY KEY, status text)`);
+    expect((await runCli(['capture', 'add', 'tb_refreshed'], { env: env() })).code).toBe(0);
+    // Whether or not an event trigger already did it, a refresh after ALTER TABLE is harmless.
+    await db.exec(`ALTER TABLE tb_refreshed ADD COLUMN note text`);
+    const dry = await runCli(['capture', 'refresh', 'tb_refreshed', '--dry-run'], { env: env() });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('-- public.tb_refreshed (dry run: nothing changed)');
+    expect(dry.stdout).toContain('o.note IS DISTINCT FROM n.note');
+    const one = await runCli(['capture', 'refresh', 'tb_refreshed'], { env: env() });
+    expect(one.stderr).toBe('');
+    expect(one.stdout).toBe('refreshed public.tb_refreshed\n');
+    await db.query(`INSERT INTO tb_refreshed VALUES (1, 'new', NULL)`);
+    await db.query(`UPDATE tb_refreshed SET note = 'only the new column'`);
+    const updated = await db.query<{ fields: string[] }>(
+      `SELECT updated_fields AS fields FROM core.tb_entity_change_log
+        WHERE object_type = 'Refreshed' AND modification_type = 'UPDATE'`,
+    );
+    expect(updated.rows).toEqual([{ fields: ['note'] }]);
+
+    const all = await runCli(['capture', 'refresh', '--json'], { env: env() });
+    expect(all.code).toBe(0);
+    const changes = JSON.parse(all.stdout) as { table: string; applied: boolean }[];
+    expect(changes.map((change) => change.table)).toContain('public.tb_refreshed');
+    expect(changes.every((change) => change.applied)).toBe(true);
+
+    const missing = await runCli(['capture', 'refresh', 'tb_keyless'], { env: env() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('public.tb_keyless is not captured');
   });
 
   it('says what is wrong: a missing table, a table without a key, --entity with several tables', async () => {

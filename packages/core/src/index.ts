@@ -120,6 +120,7 @@ export {
   type CaptureOptions,
 } from './capture/install-capture.js';
 export { listCaptures, type CapturedTable } from './capture/list-captures.js';
+export { refreshCapture, type RefreshCaptureOptions } from './capture/refresh-capture.js';
 export {
   CHANGE_LOG_CHANNEL,
   CHANGE_LOG_COLUMNS,

@@ -412,9 +412,11 @@ describe.each(BACKENDS)('capture trigger on $name', (backend) => {
         const calls = await db.transaction(async (tx) => {
           await tx.exec(`SET LOCAL track_functions = 'pl'`);
           await tx.query(`UPDATE t_bulk SET status = 'paid'`);
+          // The table's own capture function, the one its triggers call.
           const stats = await tx.query<{ calls: string | number }>(
-            `SELECT calls FROM pg_stat_xact_user_functions
-              WHERE schemaname = 'core' AND funcname = 'fn_capture_change'`,
+            `SELECT s.calls FROM pg_stat_xact_user_functions s
+               JOIN pg_trigger t ON t.tgfoid = s.funcid
+              WHERE t.tgrelid = 'public.t_bulk'::regclass AND t.tgname = 'fraiseql_capture_update'`,
           );
           return Number(stats.rows[0]?.calls);
         });

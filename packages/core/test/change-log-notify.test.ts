@@ -48,7 +48,7 @@ describe.each(BACKENDS)('change-log wake-ups on $name', (backend) => {
       expect(payloads).toEqual([afterThree, afterDirect]);
     });
 
-    it('wakes listeners only when the writer commits', async () => {
+    it('wakes listeners once per committed transaction, only when the writer commits', async () => {
       payloads.length = 0;
       await db
         .transaction(async (tx) => {
@@ -59,11 +59,48 @@ describe.each(BACKENDS)('change-log wake-ups on $name', (backend) => {
       await db.transaction(async (tx) => {
         await tx.query(`INSERT INTO tb_item VALUES (11, 'x')`);
         await tx.query(`UPDATE tb_item SET name = 'y' WHERE id = 11`);
+        await tx.query(
+          `INSERT INTO core.tb_entity_change_log (object_type, object_id, modification_type)
+           VALUES ('Item', '11', 'CUSTOM')`,
+        );
+        await tx.query(`DELETE FROM tb_item WHERE id = 11`);
+      });
+      const afterTransaction = await maxSeq();
+      // A later commit as a fence: its wake-up arrives after every wake-up of the transaction.
+      await db.query(`INSERT INTO tb_item VALUES (12, 'fence')`);
+      const fence = await maxSeq();
+      await waitFor(() => payloads.includes(fence), { message: 'the fence wake-up' });
+      expect(payloads).toHaveLength(2);
+      expect(BigInt(payloads[0] ?? '0') <= BigInt(afterTransaction)).toBe(true);
+    });
+
+    it('sends the wake-up of a transaction whose first notifying statement was rolled back to a savepoint', async () => {
+      payloads.length = 0;
+      await db.transaction(async (tx) => {
+        await tx.exec('SAVEPOINT before_insert');
+        await tx.query(`INSERT INTO tb_item VALUES (20, 'undone')`);
+        await tx.exec('ROLLBACK TO SAVEPOINT before_insert');
+        await tx.query(`INSERT INTO tb_item VALUES (21, 'kept')`);
       });
       const last = await maxSeq();
-      await waitFor(() => payloads.includes(last), { message: 'the committed wake-ups' });
-      expect(payloads).toHaveLength(2);
-      expect(payloads.map(BigInt).every((seq) => seq <= BigInt(last))).toBe(true);
+      await waitFor(() => payloads.includes(last), { message: 'the wake-up after the savepoint' });
+      expect(payloads).toEqual([last]);
+    });
+
+    it("skips an UPDATE that changes nothing without spending the transaction's wake-up", async () => {
+      payloads.length = 0;
+      await db.query(`INSERT INTO tb_item VALUES (30, 'same')`);
+      const inserted = await maxSeq();
+      await waitFor(() => payloads.includes(inserted), { message: 'the insert wake-up' });
+      payloads.length = 0;
+      await db.transaction(async (tx) => {
+        await tx.query(`UPDATE tb_item SET name = name WHERE id = 30`);
+        await tx.query(`UPDATE tb_item SET name = 'changed' WHERE id = 30`);
+      });
+      const last = await maxSeq();
+      expect(BigInt(last)).toBe(BigInt(inserted) + 1n);
+      await waitFor(() => payloads.includes(last), { message: 'the update wake-up' });
+      expect(payloads).toEqual([last]);
     });
   });
 });

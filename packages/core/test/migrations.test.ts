@@ -14,7 +14,12 @@ import {
 } from '../src/index.js';
 import { BACKENDS, closeBackends, type OpenDatabase } from './backends.js';
 
-const CORE_IDS = ['0001_change_log', '0002_capture', '0003_capture_notify'];
+const CORE_IDS = [
+  '0001_change_log',
+  '0002_capture',
+  '0003_capture_notify',
+  '0004_capture_per_table',
+];
 
 async function exists(db: SqlClient, relation: string): Promise<boolean> {
   const result = await db.query<{ present: boolean }>(

@@ -2,6 +2,7 @@ import {
   installCapture,
   isCoreError,
   listCaptures,
+  refreshCapture,
   uninstallCapture,
   type CaptureChange,
   type SqlClient,
@@ -46,11 +47,16 @@ async function withDb<T>(context: CommandContext, use: (db: SqlClient) => Promis
 
 function describeChanges(changes: readonly CaptureChange[], verb: string): string {
   return changes
-    .map((change) =>
-      change.applied
-        ? `${verb} ${change.table}\n`
-        : `-- ${change.table} (dry run: nothing changed)\n${change.statements.map((s) => `${s};`).join('\n')}\n`,
-    )
+    .map((change) => {
+      // refreshCapture reports the unused generated functions it drops with an empty table.
+      const what = change.table === '' ? 'unused capture functions' : change.table;
+      if (!change.applied) {
+        return `-- ${what} (dry run: nothing changed)\n${change.statements.map((s) => `${s};`).join('\n')}\n`;
+      }
+      return change.table === ''
+        ? `dropped ${String(change.statements.length)} unused capture function(s)\n`
+        : `${verb} ${change.table}\n`;
+    })
     .join('');
 }
 
@@ -158,6 +164,36 @@ export const captureRemoveCommand: Command = {
   },
 };
 
+/** `fraiseql capture refresh [table…]`: generates capture functions again from the columns. */
+export const captureRefreshCommand: Command = {
+  path: ['capture', 'refresh'],
+  summary: "generate captured tables' capture functions again after their columns changed",
+  details:
+    'Each captured table has a capture function generated from its columns. On PostgreSQL an ' +
+    'event trigger regenerates it on ALTER TABLE when `fraiseql migrate` ran as a superuser; ' +
+    'otherwise run this after adding, dropping or renaming columns of a captured table. Without ' +
+    'tables it refreshes every captured table and drops generated functions no table uses.',
+  args: [{ ...TABLES, required: false }],
+  options: { ...DATABASE_OPTION, ...DRY_RUN },
+  examples: [
+    'fraiseql capture refresh',
+    'fraiseql capture refresh tb_order',
+    'fraiseql capture refresh sales.tb_line --dry-run',
+  ],
+  async run(context) {
+    const tables = context.positionals.length === 0 ? undefined : context.positionals;
+    const changes = await withDb(context, (db) =>
+      refreshCapture(db, { tables, dryRun: context.values['dry-run'] === true }),
+    );
+    print(context, changes, () =>
+      changes.length === 0
+        ? 'no table is captured; add one with `fraiseql capture add <table>`\n'
+        : describeChanges(changes, 'refreshed'),
+    );
+    return 0;
+  },
+};
+
 /** `fraiseql capture list`: the captured tables and their options. */
 export const captureListCommand: Command = {
   path: ['capture', 'list'],
@@ -190,5 +226,6 @@ export const captureListCommand: Command = {
 export const captureCommands: readonly Command[] = [
   captureAddCommand,
   captureRemoveCommand,
+  captureRefreshCommand,
   captureListCommand,
 ];

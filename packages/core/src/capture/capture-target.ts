@@ -68,3 +68,21 @@ export async function resolveCaptureTarget(
     primaryKey: columns.rows.find((row) => row.is_primary)?.name,
   };
 }
+
+/**
+ * Checks that the capture generator of core's migrations (0004) is installed.
+ *
+ * @throws {CoreError} `CAPTURE_TARGET_MISSING` saying to run `migrate(db)` when it is not.
+ */
+export async function assertCaptureMigrated(db: SqlClient, caller: string): Promise<void> {
+  const present = await db.query<{ present: boolean }>(
+    `SELECT to_regprocedure('core.fn_capture_statements(regclass,text,text,text,text,boolean,boolean,boolean)') IS NOT NULL AS present`,
+  );
+  if (present.rows[0]?.present !== true) {
+    throw new CoreError(
+      'CAPTURE_TARGET_MISSING',
+      `${caller}: the function core.fn_capture_statements() does not exist; run migrate(db) first`,
+      { details: { missing: 'core.fn_capture_statements()' } },
+    );
+  }
+}

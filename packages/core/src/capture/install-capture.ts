@@ -1,6 +1,6 @@
 import { quoteIdent, type SqlClient } from '../db/sql-client.js';
 import { CoreError } from '../errors/core-error.js';
-import { resolveCaptureTarget } from './capture-target.js';
+import { assertCaptureMigrated, resolveCaptureTarget } from './capture-target.js';
 
 /** Options for {@link installCapture}. */
 export interface CaptureOptions {
@@ -66,13 +66,17 @@ export const CAPTURE_TRIGGERS = Object.freeze({
 
 /**
  * Makes every INSERT, UPDATE and DELETE on a table write change-log rows in the writer's
- * transaction: three statement-level triggers with transition tables call
- * `core.fn_capture_change()`, which writes one set-based INSERT per statement. UPDATE rows carry
- * `updated_fields`; rows an UPDATE did not really change are skipped. Installing again replaces
- * the triggers (with the new options), so it is idempotent. Run {@link migrate} first.
+ * transaction: it generates the table's own capture function (`core.fn_capture_t_<oid>()`,
+ * static SQL over the transition tables with the table's columns and these options built in)
+ * and attaches it as three statement-level triggers, so each statement writes its rows with one
+ * set-based INSERT. UPDATE rows carry `updated_fields`; rows an UPDATE did not really change are
+ * skipped. The function depends on the table's columns: it is generated again on `ALTER TABLE`
+ * when the migrations ran as a superuser (an event trigger), otherwise call
+ * {@link refreshCapture} after changing them. Installing again replaces the function and
+ * triggers (with the new options), so it is idempotent. Run {@link migrate} first.
  *
  * @throws {CoreError} `CAPTURE_TARGET_MISSING` naming the missing table, column or capture
- *   function; `INVALID_ARGUMENT` for an empty entity type, a non-unique id column or the change
+ *   migration; `INVALID_ARGUMENT` for an empty entity type, a non-unique id column or the change
  *   log itself.
  * @example
  * await installCapture(db, { table: 'tb_order', entityType: 'Order', idColumn: 'id', tenantColumn: 'tenant_id' });
@@ -92,16 +96,7 @@ export async function installCapture(
         'installCapture: the change log core.tb_entity_change_log cannot capture itself',
       );
     }
-    const functionPresent = await tx.query<{ present: boolean }>(
-      `SELECT to_regprocedure('core.fn_capture_change()') IS NOT NULL AS present`,
-    );
-    if (functionPresent.rows[0]?.present !== true) {
-      throw new CoreError(
-        'CAPTURE_TARGET_MISSING',
-        'installCapture: the function core.fn_capture_change() does not exist; run migrate(db) first',
-        { details: { missing: 'core.fn_capture_change()' } },
-      );
-    }
+    await assertCaptureMigrated(tx, 'installCapture');
     const idColumn = options.idColumn ?? target.primaryKey;
     if (idColumn === undefined) {
       throw new CoreError(
@@ -132,26 +127,19 @@ export async function installCapture(
       );
     }
 
-    const table = quoteIdent(target.schema) + '.' + quoteIdent(target.name);
-    const args = [
-      options.entityType,
-      idColumn,
-      options.tenantColumn ?? '',
-      options.userColumn ?? '',
-      options.preImage === true ? 'true' : 'false',
-      options.notify === false ? 'false' : 'true',
-    ]
-      .map(quoteLiteral)
-      .join(', ');
-    const call = `FOR EACH STATEMENT EXECUTE FUNCTION core.fn_capture_change(${args})`;
-    const statements = [
-      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.insert} ON ${table}`,
-      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.update} ON ${table}`,
-      `DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGERS.delete} ON ${table}`,
-      `CREATE TRIGGER ${CAPTURE_TRIGGERS.insert} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS fraiseql_new ${call}`,
-      `CREATE TRIGGER ${CAPTURE_TRIGGERS.update} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS fraiseql_old NEW TABLE AS fraiseql_new ${call}`,
-      `CREATE TRIGGER ${CAPTURE_TRIGGERS.delete} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS fraiseql_old ${call}`,
-    ];
+    const generated = await tx.query<{ statements: string[] }>(
+      `SELECT core.fn_capture_statements($1::regclass, $2, $3, $4, $5, $6, $7) AS statements`,
+      [
+        quoteIdent(target.schema) + '.' + quoteIdent(target.name),
+        options.entityType,
+        idColumn,
+        options.tenantColumn ?? '',
+        options.userColumn ?? '',
+        options.preImage === true,
+        options.notify !== false,
+      ],
+    );
+    const statements = generated.rows[0]?.statements ?? [];
     const applied = options.dryRun !== true;
     if (applied) await tx.exec(statements.join(';\n'));
     return { table: target.qualifiedName, statements, applied };
@@ -179,10 +167,4 @@ export async function uninstallCapture(
     if (applied) await tx.exec(statements.join(';\n'));
     return { table: target.qualifiedName, statements, applied };
   });
-}
-
-// Correct whatever `standard_conforming_strings` is: backslashes go through an E'' literal.
-function quoteLiteral(value: string): string {
-  const quoted = value.replace(/'/g, "''");
-  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

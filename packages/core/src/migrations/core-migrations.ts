@@ -2,7 +2,8 @@ import { loadMigrationsFromDirectory } from './load-migrations-from-directory.js
 
 /**
  * The migrations of `@fraiseql/core`: schema `core`, the change log `core.tb_entity_change_log`
- * with its NOTIFY trigger, and the capture function `core.fn_capture_change()`. The SQL files
+ * with its NOTIFY trigger, and the capture functions (the generator of per-table capture
+ * functions, and the generic `core.fn_capture_change()` of earlier versions). The SQL files
  * ship in the package under `sql/migrations/`.
  */
 export const coreMigrations = loadMigrationsFromDirectory(

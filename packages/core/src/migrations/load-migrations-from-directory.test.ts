@@ -54,6 +54,7 @@ describe('loadMigrationsFromDirectory', () => {
       '0001_change_log',
       '0002_capture',
       '0003_capture_notify',
+      '0004_capture_per_table',
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE IF NOT EXISTS core.tb_entity_change_log');
   });
