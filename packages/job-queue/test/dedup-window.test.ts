@@ -95,4 +95,61 @@ describe.skipIf(redis === undefined)('the dedup window of enqueue', () => {
       'dead-lettered',
     ]);
   });
+
+  it('of concurrent enqueues of one id from two producers, exactly one adds the job', async () => {
+    const other = createJobQueue({ redisUrl: url, prefix, keepFinished: '1s' });
+    try {
+      const job: NewJob = {
+        event: testEvent(),
+        observer: 'count',
+        actionIndex: 0,
+        actionType: 'function',
+        queue: 'window',
+      };
+      const placed = await Promise.all([
+        queue.enqueue(job),
+        other.enqueue(job),
+        queue.enqueue(job),
+        other.enqueueMany([job, job]),
+      ]);
+      const outcomes = placed.flat().map((p) => p.outcome);
+      expect(outcomes.filter((o) => o === 'enqueued')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'enqueued' || o.startsWith('duplicate-'))).toHaveLength(
+        5,
+      );
+      await waitFor(() => runs.get(job.event.id) === 1, { timeoutMs: 10_000, message: 'one run' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a dead letter purged, its failed copy past keepFinished is replaced and the work runs again', async () => {
+    const dead: NewJob = {
+      event: testEvent(),
+      observer: 'refuse',
+      actionIndex: 0,
+      actionType: 'function',
+      queue: 'window',
+    };
+    const { jobId } = await queue.enqueue(dead);
+    const store = await queue.deadLetters();
+    const first = await waitFor(async () => store.get('window', jobId), {
+      timeoutMs: 10_000,
+      message: 'dead letter',
+    });
+    await store.remove('window', [jobId]);
+    const bull = queue.bullQueue('window');
+    const finishedOn = await waitFor(async () => (await bull.getJob(jobId))?.finishedOn, {
+      message: 'failed copy',
+    });
+    // Within the window the failed copy still blocks the id; past it, it is removed first.
+    expect((await queue.enqueue(dead)).outcome).toBe('duplicate-finished');
+    await waitFor(() => Date.now() - finishedOn > 1000, { timeoutMs: 5000 });
+    expect((await queue.enqueue(dead)).outcome).toBe('enqueued');
+    const second = await waitFor(async () => store.get('window', jobId), {
+      timeoutMs: 10_000,
+      message: 'second dead letter',
+    });
+    expect(second.deadAt).toBeGreaterThan(first.deadAt);
+  });
 });

@@ -8,7 +8,7 @@ import {
   type ServiceHealthReporter,
 } from '@fraiseql/core';
 import { Queue, type JobsOptions } from 'bullmq';
-import { DeadLetterStore, deadLetterKeys } from '../dlq/dead-letter-store.js';
+import { DeadLetterStore } from '../dlq/dead-letter-store.js';
 import { JobQueueError, redisFailure } from '../errors.js';
 import type { JobData } from '../jobs/job-data.js';
 import { BACKOFF_TYPE, UNBOUNDED_ATTEMPTS } from '../jobs/job-defaults.js';
@@ -23,6 +23,7 @@ import {
 } from '../redis/redis-connection.js';
 import { trackRedisClient } from '../redis/redis-health.js';
 import { Redis } from 'ioredis';
+import { defineEnqueueCommand, enqueueAll, enqueueOne } from './enqueue-script.js';
 import { QUEUE_NAME, type JobQueueConfig, type JobQueueOptions } from './job-queue-options.js';
 import { parseJobQueueConfig } from './parse-job-queue-config.js';
 
@@ -40,8 +41,8 @@ export interface NewJob {
 /**
  * What an enqueue did with a job id:
  *
- * - `enqueued`: the job is waiting to run (added by this call, or by a concurrent one with the
- *   same id at the same moment);
+ * - `enqueued`: this call added the job, which is waiting to run (the outcome check and the
+ *   add are one atomic step, so of concurrent enqueues of one id exactly one gets `enqueued`);
  * - `duplicate-pending`: a job with this id is waiting, delayed, running or retrying: nothing
  *   added;
  * - `duplicate-finished`: a job with this id finished (succeeded) less than `keepFinished`
@@ -73,7 +74,8 @@ export interface JobQueue extends AsyncDisposable, ServiceHealthReporter {
    */
   enqueue(job: NewJob, options?: { signal?: AbortSignal }): Promise<EnqueuedJob>;
   /**
-   * Adds many jobs with one round trip per queue (same idempotence as `enqueue`).
+   * Adds many jobs in one round trip (same idempotence as `enqueue`; a job id repeated in
+   * `jobs` is a duplicate of its first occurrence).
    *
    * @throws {JobQueueError} like {@link JobQueue.enqueue}.
    */
@@ -140,6 +142,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
   };
   const newProducer = (): Redis => {
     const client = new Redis(connection);
+    defineEnqueueCommand(client);
     client.on('error', onConnectionError);
     trackRedisClient(client, health, logger, 'job queue');
     return client;
@@ -198,7 +201,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
 
   const payload = (
     job: NewJob,
-  ): { name: string; data: JobData; opts: JobsOptions; queue: string } => {
+  ): { name: string; data: JobData; opts: JobsOptions & { jobId: string }; queue: string } => {
     const jobId = jobIdOf(job.event.id, job.observer, job.actionIndex);
     return {
       queue: job.queue ?? config.defaultQueue,
@@ -211,16 +214,18 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
         enqueuedAt: Date.now(),
         attempts: [],
       },
-      opts: jobOptions(jobId, config),
+      opts: { ...jobOptions(jobId, config), jobId },
     };
   };
 
   type Item = ReturnType<typeof payload>;
 
   /**
-   * One round trip reads, for every item, whether its id exists, when it finished and whether
-   * it is dead-lettered; a second adds the ones to add (after removing expired finished
-   * copies, which BullMQ itself only trims when another job of the queue finishes).
+   * One round trip: for every item, one script decides the outcome (dead-lettered, pending,
+   * finished within `keepFinished`) and adds the job when none applies, atomically, after
+   * removing a copy that finished longer ago (BullMQ itself only trims finished jobs when
+   * another job of the queue finishes). Items run in order, so a repeated id in one call is a
+   * duplicate of the first.
    */
   const place = async (items: readonly Item[]): Promise<EnqueuedJob[]> => {
     const first = items[0];
@@ -228,57 +233,23 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
     // Waits for the shared producer connection to be ready (it queues no command offline).
     await bullQueue(first.queue).waitUntilReady();
     const client = (producer ??= newProducer());
-    const check = client.pipeline();
-    for (const item of items) {
-      const key = bullQueue(item.queue).toKey(item.opts.jobId ?? '');
-      check.exists(key);
-      check.hget(key, 'finishedOn');
-      check.hexists(deadLetterKeys(config.prefix, item.queue).items, item.opts.jobId ?? '');
-    }
-    const replies = (await check.exec()) ?? [];
-    const now = Date.now();
-    const seen = new Set<string>();
-    const expired: Item[] = [];
-    const outcomes = items.map((item, index): EnqueueOutcome => {
-      const reply = (offset: number): unknown => {
-        const [error, value] = replies[index * 3 + offset] ?? [new Error('no reply'), null];
-        if (error !== null) throw error;
-        return value;
-      };
-      const exists = reply(0) === 1;
-      const finishedOn = reply(1);
-      const dead = reply(2) === 1;
-      const key = `${item.queue}\u0000${item.opts.jobId ?? ''}`;
-      if (seen.has(key)) return 'duplicate-pending';
-      seen.add(key);
-      if (dead) return 'dead-lettered';
-      if (!exists) return 'enqueued';
-      if (typeof finishedOn !== 'string') return 'duplicate-pending';
-      if (now - Number(finishedOn) < config.keepFinished) return 'duplicate-finished';
-      expired.push(item);
-      return 'enqueued';
-    });
-    await Promise.all(expired.map((item) => bullQueue(item.queue).remove(item.opts.jobId ?? '')));
-    const toAdd = new Map<string, Item[]>();
-    items.forEach((item, index) => {
-      if (outcomes[index] !== 'enqueued') return;
-      const list = toAdd.get(item.queue);
-      if (list === undefined) toAdd.set(item.queue, [item]);
-      else list.push(item);
-    });
-    await Promise.all(
-      [...toAdd].map(([name, list]) =>
-        list.length === 1 && list[0] !== undefined
-          ? bullQueue(name).add(list[0].name, list[0].data, list[0].opts)
-          : bullQueue(name).addBulk(
-              list.map(({ name: n, data, opts }) => ({ name: n, data, opts })),
-            ),
-      ),
-    );
+    const settings = {
+      prefix: config.prefix,
+      keepFinishedMs: config.keepFinished,
+      now: Date.now(),
+    };
+    const outcomes =
+      items.length === 1
+        ? [await enqueueOne(client, { ...first, queue: bullQueue(first.queue) }, settings)]
+        : await enqueueAll(
+            client,
+            items.map((item) => ({ ...item, queue: bullQueue(item.queue) })),
+            settings,
+          );
     return items.map((item, index) => {
       const outcome = outcomes[index] ?? 'enqueued';
       if (outcome === 'enqueued') metrics.jobQueued(item.queue, item.name);
-      return { jobId: item.opts.jobId ?? '', queue: item.queue, outcome };
+      return { jobId: item.opts.jobId, queue: item.queue, outcome };
     });
   };
 
@@ -298,11 +269,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
   ): Promise<EnqueuedJob> => {
     const item = payload(job);
     bullQueue(item.queue);
-    const [placed] = await withDeadline(
-      place([item]),
-      `enqueue ${item.opts.jobId ?? ''}`,
-      opts.signal,
-    );
+    const [placed] = await withDeadline(place([item]), `enqueue ${item.opts.jobId}`, opts.signal);
     if (placed === undefined) throw new JobQueueError('ENQUEUE_FAILED', 'enqueue placed nothing');
     return placed;
   };
