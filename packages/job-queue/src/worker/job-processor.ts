@@ -15,6 +15,7 @@ import { RETRY_DELAY } from '../jobs/job-defaults.js';
 import type { JobQueueMetrics } from '../metrics/job-queue-metrics.js';
 import type { JobObserverLookup } from '../observers/job-observer-lookup.js';
 import { innerAction } from '../observers/inner-action.js';
+import { AttemptDeadlines } from './attempt-deadlines.js';
 
 /** The slice of an action registry a worker calls (`ActionRegistry` fits). */
 export interface JobActionRegistry {
@@ -133,6 +134,7 @@ function toObserverError(thrown: unknown, signal: AbortSignal): ObserverError {
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
   const settingsCache: SettingsCache = new WeakMap();
+  const deadlines = new AttemptDeadlines(deps.shutdown);
   return async (job: Job<JobData>, token?: string): Promise<JobResult> => {
     const data = job.data;
     const attempt = data.attempts.length + 1;
@@ -165,17 +167,9 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       await deadLetter(job, data, error, 'permanent', []);
       throw new UnrecoverableError(error.message);
     }
-    // One controller and timer per attempt: cheaper than AbortSignal.any + AbortSignal.timeout.
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const timer = setTimeout(() => {
-      controller.abort(new DOMException('job attempt timed out', 'TimeoutError'));
-    }, resolved.timeoutMs);
-    const onShutdown = (): void => {
-      controller.abort(deps.shutdown.reason);
-    };
-    if (deps.shutdown.aborted) onShutdown();
-    else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+    // Attempts starting together share one deadline signal (see AttemptDeadlines).
+    const deadline = deadlines.acquire(resolved.timeoutMs);
+    const signal = deadline.signal;
     const context: ActionContext = {
       event,
       observer: data.observer,
@@ -215,8 +209,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
         [RETRY_DELAY]: decision.delayMs,
       });
     } finally {
-      clearTimeout(timer);
-      deps.shutdown.removeEventListener('abort', onShutdown);
+      deadline.release();
     }
   };
 
