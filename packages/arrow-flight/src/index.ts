@@ -106,3 +106,24 @@ export {
   type EventPosition,
 } from './events/event-position.js';
 export { readEvents, type EventBatch, type ReadEventsOptions } from './client/read-events.js';
+export {
+  createFlightSqlService,
+  type FlightSqlOptions,
+  type FlightSqlRequest,
+  type FlightSqlService,
+} from './flight-sql/flight-sql-service.js';
+export type { SqlRelationGrant, SqlSchemaGrant } from './flight-sql/sql-catalog.js';
+export { guardSql, type GuardedSql, type SqlGuardOptions } from './flight-sql/sql-guard.js';
+export { DEFAULT_SQL_FUNCTIONS } from './flight-sql/sql-allow-list.js';
+export type {
+  ExtensionContext,
+  FlightAction,
+  FlightExtension,
+  PutConsumer,
+  PutTarget,
+} from './server/flight-extension.js';
+export {
+  sqlMetadataDescriptor,
+  sqlQueryDescriptor,
+  type FlightSqlMetadataRequest,
+} from './client/flight-sql-descriptors.js';

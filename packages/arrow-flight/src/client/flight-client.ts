@@ -30,6 +30,11 @@ import { decodeFlightStream, decodeSchema, type ReceivedBatch } from '../ipc/ipc
 import type { FlightDataView } from '../protocol/flight-data.js';
 import { flightServiceDefinition } from '../protocol/flight-service-definition.js';
 import { fromServiceError } from '../protocol/grpc-status.js';
+import {
+  sqlMetadataDescriptor,
+  sqlQueryDescriptor,
+  type FlightSqlMetadataRequest,
+} from './flight-sql-descriptors.js';
 
 /** Options for {@link FlightClient}. */
 export interface FlightClientOptions {
@@ -246,6 +251,31 @@ export class FlightClient {
     const batches: RecordBatch[] = [];
     for await (const batch of this.doGet(ticket, options)) batches.push(batch);
     return new Table(batches);
+  }
+
+  /**
+   * Runs a Flight SQL query (`CommandStatementQuery`) and reads every endpoint into a `Table`.
+   * @throws {FlightError} `INVALID_ARGUMENT` with the parser's position for a refused query.
+   */
+  query(sql: string, options: CallOptionsWithSignal = {}): Promise<Table> {
+    return this.#readAll(sqlQueryDescriptor(sql), options);
+  }
+
+  /** A Flight SQL metadata call (catalogs, schemas, tables, table types, primary keys, SqlInfo). */
+  sqlMetadata(
+    request: FlightSqlMetadataRequest,
+    options: CallOptionsWithSignal = {},
+  ): Promise<Table> {
+    return this.#readAll(sqlMetadataDescriptor(request), options);
+  }
+
+  async #readAll(descriptor: FlightDescriptor, options: CallOptionsWithSignal): Promise<Table> {
+    const info = await this.getFlightInfo(descriptor, options);
+    const batches: RecordBatch[] = [];
+    for (const endpoint of info.endpoints) {
+      for await (const batch of this.doGet(endpoint.ticket, options)) batches.push(batch);
+    }
+    return batches.length === 0 ? new Table(info.schema) : new Table(batches);
   }
 
   /** Runs an action and returns each result body parsed as JSON (or as text when not JSON). */

@@ -66,4 +66,6 @@ export interface StreamHandler<Request = unknown> {
   fromPath(path: readonly string[]): Request | undefined;
   /** Row count for FlightInfo, or -1. */
   totalRecords?(request: Request, context: StreamContext): Promise<number>;
+  /** Wraps a signed ticket the way this kind's clients expect it (Flight SQL: `TicketStatementQuery`). */
+  wrapTicket?(ticket: Uint8Array): Uint8Array;
 }

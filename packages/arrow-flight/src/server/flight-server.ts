@@ -20,6 +20,7 @@ import {
 import { createRpcHandlers, type FlightHealth } from './rpc-handlers.js';
 import { createIpcStreamer, type IpcStreamOptions } from './ipc-stream.js';
 import { StreamRegistry } from './stream-registry.js';
+import type { FlightExtension } from './flight-extension.js';
 
 /** Options for {@link startFlightServer}: the config data plus code-level collaborators. */
 export interface FlightServerOptions extends FlightServerConfigInput {
@@ -31,6 +32,8 @@ export interface FlightServerOptions extends FlightServerConfigInput {
   logger?: Logger | undefined;
   /** @defaultValue no-op */
   metrics?: FlightMetrics | undefined;
+  /** Additions such as Flight SQL (`createFlightSqlService`): handlers, commands, actions, uploads. */
+  extensions?: readonly FlightExtension[] | undefined;
   /** Extra state for the `health` action (database connection, …). */
   health?: (() => Promise<Record<string, unknown>> | Record<string, unknown>) | undefined;
 }
@@ -85,9 +88,14 @@ export async function startFlightServer(options: FlightServerOptions = {}): Prom
   }
   const tickets = createTicketSigner(config.tickets);
   const tables = createTableHandler();
+  const extensions = options.extensions ?? [];
   const router = new DescriptorRouter(
-    [tables, ...(options.handlers ?? [])],
-    [...(options.commandDecoders ?? []), jsonCommandDecoder],
+    [tables, ...(options.handlers ?? []), ...extensions.flatMap((e) => e.handlers ?? [])],
+    [
+      ...(options.commandDecoders ?? []),
+      ...extensions.flatMap((e) => e.commandDecoders ?? []),
+      jsonCommandDecoder,
+    ],
   );
   const streams = new StreamRegistry(config.limits);
   const handlers = createRpcHandlers({
@@ -100,6 +108,8 @@ export async function startFlightServer(options: FlightServerOptions = {}): Prom
     metrics,
     extraHealth: options.health,
     newId: randomUUID,
+    actions: extensions.flatMap((e) => e.actions ?? []),
+    putTargets: extensions.flatMap((e) => e.putTargets ?? []),
   });
 
   const readIpcStream = createIpcStreamer({

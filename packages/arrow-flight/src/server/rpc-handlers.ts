@@ -45,6 +45,8 @@ import type { DescriptorRouter, ResolvedRequest } from './descriptor-router.js';
 import type { FlightServerConfig } from './flight-server-options.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { writeWithBackpressure } from './write-stream.js';
+import type { FlightAction, PutTarget } from './flight-extension.js';
+import { createDoPut } from './do-put.js';
 
 /** What the `health` action and `server.health()` report. */
 export interface FlightHealth {
@@ -66,6 +68,8 @@ interface Deps {
   readonly extraHealth:
     (() => Promise<Record<string, unknown>> | Record<string, unknown>) | undefined;
   readonly newId: () => string;
+  readonly actions?: readonly FlightAction[] | undefined;
+  readonly putTargets?: readonly PutTarget[] | undefined;
 }
 
 const ACTIONS: readonly { type: string; description: string }[] = [
@@ -187,7 +191,7 @@ export function createRpcHandlers(deps: Deps) {
       flightDescriptor: descriptor,
       endpoint: [
         create(FlightEndpointSchema, {
-          ticket: create(TicketSchema, { ticket }),
+          ticket: create(TicketSchema, { ticket: handler.wrapTicket?.(ticket) ?? ticket }),
           appMetadata: encoder.encode(JSON.stringify({ streamId: claims.streamId })),
           expirationTime: { seconds: BigInt(claims.expiresAt), nanos: 0 },
         }),
@@ -280,9 +284,23 @@ export function createRpcHandlers(deps: Deps) {
     }
   };
 
-  const doAction = async (call: ServerWritableStream<Action, Result>) => {
+  const extensionActions = new Map((deps.actions ?? []).map((action) => [action.type, action]));
+
+  const doAction = async (call: ServerWritableStream<Action, Result>, signal: AbortSignal) => {
     const principal = await authenticate(call);
     const { type, body } = call.request;
+    const extension = extensionActions.get(type);
+    if (extension !== undefined) {
+      const bodies = await extension.run(body, principal, {
+        principal,
+        signal,
+        batch: config.batch,
+      });
+      for (const result of bodies) {
+        await writeWithBackpressure(call, create(ResultSchema, { body: result }), signal);
+      }
+      return;
+    }
     let result: unknown;
     if (type === 'health') {
       result = await healthSnapshot();
@@ -412,12 +430,25 @@ export function createRpcHandlers(deps: Deps) {
       return create(SchemaResultSchema, { schema: encapsulatedSchema(schema) });
     }),
     DoGet: serverStream<Ticket, Buffer>('DoGet', doGet),
-    DoPut: unimplemented('DoPut'),
+    DoPut:
+      (deps.putTargets ?? []).length === 0
+        ? unimplemented('DoPut')
+        : createDoPut({
+            targets: deps.putTargets ?? [],
+            authenticate,
+            failure,
+            batch: config.batch,
+          }),
     DoExchange: unimplemented('DoExchange'),
-    DoAction: serverStream<Action, Result>('DoAction', (call) => doAction(call)),
+    DoAction: serverStream<Action, Result>('DoAction', (call, signal) => doAction(call, signal)),
     ListActions: serverStream<Empty, ActionType>('ListActions', async (call) => {
       await authenticate(call);
       for (const action of ACTIONS) call.write(create(ActionTypeSchema, action));
+      for (const action of extensionActions.values()) {
+        call.write(
+          create(ActionTypeSchema, { type: action.type, description: action.description }),
+        );
+      }
     }),
   };
 }

@@ -62,7 +62,7 @@ describe('tickets', () => {
     expect(await refusal(signer.verify(bytes(expired)))).toMatch(/expired/);
     const future = await sign({ v: 2, k: 'view', r: {} }, Math.floor(Date.now() / 1000) + 60);
     expect(await refusal(signer.verify(bytes(future)))).toMatch(/version 2/);
-    const unknownKind = await sign({ v: 1, k: 'sql', r: {} }, Math.floor(Date.now() / 1000) + 60);
+    const unknownKind = await sign({ v: 1, k: 'shell', r: {} }, Math.floor(Date.now() / 1000) + 60);
     expect(await refusal(signer.verify(bytes(unknownKind)))).toMatch(/unknown kind/);
   });
 

@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { FlightError } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { TicketClaims, TicketKind } from './ticket.js';
+import { unwrapStatementTicket } from './statement-ticket.js';
 
 const AUDIENCE = 'fraiseql-flight-ticket';
 const TYPE = 'fraiseql-ticket+jwt';
@@ -12,6 +13,7 @@ const KINDS: ReadonlySet<string> = new Set<TicketKind>([
   'view',
   'events',
   'export',
+  'sql',
 ]);
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -62,7 +64,7 @@ export function createTicketSigner(options: TicketSignerOptions = {}): TicketSig
       return encoder.encode(jwt);
     },
     async verify(ticket) {
-      const text = unwrap(decoder.decode(ticket));
+      const text = unwrap(decoder.decode(unwrapStatementTicket(ticket)));
       try {
         const { payload } = await jwtVerify(text, key, {
           algorithms: ['HS256'],

@@ -1,5 +1,5 @@
 /** The kinds of stream a ticket can name. */
-export type TicketKind = 'table' | 'graphql' | 'view' | 'events' | 'export';
+export type TicketKind = 'table' | 'graphql' | 'view' | 'events' | 'export' | 'sql';
 
 /**
  * What a ticket carries once verified. `request` is the kind's own structured request,

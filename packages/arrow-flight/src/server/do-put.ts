@@ -1,0 +1,115 @@
+import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
+import type { Metadata, ServerDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { RecordBatch } from 'apache-arrow';
+import type { Principal } from '../auth/principal.js';
+import type { BatchLimits } from '../datasets/flight-stream.js';
+import { FlightError } from '../errors.js';
+import {
+  FlightDescriptor_DescriptorType,
+  FlightDescriptorSchema,
+  PutResultSchema,
+} from '../gen/Flight_pb.js';
+import { decodeFlightStream } from '../ipc/ipc-decoder.js';
+import type { FlightDataView } from '../protocol/flight-data.js';
+import type { PutTarget } from './flight-extension.js';
+
+interface DoPutDeps {
+  readonly targets: readonly PutTarget[];
+  readonly authenticate: (call: { metadata: Metadata; getPeer(): string }) => Promise<Principal>;
+  readonly failure: (method: string, error: unknown) => Partial<ServiceError>;
+  readonly batch: BatchLimits;
+}
+
+/** Pulls the client's FlightData messages one at a time (the stream pauses in between). */
+async function* frames(
+  call: ServerDuplexStream<FlightDataView, Buffer>,
+): AsyncGenerator<FlightDataView> {
+  for await (const frame of call as AsyncIterable<FlightDataView>) yield frame;
+}
+
+/**
+ * DoPut: the first message's CMD descriptor picks the upload target; the Arrow stream is
+ * decoded batch by batch and handed to it, and what it returns goes back as `PutResult`s.
+ * A failure ends the call with the error's status; nothing is answered before the target is
+ * done, so a client never reads a success for a rolled-back upload.
+ */
+export function createDoPut(deps: DoPutDeps) {
+  return (call: ServerDuplexStream<FlightDataView, Buffer>): void => {
+    const controller = new AbortController();
+    call.on('cancelled', () => {
+      controller.abort(new FlightError('CANCELLED', 'client cancelled'));
+    });
+    call.on('error', () => undefined);
+    const run = async (): Promise<void> => {
+      const principal = await deps.authenticate(call);
+      const iterator = frames(call);
+      const first = await iterator.next();
+      if (first.done === true) throw new FlightError('INVALID_ARGUMENT', 'DoPut: empty stream');
+      const descriptorBytes = first.value.descriptor;
+      if (descriptorBytes === undefined) {
+        throw new FlightError(
+          'INVALID_ARGUMENT',
+          'DoPut: the first message must carry a descriptor',
+        );
+      }
+      let descriptor;
+      try {
+        descriptor = fromBinary(FlightDescriptorSchema, descriptorBytes);
+      } catch (cause) {
+        throw new FlightError('INVALID_ARGUMENT', 'DoPut: malformed descriptor', { cause });
+      }
+      if (descriptor.type !== FlightDescriptor_DescriptorType.CMD) {
+        throw new FlightError(
+          'UNIMPLEMENTED',
+          'DoPut: only CMD descriptors name upload targets here',
+        );
+      }
+      let consumer;
+      for (const target of deps.targets) {
+        consumer = target.accept(descriptor.cmd);
+        if (consumer !== undefined) break;
+      }
+      if (consumer === undefined) {
+        throw new FlightError(
+          'UNIMPLEMENTED',
+          'DoPut: this command is not an upload target of this server',
+        );
+      }
+      async function* all(): AsyncGenerator<FlightDataView> {
+        yield first.value as FlightDataView;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done === true) return;
+          yield next.value;
+        }
+      }
+      async function* batches(): AsyncGenerator<RecordBatch> {
+        try {
+          for await (const { batch } of decodeFlightStream(all())) yield batch;
+        } catch (cause) {
+          if (cause instanceof FlightError) throw cause;
+          throw new FlightError('INVALID_ARGUMENT', 'DoPut: malformed Arrow stream', { cause });
+        }
+      }
+      const results = await consumer(batches(), {
+        principal,
+        signal: controller.signal,
+        batch: deps.batch,
+      });
+      for (const appMetadata of results) {
+        call.write(
+          Buffer.from(toBinary(PutResultSchema, create(PutResultSchema, { appMetadata }))),
+        );
+      }
+    };
+    run().then(
+      () => {
+        call.end();
+      },
+      (error: unknown) => {
+        if (controller.signal.aborted && call.cancelled) return;
+        call.emit('error', deps.failure('DoPut', error));
+      },
+    );
+  };
+}
