@@ -1,6 +1,7 @@
 import {
   ARROW_STREAM_CONTENT_TYPE,
   createEventsHandler,
+  createFlightSqlService,
   createViewHandler,
   isFlightError,
   startFlightServer,
@@ -43,8 +44,8 @@ const HTTP_STATUS: Partial<Record<FlightErrorCode, number>> = {
 };
 
 /**
- * Starts Flight on `host:port` serving the `va_`/`ta_`/`tv_` views of `viewSchemas` and the
- * change log's event stream (range and live tail). The admin tokens are its credentials: each
+ * Starts Flight on `host:port` serving the `va_`/`ta_`/`tv_` views of `viewSchemas` (as view
+ * reads and through Flight SQL) and the change log's event stream (range and live tail). The admin tokens are its credentials: each
  * is an API key (sent as `authorization: Bearer <token>`, or through Handshake) with every role.
  */
 export async function startFlightService(options: {
@@ -76,6 +77,13 @@ export async function startFlightService(options: {
         })),
       },
       handlers: [views, events],
+      // Flight SQL on the same port, over the same read models as view reads.
+      extensions: [
+        createFlightSqlService({
+          db,
+          schemas: options.viewSchemas.map((name) => ({ name, tenantColumn: 'tenant_id' })),
+        }),
+      ],
       metrics: createFlightMetrics(options.registry),
       logger: flightLogger,
     });

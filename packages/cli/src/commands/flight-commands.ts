@@ -315,5 +315,70 @@ const get: Command = {
     }),
 };
 
-/** `fraiseql flight list | schema | get`. */
-export const flightCommands: readonly Command[] = [list, schema, get];
+const sql: Command = {
+  path: ['flight', 'sql'],
+  summary: 'run a read-only SQL query through Flight SQL and print (or save) the rows',
+  details:
+    'The server checks the query with the PostgreSQL parser: one SELECT (CTEs allowed) over the read models it allows. A refused query prints the reason with its position. With --output the rows go to an Arrow IPC file.',
+  args: [{ name: 'query', description: 'the SELECT to run (quote it)' }],
+  options: {
+    ...CONNECTION,
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'file',
+      description: 'write an Arrow IPC file (.arrow; .arrows for the stream format)',
+    },
+    'max-rows': {
+      type: 'string',
+      value: 'n',
+      default: '50',
+      parse: integer(1, 1_000_000),
+      description: 'most rows printed (without --output)',
+    },
+  },
+  examples: [
+    `fraiseql flight sql "SELECT id, total FROM va_orders ORDER BY total DESC LIMIT 10"`,
+    `fraiseql flight sql "SELECT status, count(*) FROM va_orders GROUP BY 1" --json`,
+  ],
+  run: (context) =>
+    withClient(context, 'fraiseql flight sql', async (_flight, client) => {
+      const query = context.positionals[0] ?? '';
+      if (query.trim() === '') throw new CliError('USAGE', 'query: expected a SELECT statement');
+      const table = await client.query(query, { signal: context.signal });
+      const output = text(context.values.output);
+      if (output !== undefined) {
+        const { tableToIPC } = await importOptional(
+          () => import('apache-arrow'),
+          'apache-arrow',
+          'fraiseql flight sql --output',
+        );
+        await writeFile(output, tableToIPC(table, output.endsWith('.arrows') ? 'stream' : 'file'));
+        print(context, { output, rows: table.numRows }, () => {
+          return `${String(table.numRows)} row(s) written to ${output}\n`;
+        });
+        return 0;
+      }
+      const max = Number(context.values['max-rows']);
+      const header = table.schema.fields.map((field) => field.name);
+      const rows: Record<string, unknown>[] = [];
+      for (const row of table) {
+        if (rows.length >= max) break;
+        rows.push((row as { toJSON(): Record<string, unknown> }).toJSON());
+      }
+      print(context, rows, () => {
+        const more =
+          table.numRows > rows.length
+            ? `… ${String(table.numRows - rows.length)} more row(s); use --output file.arrow for all\n`
+            : '';
+        return `${formatTable(
+          header,
+          rows.map((row) => header.map((name) => cell(row[name]))),
+        )}${String(table.numRows)} row(s)\n${more}`;
+      });
+      return 0;
+    }),
+};
+
+/** `fraiseql flight list | schema | get | sql`. */
+export const flightCommands: readonly Command[] = [list, schema, get, sql];
