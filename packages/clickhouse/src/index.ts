@@ -8,6 +8,7 @@ export { classifyFailure, isTransient, type WireFailure } from './connection/cla
 export type {
   ClickHouseConnection,
   ClickHouseSettings,
+  InsertFormat,
   RoundTripOptions,
 } from './connection/clickhouse-connection.js';
 export { createHttpConnection, type HttpConnectionOptions } from './connection/http-connection.js';

@@ -89,13 +89,13 @@ export function createHttpConnection(options: HttpConnectionOptions): ClickHouse
         fail(error, 'command');
       }
     },
-    async insertJsonLines(table, columns, body, opts: RoundTripOptions = {}): Promise<void> {
+    async insertLines(table, columns, format, body, opts: RoundTripOptions = {}): Promise<void> {
       guard('insert');
       try {
         // `exec` sends the pre-encoded lines as the request body unchanged: the rows were
         // serialised once, when they entered the batch, and their size counted then.
         const result = await client.exec({
-          query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT JSONEachRow`,
+          query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT ${format}`,
           values: Readable.from([Buffer.from(body)]),
           ...(opts.signal === undefined ? {} : { abort_signal: opts.signal }),
           ...(opts.settings === undefined ? {} : { clickhouse_settings: opts.settings }),

@@ -29,6 +29,17 @@ export interface BatchInserterOptions {
   readonly onOutcome: (error: ClickHouseError | undefined) => void;
 }
 
+/** A batch whose stored-row lookup may already be running ({@link BatchInserter.prepare}). */
+export interface PreparedBatch {
+  readonly rows: readonly PendingRow[];
+  readonly stored: Promise<ReadonlySet<string>> | undefined;
+}
+
+interface Lookup {
+  readonly stored: Promise<ReadonlySet<string>> | undefined;
+  readonly alsoStored?: ReadonlySet<string> | undefined;
+}
+
 const DEAD_COLUMNS = ['event_id', 'seq', 'error', 'event'] as const;
 
 /**
@@ -49,11 +60,27 @@ export class BatchInserter {
     this.#aggregates = eventAggregates(options.tables, options.caps);
   }
 
-  /** Stores `rows`; resolves when done, rejects with a permanent (or give-up) error. */
-  async store(rows: readonly PendingRow[]): Promise<void> {
+  /**
+   * Starts looking up which of `rows` are stored already, so that the lookup of the next batch
+   * runs while the current one is inserted; {@link store} waits for it.
+   */
+  prepare(rows: readonly PendingRow[]): PreparedBatch {
+    if (!this.#o.skipStoredEvents || rows.length === 0) return { rows, stored: undefined };
+    const stored = this.#storedIds(rows);
+    // A failed lookup is not lost: store() looks again, with retries.
+    stored.catch(() => undefined);
+    return { rows, stored };
+  }
+
+  /**
+   * Stores a batch; resolves when done, rejects with a permanent (or give-up) error.
+   * `alsoStored` names event ids stored since the batch was prepared (by the batch before it).
+   */
+  async store(batch: PreparedBatch, alsoStored?: ReadonlySet<string>): Promise<void> {
+    const { rows } = batch;
     if (rows.length === 0) return;
     try {
-      await this.#storeSplitting(rows);
+      await this.#storeSplitting(rows, { ...batch, alsoStored });
     } catch (error) {
       for (const row of rows) row.ack?.failed(error);
       throw error;
@@ -72,7 +99,12 @@ export class BatchInserter {
       .join('\n');
     try {
       await this.#withRetry('dead-letter insert', () =>
-        this.#o.connection.insertJsonLines(this.#o.tables.deadLetter, DEAD_COLUMNS, body),
+        this.#o.connection.insertLines(
+          this.#o.tables.deadLetter,
+          DEAD_COLUMNS,
+          'JSONEachRow',
+          body,
+        ),
       );
     } catch (error) {
       for (const row of rows) row.ack?.failed(error);
@@ -86,9 +118,9 @@ export class BatchInserter {
     for (const row of rows) row.ack?.accepted();
   }
 
-  async #storeSplitting(rows: readonly PendingRow[]): Promise<void> {
+  async #storeSplitting(rows: readonly PendingRow[], lookup?: Lookup): Promise<void> {
     try {
-      await this.#storeOnce(rows);
+      await this.#storeOnce(rows, lookup);
     } catch (error) {
       if (!isClickHouseError(error, 'MALFORMED_ROWS')) throw error;
       if (rows.length === 1) {
@@ -113,16 +145,21 @@ export class BatchInserter {
     }
   }
 
-  async #storeOnce(rows: readonly PendingRow[]): Promise<void> {
+  async #storeOnce(rows: readonly PendingRow[], lookup?: Lookup): Promise<void> {
     const started = performance.now();
     let fresh: readonly PendingRow[] | undefined;
+    let prepared = lookup;
     await this.#withRetry('insert', async () => {
       // With deduplication tokens a retry re-sends exactly the rows and token of the first
       // attempt: if that attempt reached the raw table but not every view, the raw table drops
       // the block and each view that missed it takes it (deduplicate_blocks_in_dependent_
       // materialized_views). Without tokens every attempt looks again at what is stored.
       if (fresh === undefined || !this.#o.caps.dedupToken) {
-        fresh = this.#o.skipStoredEvents ? await this.#unstored(rows) : rows;
+        // Only the first attempt uses the lookup made ahead: later ones look again (the first
+        // may have stored some rows, or the lookup itself failed).
+        const ahead = prepared;
+        prepared = undefined;
+        fresh = this.#o.skipStoredEvents ? await this.#unstored(rows, ahead) : rows;
       }
       if (fresh.length === 0) return;
       const settings = this.#o.caps.dedupToken
@@ -131,9 +168,10 @@ export class BatchInserter {
             deduplicate_blocks_in_dependent_materialized_views: 1,
           }
         : undefined;
-      await this.#o.connection.insertJsonLines(
+      await this.#o.connection.insertLines(
         this.#o.tables.raw,
         RAW_COLUMNS,
+        'TabSeparated',
         fresh.map((row) => row.line).join('\n'),
         { settings },
       );
@@ -165,8 +203,21 @@ export class BatchInserter {
     for (const row of rows) row.ack?.accepted();
   }
 
-  /** The rows whose event id is not stored yet, looked up in the batch's time and seq range. */
-  async #unstored(rows: readonly PendingRow[]): Promise<readonly PendingRow[]> {
+  /** The rows whose event id is not stored yet (by the prepared lookup when there is one). */
+  async #unstored(rows: readonly PendingRow[], lookup?: Lookup): Promise<readonly PendingRow[]> {
+    const pending = lookup?.stored;
+    // A lookup made ahead that failed (the server was down then) is simply made again now.
+    const stored =
+      pending === undefined
+        ? await this.#storedIds(rows)
+        : await pending.catch(() => this.#storedIds(rows));
+    const also = lookup?.alsoStored;
+    if (stored.size === 0 && (also === undefined || also.size === 0)) return rows;
+    return rows.filter(({ row }) => !stored.has(row.eventId) && !(also?.has(row.eventId) ?? false));
+  }
+
+  /** The event ids of `rows` already stored, looked up in the batch's time and seq range. */
+  async #storedIds(rows: readonly PendingRow[]): Promise<ReadonlySet<string>> {
     let minT = rows[0]?.row.timestampMicros ?? 0n;
     let maxT = minT;
     let minSeq = rows[0]?.row.seq ?? 0n;
@@ -188,9 +239,7 @@ export class BatchInserter {
 WHERE timestamp >= ${literal(minT, false)} AND timestamp <= ${literal(maxT, true)}
   AND seq >= ${String(minSeq)} AND seq <= ${String(maxSeq)}`,
     );
-    if (stored.length === 0) return rows;
-    const ids = new Set(stored.map((row) => row.event_id));
-    return rows.filter((row) => !ids.has(row.row.eventId));
+    return new Set(stored.map((row) => row.event_id));
   }
 
   async #withRetry<T>(doing: string, attempt: () => Promise<T>): Promise<T> {

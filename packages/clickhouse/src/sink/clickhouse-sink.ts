@@ -29,7 +29,7 @@ import { detectCapabilities, type ServerCapabilities } from '../schema/server-ca
 import type { ArrowRecordBatch } from '../arrow/arrow-types.js';
 import { recordBatchRows } from '../arrow/record-batch-rows.js';
 import { backoffDelay, pause } from './backoff.js';
-import { BatchInserter } from './batch-inserter.js';
+import { BatchInserter, type PreparedBatch } from './batch-inserter.js';
 import { encodeRow } from './encode-row.js';
 import { PartsGuard } from './parts-guard.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
@@ -418,28 +418,57 @@ class Sink implements ClickHouseSink {
   }
 
   async #run(): Promise<void> {
-    for (;;) {
-      if (this.#dead.length > 0) {
-        const dead = this.#dead;
-        this.#dead = [];
-        await this.#inserter.storeDead(dead, 'encode').catch((error: unknown) => {
+    let ahead: PreparedBatch | undefined;
+    let justStored: ReadonlySet<string> | undefined;
+    try {
+      for (;;) {
+        if (this.#dead.length > 0) {
+          const dead = this.#dead;
+          this.#dead = [];
+          await this.#inserter.storeDead(dead, 'encode').catch((error: unknown) => {
+            this.#recordFailure(error);
+          });
+          this.#signalProgress();
+        }
+        let batch = ahead;
+        ahead = undefined;
+        if (batch === undefined) {
+          if (!this.#due()) return;
+          const limit = await this.#waitForParts();
+          batch = this.#inserter.prepare(this.#take(limit));
+          justStored = undefined;
+        } else {
+          await this.#waitForParts();
+        }
+        // A full batch behind this one: look up its stored rows while this one is inserted.
+        if (this.#buffer.length >= this.#config.batch.maxRows) {
+          ahead = this.#inserter.prepare(this.#take(this.#config.batch.maxRows));
+        }
+        const rows = batch.rows;
+        try {
+          await this.#inserter.store(batch, justStored);
+          this.#parts.inserted();
+          // The lookup of the batch ahead may have run before these rows were stored.
+          justStored = new Set(rows.map((row) => row.row.eventId));
+        } catch (error) {
           this.#recordFailure(error);
-        });
+          justStored = undefined;
+        }
+        this.#done += rows.length;
+        this.#reportBuffer();
         this.#signalProgress();
       }
-      if (!this.#due()) return;
-      const limit = await this.#waitForParts();
-      const batch = this.#take(limit);
-      try {
-        await this.#inserter.store(batch);
-        this.#parts.inserted();
-      } catch (error) {
-        this.#recordFailure(error);
-      }
-      this.#done += batch.length;
-      this.#reportBuffer();
-      this.#signalProgress();
+    } finally {
+      // Never strand a batch taken ahead: it goes back to the front of the buffer.
+      if (ahead !== undefined) this.#giveBack(ahead.rows);
     }
+  }
+
+  #giveBack(rows: readonly PendingRow[]): void {
+    const now = Date.now();
+    this.#buffer.unshift(...rows.map((row) => ({ ...row, at: now })));
+    for (const row of rows) this.#bufferBytes += row.bytes;
+    this.#reportBuffer();
   }
 
   /** Waits while the raw table has too many active parts; returns the row limit of the batch. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRow, formatTimestamp } from './encode-row.js';
+import { encodeRow, formatTimestamp, tsvField } from './encode-row.js';
 import type { SinkRow } from './sink-row.js';
 
 const row: SinkRow = {
@@ -15,17 +15,34 @@ const row: SinkRow = {
 };
 
 describe('encodeRow', () => {
-  it('writes one JSON line with microseconds on DateTime64 and seconds otherwise', () => {
+  it('writes one TabSeparated line with microseconds on DateTime64 and seconds otherwise', () => {
     const modern = encodeRow(row, true);
     const old = encodeRow(row, false);
     if ('error' in modern || 'error' in old) throw new Error('unexpected');
-    expect(JSON.parse(modern.line)).toMatchObject({
-      seq: 7,
-      timestamp: '2023-11-14 22:13:20.123456',
-      data: row.data,
-    });
-    expect(JSON.parse(old.line)).toMatchObject({ timestamp: '2023-11-14 22:13:20' });
+    expect(modern.line.split('\t')).toEqual([
+      'a',
+      '7',
+      'INSERT',
+      'order',
+      '1',
+      '',
+      '',
+      '2023-11-14 22:13:20.123456',
+      '{"q":"\\\\"x\\\\n"}',
+      String(Buffer.byteLength(row.data)),
+    ]);
+    expect(old.line.split('\t')[7]).toBe('2023-11-14 22:13:20');
     expect(modern.line).not.toContain('\n');
+    expect(modern.bytes).toBe(Buffer.byteLength(modern.line) + 1);
+  });
+
+  it('escapes tabs, newlines, carriage returns, NULs and backslashes in every text field', () => {
+    expect(tsvField('a\tb\nc\rd\0e\\f')).toBe('a\\tb\\nc\\rd\\0e\\\\f');
+    expect(tsvField('plain ünïcode')).toBe('plain ünïcode');
+    const hostile = encodeRow({ ...row, entityId: 'x\ty', tenantId: 'line\nbreak' }, false);
+    if ('error' in hostile) throw new Error('unexpected');
+    expect(hostile.line.split('\t')).toHaveLength(10);
+    expect(hostile.line).not.toContain('\n');
   });
 
   it('refuses values the column cannot hold instead of letting them wrap', () => {

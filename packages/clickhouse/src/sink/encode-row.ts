@@ -6,16 +6,32 @@ const DATETIME_MAX_MICROS = 4_294_967_295n * 1_000_000n;
 const DATETIME64_MIN_MICROS = -2_208_988_800n * 1_000_000n;
 const DATETIME64_MAX_MICROS = 10_413_791_999n * 1_000_000n;
 
-/** A row as one `JSONEachRow` line plus what the batch limits count. */
+/** A row as one `TabSeparated` line plus what the batch limits count. */
 export interface EncodedRow {
   readonly line: string;
   readonly bytes: number;
 }
 
+// TabSeparated escapes: a field holds any text once these are escaped.
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+const ESCAPED = /[\\\t\n\r\0]/g;
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+
+/** `value` as one `TabSeparated` field. */
+export function tsvField(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPED, (c) => ESCAPES[c] ?? c) : value;
+}
+
 /**
- * Encodes a row as one `JSONEachRow` line for the raw table. Returns `{ error }` for a value the
- * column cannot hold (so it is dead-lettered rather than silently wrapped by the server); the
- * event kind is left to the server's Enum to judge.
+ * Encodes a row as one `TabSeparated` line for the raw table, columns in `RAW_COLUMNS`
+ * order. Returns `{ error }` for a value the column cannot hold (so it is dead-lettered rather
+ * than silently wrapped by the server); the event kind is left to the server's Enum to judge.
  */
 export function encodeRow(
   row: SinkRow,
@@ -32,11 +48,10 @@ export function encodeRow(
   }
   const payloadBytes = Buffer.byteLength(row.data);
   const line =
-    `{"event_id":${JSON.stringify(row.eventId)},"seq":${String(row.seq)},` +
-    `"event_type":${JSON.stringify(row.eventType)},"entity_type":${JSON.stringify(row.entityType)},` +
-    `"entity_id":${JSON.stringify(row.entityId)},"tenant_id":${JSON.stringify(row.tenantId)},` +
-    `"user_id":${JSON.stringify(row.userId)},"timestamp":"${formatTimestamp(micros, dateTime64)}",` +
-    `"data":${JSON.stringify(row.data)},"payload_bytes":${String(Math.min(payloadBytes, 4_294_967_295))}}`;
+    `${tsvField(row.eventId)}\t${String(row.seq)}\t${tsvField(row.eventType)}\t` +
+    `${tsvField(row.entityType)}\t${tsvField(row.entityId)}\t${tsvField(row.tenantId)}\t` +
+    `${tsvField(row.userId)}\t${formatTimestamp(micros, dateTime64)}\t${tsvField(row.data)}\t` +
+    String(Math.min(payloadBytes, 4_294_967_295));
   return { line, bytes: Buffer.byteLength(line) + 1 };
 }
 

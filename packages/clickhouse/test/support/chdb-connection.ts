@@ -38,9 +38,9 @@ export async function createChdbConnection(): Promise<ClickHouseConnection> {
     async command(sql: string, options: RoundTripOptions = {}): Promise<void> {
       await run(sql + settingsClause(options), 'command');
     },
-    async insertJsonLines(table, columns, body, options: RoundTripOptions = {}): Promise<void> {
+    async insertLines(table, columns, format, body, options: RoundTripOptions = {}): Promise<void> {
       await run(
-        `INSERT INTO ${table} (${columns.join(', ')})${settingsClause(options)} FORMAT JSONEachRow\n${body}`,
+        `INSERT INTO ${table} (${columns.join(', ')})${settingsClause(options)} FORMAT ${format}\n${body}`,
         'insert',
       );
     },
