@@ -26,6 +26,9 @@
 CREATE OR REPLACE FUNCTION core.fn_notify_change_log() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- The lookup below must use the (transaction_id, pk) index whatever the statistics say (a
+    -- change log that was never analysed looks empty to the planner).
+    SET enable_seqscan = off
 AS $fn$
 DECLARE
     v_max_pk bigint;
@@ -34,9 +37,11 @@ BEGIN
        OR current_setting('fraiseql.change_log_notified', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    SELECT max(pk_entity_change_log) INTO v_max_pk
+    SELECT pk_entity_change_log INTO v_max_pk
       FROM core.tb_entity_change_log
-     WHERE transaction_id = pg_current_xact_id();
+     WHERE transaction_id = pg_current_xact_id()
+     ORDER BY transaction_id DESC, pk_entity_change_log DESC
+     LIMIT 1;
     IF v_max_pk IS NOT NULL THEN
         PERFORM set_config('fraiseql.change_log_notified', 'on', true);
         PERFORM pg_notify('fraiseql_change_log', v_max_pk::text);
@@ -265,11 +270,17 @@ $body$,
         v_tag := format('$fraiseql%s$', v_n);
     END LOOP;
 
+    -- PL/pgSQL keeps each statement's plan for the session, planned for the sizes the
+    -- transition tables had then (often one row): a nested loop pairing 10,000 old and new rows
+    -- later would take seconds. Without nested loops the pairing is a hash join whatever the
+    -- sizes. Transition tables have no statistics either, so estimates can be far off and JIT
+    -- would compile simple statements for longer than they run.
     RETURN format(E'CREATE OR REPLACE FUNCTION core.%s() RETURNS trigger\n' ||
                   E'    LANGUAGE plpgsql\n' ||
                   E'    SECURITY DEFINER\n' ||
                   E'    SET search_path = pg_catalog, pg_temp\n' ||
                   E'    SET jit = off\n' ||
+                  E'    SET enable_nestloop = off\n' ||
                   E'AS %s%s%s',
                   core.fn_capture_quote(p_function), v_tag, v_body, v_tag);
 END
