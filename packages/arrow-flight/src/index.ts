@@ -127,3 +127,4 @@ export {
   sqlQueryDescriptor,
   type FlightSqlMetadataRequest,
 } from './client/flight-sql-descriptors.js';
+export { prepareStatement, type PreparedStatement } from './client/prepared-statement.js';

@@ -3,12 +3,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connectDatabase, type SqlClient } from '@fraiseql/core';
 import { createTestDatabase, requireService, type TestDatabase } from '@fraiseql/testing';
-import { UnionMode } from 'apache-arrow';
+import {
+  tableFromArrays,
+  TimestampMicrosecond,
+  UnionMode,
+  vectorFromArray,
+  Table,
+} from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFlightSqlService,
   FlightClient,
   isFlightError,
+  prepareStatement,
   startFlightServer,
   type FlightServer,
 } from '@fraiseql/arrow-flight';
@@ -269,6 +276,43 @@ describe.skipIf(pg === undefined)('Flight SQL over PostgreSQL', () => {
       'key_name',
       'key_sequence',
     ]);
+  });
+
+  it('runs prepared statements with parameters bound through DoPut, values never spliced', async () => {
+    const statement = await prepareStatement(
+      client,
+      'SELECT id, name FROM va_item WHERE name = $1 OR (id = $2 AND at < $3) ORDER BY id',
+    );
+    try {
+      expect(statement.parameterSchema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
+        '$1:Utf8',
+        '$2:Int32',
+        '$3:Timestamp<MICROSECOND, UTC>',
+      ]);
+      expect(statement.datasetSchema.fields.map((f) => f.name)).toEqual(['id', 'name']);
+      const params = (name: string, id: number, at: Date) =>
+        new Table({
+          $1: vectorFromArray([name]),
+          $2: vectorFromArray(Int32Array.from([id])),
+          $3: vectorFromArray([at], new TimestampMicrosecond('UTC')),
+        });
+      const found = await statement.execute(params('', 1, new Date('2030-01-01T00:00:00Z')));
+      expect(found.getChild('id')?.toArray()).toEqual(Int32Array.from([1, 3]));
+      const injected = await statement.execute(
+        params("x' OR '1'='1", 99, new Date('2030-01-01T00:00:00Z')),
+      );
+      expect(injected.numRows).toBe(0);
+    } finally {
+      await statement.close();
+    }
+    const closed = await failure(statement.execute());
+    expect(isFlightError(closed, 'NOT_FOUND')).toBe(true);
+    const wrongCount = await prepareStatement(client, 'SELECT id FROM va_item WHERE id = $1');
+    const refused = await failure(
+      wrongCount.execute(tableFromArrays({ a: Int32Array.from([1]), b: Int32Array.from([2]) })),
+    );
+    expect((refused as Error).message).toContain('takes 1 parameter(s); 2 column(s) bound');
+    await wrongCount.close();
   });
 
   it('answers unsupported commands with UNIMPLEMENTED', async () => {

@@ -23,9 +23,13 @@ import {
   type FlightInfo,
   type HandshakeRequest,
   type HandshakeResponse,
+  type PutResult,
   type Result,
   type SchemaResult,
+  FlightDescriptorSchema,
 } from '../gen/Flight_pb.js';
+import { IpcEncoder } from '../ipc/ipc-encoder.js';
+import { encodeFlightData } from '../protocol/flight-data.js';
 import { decodeFlightStream, decodeSchema, type ReceivedBatch } from '../ipc/ipc-decoder.js';
 import type { FlightDataView } from '../protocol/flight-data.js';
 import { flightServiceDefinition } from '../protocol/flight-service-definition.js';
@@ -298,6 +302,90 @@ export class FlightClient {
       }
     }
     return results;
+  }
+
+  /** Runs an action with a binary body and returns the result bodies as they came. */
+  async doActionRaw(
+    type: string,
+    body: Uint8Array,
+    options: CallOptionsWithSignal = {},
+  ): Promise<Uint8Array[]> {
+    const results: Uint8Array[] = [];
+    for await (const result of this.#stream<Result>(
+      'DoAction',
+      create(ActionSchema, { type, body }),
+      'doAction',
+      options,
+    )) {
+      results.push(result.body);
+    }
+    return results;
+  }
+
+  /**
+   * Uploads record batches (DoPut) under a descriptor and returns each `PutResult.app_metadata`.
+   * The batches are framed from Arrow IPC messages, schema first.
+   * @throws {FlightError} with the server's status.
+   */
+  async doPut(
+    descriptor: FlightDescriptor,
+    batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>,
+    options: CallOptionsWithSignal = {},
+  ): Promise<Uint8Array[]> {
+    const call = this.#call('DoPut', this.#metadata(), this.#callOptions()) as ClientDuplexStream<
+      Buffer,
+      PutResult
+    >;
+    const unbind = this.#bindAbort(call, options.signal);
+    const results: Uint8Array[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('data', (result: PutResult) => {
+        results.push(result.appMetadata);
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    done.catch(() => undefined);
+    try {
+      const encoder = new IpcEncoder();
+      let first = true;
+      const write = (frame: Buffer): Promise<void> =>
+        new Promise((resolve) => {
+          if (call.write(frame)) resolve();
+          else call.once('drain', resolve);
+        });
+      for await (const batch of batches) {
+        if (first) {
+          await write(
+            encodeFlightData({
+              descriptor: toBinary(FlightDescriptorSchema, descriptor),
+              dataHeader: encoder.schemaMessage(batch.schema).header,
+            }),
+          );
+          first = false;
+        }
+        for (const message of encoder.batchMessages(batch)) {
+          await write(
+            encodeFlightData({ dataHeader: message.header, bodyParts: message.bodyParts }),
+          );
+        }
+      }
+      if (first) {
+        throw new FlightError(
+          'INVALID_ARGUMENT',
+          'doPut: no batch to send (the schema comes from the first)',
+        );
+      }
+      call.end();
+      await done;
+      return results;
+    } catch (error) {
+      call.cancel();
+      if (error instanceof FlightError) throw error;
+      throw fromServiceError(error, 'doPut');
+    } finally {
+      unbind();
+    }
   }
 
   /** The actions the server offers. */

@@ -1,4 +1,4 @@
-import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Metadata, ServerDuplexStream, ServiceError } from '@grpc/grpc-js';
 import type { RecordBatch } from 'apache-arrow';
 import type { Principal } from '../auth/principal.js';
@@ -8,6 +8,7 @@ import {
   FlightDescriptor_DescriptorType,
   FlightDescriptorSchema,
   PutResultSchema,
+  type PutResult,
 } from '../gen/Flight_pb.js';
 import { decodeFlightStream } from '../ipc/ipc-decoder.js';
 import type { FlightDataView } from '../protocol/flight-data.js';
@@ -22,9 +23,14 @@ interface DoPutDeps {
 
 /** Pulls the client's FlightData messages one at a time (the stream pauses in between). */
 async function* frames(
-  call: ServerDuplexStream<FlightDataView, Buffer>,
+  call: ServerDuplexStream<FlightDataView, PutResult>,
 ): AsyncGenerator<FlightDataView> {
-  for await (const frame of call as AsyncIterable<FlightDataView>) yield frame;
+  // Not the default iterator: it destroys the stream when the client's side ends, and the
+  // answer still has to be written after that.
+  const readable = call as unknown as {
+    iterator(options: { destroyOnReturn: boolean }): AsyncIterable<FlightDataView>;
+  };
+  for await (const frame of readable.iterator({ destroyOnReturn: false })) yield frame;
 }
 
 /**
@@ -34,7 +40,7 @@ async function* frames(
  * done, so a client never reads a success for a rolled-back upload.
  */
 export function createDoPut(deps: DoPutDeps) {
-  return (call: ServerDuplexStream<FlightDataView, Buffer>): void => {
+  return (call: ServerDuplexStream<FlightDataView, PutResult>): void => {
     const controller = new AbortController();
     call.on('cancelled', () => {
       controller.abort(new FlightError('CANCELLED', 'client cancelled'));
@@ -97,9 +103,7 @@ export function createDoPut(deps: DoPutDeps) {
         batch: deps.batch,
       });
       for (const appMetadata of results) {
-        call.write(
-          Buffer.from(toBinary(PutResultSchema, create(PutResultSchema, { appMetadata }))),
-        );
+        call.write(create(PutResultSchema, { appMetadata }));
       }
     };
     run().then(
