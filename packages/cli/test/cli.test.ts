@@ -3,11 +3,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectDatabase, type SqlClient } from '@fraiseql/core';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectDatabase, coreMigrations, migrate, type SqlClient } from '@fraiseql/core';
 import {
   createChangeLogSource,
   createDeadLetterQueue,
+  createInvocationLog,
   listChangeLogConsumers,
+  ObserverError,
+  observerMigrations,
+  type ActionAttempt,
 } from '@fraiseql/observers';
 import {
   createTempDir,
@@ -365,6 +372,81 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
     ]);
     const text = await runCli(['observers', 'status'], { env: env() });
     expect(text.stdout).toMatch(/cli-status\s+\d+\s+0\s+0/);
+  });
+
+  it('observers logs lists action attempts with filters, and --follow prints new ones as JSON lines', async () => {
+    await migrate(db, { sets: [coreMigrations, observerMigrations] });
+    const log = createInvocationLog(db);
+    const attempt = (n: number, error?: ObserverError): ActionAttempt => ({
+      event: {
+        id: randomUUID(),
+        seq: BigInt(n),
+        eventType: 'INSERT',
+        entityType: 'Order',
+        entityId: `o-${String(n)}`,
+        data: {},
+        timestamp: new Date(),
+      },
+      observer: 'logs-hook',
+      actionIndex: 0,
+      actionType: 'webhook',
+      attempt: 1,
+      startedAt: Date.now(),
+      durationMs: 3,
+      ...(error === undefined
+        ? { result: { summary: 'POST http://example.test/… 204' } }
+        : { error }),
+    });
+    log.record(attempt(1));
+    log.record(
+      attempt(
+        2,
+        new ObserverError('ACTION_FAILED', 'answered HTTP 503', { errorType: 'http_5xx' }),
+      ),
+    );
+    await log.flush();
+
+    const all = await runCli(['observers', 'logs', '--observer', 'logs-hook', '--json'], {
+      env: env(),
+    });
+    expect(all.code).toBe(0);
+    const rows = JSON.parse(all.stdout) as { entityId: string; outcome: string }[];
+    expect(rows.map((row) => [row.entityId, row.outcome])).toEqual([
+      ['o-2', 'failure'],
+      ['o-1', 'success'],
+    ]);
+    const failed = await runCli(['observers', 'logs', '--status', 'failure'], { env: env() });
+    expect(failed.stdout).toContain('http_5xx: answered HTTP 503');
+    expect(failed.stdout).not.toContain('o-1');
+    expect((await runCli(['observers', 'logs', '--since', 'soon'], { env: env() })).code).toBe(2);
+
+    const follow = spawn(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../dist/bin/fraiseql.js', import.meta.url)),
+        ...['observers', 'logs', '--observer', 'logs-hook', '--follow', '--json'],
+        ...['--limit', '1', '--interval', '100ms'],
+      ],
+      { env: { ...process.env, ...env(), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => {
+      follow.once('exit', (exitCode) => {
+        resolve(exitCode);
+      });
+    });
+    try {
+      const lines = createInterface({ input: follow.stdout })[Symbol.asyncIterator]();
+      const next = async (): Promise<{ entityId: string }> =>
+        JSON.parse(String((await lines.next()).value)) as { entityId: string };
+      expect((await next()).entityId).toBe('o-2');
+      log.record(attempt(3));
+      await log.flush();
+      expect((await next()).entityId).toBe('o-3');
+    } finally {
+      follow.kill('SIGINT');
+      await log.close();
+    }
+    expect(await exited).toBe(0);
   });
 
   it('prints the metrics of a real /metrics endpoint', async () => {

@@ -10,6 +10,7 @@ import { metricsCommand } from './metrics-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { observersDebugEventCommand } from './observers-debug-event-command.js';
 import { observersListCommand } from './observers-list-command.js';
+import { observersLogsCommand } from './observers-logs-command.js';
 import { observersReplayCommand } from './observers-replay-command.js';
 import { observersStatusCommand } from './observers-status-command.js';
 import { observersValidateConfigCommand } from './observers-validate-config-command.js';
@@ -41,6 +42,7 @@ export const commands: readonly Command[] = [
   observersStatusCommand,
   observersDebugEventCommand,
   observersReplayCommand,
+  observersLogsCommand,
   ...dlqCommands,
   ...queueCommands,
   ...flightCommands,

@@ -1,6 +1,5 @@
 import {
   parseDuration,
-  redactSecrets,
   silentLogger,
   type DurationInput,
   type Logger,
@@ -12,6 +11,7 @@ import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-m
 import type { Invocation, InvocationFilter } from './invocation.js';
 import {
   errorClassOf,
+  maskSecrets,
   pendingInvocation,
   redactBody,
   redactHeaders,
@@ -138,7 +138,7 @@ export function createInvocationLog(
 
   const write = async (batch: PendingInvocation[]): Promise<void> => {
     try {
-      await db.query(INSERT, [JSON.stringify(batch.map(rowOf), withoutNul)]);
+      await db.query(INSERT, [batchJson(batch)]);
       written += batch.length;
       metrics.invocationsWritten?.(batch.length);
       if (failing) {
@@ -163,10 +163,14 @@ export function createInvocationLog(
     writing ??= (async () => {
       try {
         while (buffer.length > 0) {
-          const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize);
-          buffer = batch === buffer ? [] : buffer.slice(batchSize);
+          // Take the whole buffer at once (no copying per batch); new attempts start a new one.
+          const taken = buffer;
+          buffer = [];
+          for (let start = 0; start < taken.length; start += batchSize) {
+            metrics.invocationsBuffered?.(buffer.length + taken.length - start);
+            await write(taken.slice(start, start + batchSize));
+          }
           metrics.invocationsBuffered?.(buffer.length);
-          await write(batch);
         }
       } finally {
         writing = undefined;
@@ -290,7 +294,14 @@ export function createInvocationLog(
   };
 }
 
-/** PostgreSQL text cannot hold NUL: hostile row data must not lose the whole batch. */
+/** The batch as one JSON array for `jsonb_to_recordset`. */
+function batchJson(batch: readonly PendingInvocation[]): string {
+  const json = JSON.stringify(batch.map(rowOf));
+  // PostgreSQL text cannot hold NUL: hostile row data must not lose the whole batch. Rare, so
+  // the slower replacer runs only when a NUL is there.
+  return json.includes('\\u0000') ? JSON.stringify(batch.map(rowOf), withoutNul) : json;
+}
+
 function withoutNul(_key: string, value: unknown): unknown {
   return typeof value === 'string' && value.includes('\u0000')
     ? value.replaceAll('\u0000', '\uFFFD')
@@ -316,7 +327,7 @@ function rowOf(pending: PendingInvocation): Record<string, unknown> {
     started_at: new Date(pending.startedAt).toISOString(),
     duration_ms: pending.durationMs,
     outcome: pending.outcome,
-    summary: pending.summary === undefined ? undefined : redactSecrets(pending.summary),
+    summary: pending.summary === undefined ? undefined : maskSecrets(pending.summary),
     target: targetOf(pending),
     http_status: pending.status,
     response_headers: pending.headers === undefined ? undefined : redactHeaders(pending.headers),
@@ -324,7 +335,7 @@ function rowOf(pending: PendingInvocation): Record<string, unknown> {
     error_code: typeof error?.code === 'string' ? error.code : undefined,
     error_type: typeof error?.errorType === 'string' ? error.errorType : undefined,
     error_class: error === undefined ? undefined : errorClassOf(error),
-    error_message: error === undefined ? undefined : redactSecrets(error.message),
+    error_message: error === undefined ? undefined : maskSecrets(error.message),
     retryable: typeof error?.retryable === 'boolean' ? error.retryable : undefined,
   };
 }

@@ -71,6 +71,18 @@ export function pendingInvocation(
 // answer is as sensitive as one of the request), and whatever core calls a secret field.
 const SENSITIVE_HEADER = /(cookie|signature|session|auth)/i;
 
+// Endpoints send the same few header names over and over: decide once per name.
+const sensitivity = new Map<string, boolean>();
+
+function isSensitiveHeader(name: string): boolean {
+  let sensitive = sensitivity.get(name);
+  if (sensitive === undefined) {
+    sensitive = SENSITIVE_HEADER.test(name) || isSecretField(name);
+    if (sensitivity.size < 1024) sensitivity.set(name, sensitive);
+  }
+  return sensitive;
+}
+
 /** Header values as the log shows them: sensitive ones replaced, secrets in others masked. */
 export function redactHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -79,14 +91,21 @@ export function redactHeaders(
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    out[name.toLowerCase()] =
-      SENSITIVE_HEADER.test(name) || isSecretField(name) ? REDACTED : redactSecrets(text);
+    const key = name.toLowerCase();
+    out[key] = isSensitiveHeader(key) ? REDACTED : maskSecrets(text);
   }
   return out;
 }
 
 // `"field": "value"` pairs in a (possibly truncated) JSON body.
 const JSON_STRING_FIELD = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
+
+/** Core's `redactSecrets`, skipped for text that cannot hold a URL password or a credential. */
+export function maskSecrets(text: string): string {
+  return text.includes('@') || text.includes('Bearer') || text.includes('Basic')
+    ? redactSecrets(text)
+    : text;
+}
 
 /** A response-body excerpt with secret-named JSON fields and credentials in URLs masked. */
 export function redactBody(body: string): string {
