@@ -2,8 +2,10 @@
 // The change-log source and observer runtime on their own (no-op handler), against baselines
 // measured in the same run on the same database:
 //
-//   throughput  drain a backlog of N events through source + runtime, vs a bare keyset loop
-//               `SELECT … WHERE pk > $1 ORDER BY pk LIMIT 1000` over the same rows
+//   throughput  drain a backlog of N events through the source alone (deliveries settled at
+//               once) and through source + runtime (no-op handler), vs a bare keyset loop
+//               `SELECT … WHERE pk > $1 ORDER BY pk LIMIT 1000` over the same rows; ROUNDS
+//               alternations, medians reported
 //   latency     commit → handler start at RATE events/s (one INSERT per transaction), vs the
 //               commit → NOTIFY arrival latency of a plain LISTEN connection
 //   capture     INSERT throughput on a table with core's capture triggers vs the same table
@@ -12,7 +14,7 @@
 //               EVENTS events (sampled every 2 s)
 //
 //   pnpm exec tsc -b && node bench/observers-source.mjs [all|throughput|latency|capture|memory]
-//   env: N=50000 RATE=500 SECONDS=10 EVENTS=1000000 MAX_SECONDS=300 DATABASE_URL=postgres://…
+//   env: N=50000 ROUNDS=3 RATE=500 SECONDS=10 EVENTS=1000000 MAX_SECONDS=300 DATABASE_URL=postgres://…
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../packages/observers/package.json', import.meta.url));
@@ -28,6 +30,7 @@ const { observerMigrations } =
 const mode = process.argv[2] ?? 'all';
 const env = process.env;
 const N = Number(env.N ?? 50_000);
+const ROUNDS = Number(env.ROUNDS ?? 3);
 const RATE = Number(env.RATE ?? 500);
 const SECONDS = Number(env.SECONDS ?? 10);
 const EVENTS = Number(env.EVENTS ?? 1_000_000);
@@ -100,38 +103,83 @@ async function throughput() {
   return withDatabase('tp', async (db) => {
     await writeBacklog(db, N);
     await db.exec('VACUUM ANALYZE core.tb_entity_change_log');
-    // Baseline: a bare keyset loop reading the same rows with the same column list.
-    let t = now();
-    let last = 0;
-    let read = 0;
-    for (;;) {
-      const page = await db.query(
-        `SELECT ${core.CHANGE_LOG_COLUMNS} FROM core.tb_entity_change_log
-         WHERE pk_entity_change_log > $1 ORDER BY pk_entity_change_log LIMIT 1000`,
-        [last],
-      );
-      if (page.rows.length === 0) break;
-      read += page.rows.length;
-      last = Number(page.rows.at(-1).pk_entity_change_log);
-    }
-    const baselineMs = now() - t;
+    const runs = [];
+    // Alternate baseline and source, ROUNDS times, each source run a fresh consumer that reads
+    // the whole backlog; the medians are reported.
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Baseline: a bare keyset loop reading the same rows with the same column list.
+      // Qualified with the table alias: the column list reads the key as text under the same
+      // name, and an unqualified ORDER BY would sort by that text (a sequential scan and a sort
+      // per page, and a text order that skips rows).
+      let t = now();
+      let last = 0;
+      let read = 0;
+      for (;;) {
+        const page = await db.query(
+          `SELECT ${core.changeLogColumns('l')} FROM core.tb_entity_change_log l
+           WHERE l.pk_entity_change_log > $1 ORDER BY l.pk_entity_change_log LIMIT 1000`,
+          [last],
+        );
+        if (page.rows.length === 0) break;
+        read += page.rows.length;
+        last = Number(page.rows.at(-1).pk_entity_change_log);
+      }
+      const baselineMs = now() - t;
+      if (read !== N) throw new Error(`bench: the keyset baseline read ${read} of ${N} rows`);
 
-    let handled = 0;
-    t = now();
-    const { runtime, source } = await startRuntime(db, async () => {
-      handled += 1;
-    });
-    await until(() => handled >= N);
-    await until(async () => (await source.backlog()).events === 0);
-    const sourceMs = now() - t;
-    await runtime.close();
-    const baselineRate = (read / baselineMs) * 1000;
-    const sourceRate = (N / sourceMs) * 1000;
+      // The source alone: every delivery settled done at once, no runtime.
+      let settled = 0;
+      t = now();
+      const alone = createChangeLogSource(db, { consumer: `alone-${round}`, batchSize: 1000 });
+      await alone.start({
+        maxInFlight: 2064,
+        onDelivery: (delivery) => {
+          void delivery.settle({ status: 'done' }).then(() => {
+            settled += 1;
+          });
+        },
+      });
+      await until(() => settled >= N);
+      const aloneMs = now() - t;
+      await alone.close();
+
+      // Source + runtime with a no-op handler.
+      let handled = 0;
+      t = now();
+      const { runtime, source } = await startRuntime(
+        db,
+        async () => {
+          handled += 1;
+        },
+        { consumer: `runtime-${round}` },
+      );
+      await until(() => handled >= N);
+      await until(async () => (await source.backlog()).events === 0);
+      const runtimeMs = now() - t;
+      await runtime.close();
+      runs.push({
+        baseline: (read / baselineMs) * 1000,
+        source: (N / aloneMs) * 1000,
+        runtime: (N / runtimeMs) * 1000,
+      });
+    }
+    const median = (key) => {
+      const sorted = runs.map((run) => run[key]).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)];
+    };
     return {
       events: N,
-      baselineEventsPerSecond: Math.round(baselineRate),
-      sourceEventsPerSecond: Math.round(sourceRate),
-      ratio: +(sourceRate / baselineRate).toFixed(3),
+      rounds: ROUNDS,
+      baselineRowsPerSecond: Math.round(median('baseline')),
+      sourceEventsPerSecond: Math.round(median('source')),
+      runtimeEventsPerSecond: Math.round(median('runtime')),
+      sourceRatio: +(median('source') / median('baseline')).toFixed(3),
+      runtimeRatio: +(median('runtime') / median('baseline')).toFixed(3),
+      runs: runs.map((run) => ({
+        baseline: Math.round(run.baseline),
+        source: Math.round(run.source),
+        runtime: Math.round(run.runtime),
+      })),
     };
   });
 }
