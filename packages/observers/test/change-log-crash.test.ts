@@ -52,7 +52,7 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
       'SELECT count(DISTINCT event_id) AS n FROM deliveries',
     );
     const heldByDead = await db.query<{ pk: string }>(
-      "SELECT pk_entity_change_log::text AS pk FROM core.tb_observer_claim WHERE consumer = 'crash' AND lease_owner = 'w1'",
+      "SELECT pk_entity_change_log::text AS pk FROM core.v_observer_claim WHERE consumer = 'crash' AND lease_owner = 'w1'",
     );
     // Killed mid-batch: work was claimed but not finished (at most concurrency + prefetch
     // = 20 rows), and much was never started.
@@ -69,7 +69,7 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
     await waitFor(
       async () =>
         (await count(
-          "SELECT count(*) AS n FROM core.tb_observer_claim WHERE consumer = 'crash'",
+          "SELECT count(*) AS n FROM core.v_observer_claim WHERE consumer = 'crash'",
         )) === 0,
       { message: 'no claim left' },
     );

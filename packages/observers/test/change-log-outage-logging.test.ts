@@ -29,9 +29,11 @@ describe.skipIf(postgres === undefined)('change-log source while its claim round
       failedRounds += 1;
       return Promise.reject(new Error('Connection terminated unexpectedly'));
     };
-    // The database as the source sees it while the server is away: claim rounds cannot connect.
+    // The database as the source sees it while the server is away: no statement gets through
+    // (with listen off and nothing in flight, the source's only statements are claim rounds).
     const flaky: SqlClient = {
       ...db,
+      query: (sql, params) => (failing ? lost() : db.query(sql, params)),
       transaction: (fn) => (failing ? lost() : db.transaction(fn)),
     };
     const logger = recordingLogger();

@@ -243,12 +243,12 @@ describe.skipIf(postgres === undefined)('change-log source on PostgreSQL', () =>
     await delivery.heartbeat();
     // Another worker took the claim over (as after an expiry while this one stalled).
     await db.query(
-      "UPDATE core.tb_observer_claim SET lease_owner = 'other-worker' WHERE consumer = 'lease'",
+      "UPDATE core.tb_observer_claim_batch SET lease_owner = 'other-worker' WHERE consumer = 'lease'",
     );
     await expect(delivery.heartbeat()).rejects.toMatchObject({ code: 'LEASE_LOST' });
     await delivery.settle({ status: 'done' });
     const claims = await db.query<{ lease_owner: string }>(
-      "SELECT lease_owner FROM core.tb_observer_claim WHERE consumer = 'lease'",
+      "SELECT lease_owner FROM core.v_observer_claim WHERE consumer = 'lease'",
     );
     expect(claims.rows).toEqual([{ lease_owner: 'other-worker' }]);
     expect(

@@ -66,7 +66,7 @@ describe.skipIf(postgres === undefined)('two worker processes sharing one consum
     const held = await waitFor(
       async () => {
         const claims = await rows<{ pk: string; expires: Date }>(
-          "SELECT pk_entity_change_log::text AS pk, lease_expires_at AS expires FROM core.tb_observer_claim WHERE consumer = 'shared' AND lease_owner = 'a'",
+          "SELECT pk_entity_change_log::text AS pk, lease_expires_at AS expires FROM core.v_observer_claim WHERE consumer = 'shared' AND lease_owner = 'a'",
         );
         const done = await rows<{ n: string }>(
           "SELECT count(DISTINCT seq) AS n FROM deliveries WHERE worker = 'b'",

@@ -68,7 +68,7 @@ describe.skipIf(pg === undefined)('the README example', () => {
       const db = await connectDatabase({ url: database.url });
       try {
         const claims = await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM core.tb_observer_claim WHERE consumer = 'orders'",
+          "SELECT count(*)::int AS n FROM core.v_observer_claim WHERE consumer = 'orders'",
         );
         expect(claims.rows[0]?.n).toBe(0);
         const checkpoint = await db.query(

@@ -97,7 +97,7 @@ describe.skipIf(postgres === undefined)('observer runtime over the change log', 
     finish();
     await closing;
     const claims = await db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM core.tb_observer_claim WHERE consumer = 'drain'",
+      "SELECT count(*) AS n FROM core.v_observer_claim WHERE consumer = 'drain'",
     );
     expect(Number(claims.rows[0]!.n)).toBe(0);
     const source = createChangeLogSource(db, { consumer: 'drain' });

@@ -130,8 +130,8 @@ async function terminate(where: string): Promise<number> {
 async function noClaimsLeft(): Promise<void> {
   await waitFor(
     async () =>
-      (await db.query(`SELECT 1 FROM core.tb_observer_claim WHERE consumer = 'outage'`))
-        .rowCount === 0,
+      (await db.query(`SELECT 1 FROM core.v_observer_claim WHERE consumer = 'outage'`)).rowCount ===
+      0,
     { timeoutMs: 30_000, message: 'no claim left' },
   );
 }

@@ -31,9 +31,9 @@ SELECT c.consumer, c.cursor_pk::text AS cursor_pk, c.updated_at,
      SELECT 1 FROM core.tb_entity_change_log l
      WHERE (l.transaction_id, l.pk_entity_change_log) > (c.cursor_transaction_id, c.cursor_pk)
      LIMIT $1) beyond)::text AS unclaimed,
-  (SELECT count(*) FROM core.tb_observer_claim k WHERE k.consumer = c.consumer)::text AS in_flight,
+  (SELECT count(*) FROM core.v_observer_claim k WHERE k.consumer = c.consumer)::text AS in_flight,
   extract(epoch FROM clock_timestamp() - LEAST(
-    (SELECT min(l.created_at) FROM core.tb_observer_claim k
+    (SELECT min(l.created_at) FROM core.v_observer_claim k
        JOIN core.tb_entity_change_log l ON l.pk_entity_change_log = k.pk_entity_change_log
      WHERE k.consumer = c.consumer),
     (SELECT l.created_at FROM core.tb_entity_change_log l
@@ -44,7 +44,7 @@ ORDER BY c.consumer`;
 
 /**
  * The progress of every change-log consumer that has ever started (from
- * `core.tb_observer_checkpoint` and `core.tb_observer_claim`), for status pages and the CLI:
+ * `core.tb_observer_checkpoint` and the claims in `core.v_observer_claim`), for status pages and the CLI:
  * works without a running source.
  *
  * @param countCap Most unclaimed rows counted per consumer. @defaultValue 1_000_000

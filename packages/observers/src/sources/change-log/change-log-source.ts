@@ -32,10 +32,12 @@ import {
   OLDEST_TRANSACTION,
   REGISTER_CONSUMER,
   RELEASE_LEASES,
+  RENEW_BATCH_LEASE,
   RENEW_LEASE,
   RENEW_LEASES,
 } from './change-log-queries.js';
 import { runChangeLogRetention, type RetentionResult } from './change-log-retention.js';
+import { ClaimBatch, type ClaimTarget } from './claim-batch.js';
 import { claimRows, type ClaimedRow } from './claim-rows.js';
 import { DoneBatcher } from './done-batcher.js';
 import { errorMessage, parkClaim, settleClaim } from './settle-claim.js';
@@ -124,9 +126,15 @@ export function createChangeLogSource(
   const leaseMs = config.leaseDuration;
   const log = { source: KIND, consumer, workerId };
   const owner = { consumer, workerId };
-  const batcher = new DoneBatcher(db, consumer, workerId);
+  // Batches this worker holds, by id: their leases are renewed until they are finished.
+  const batches = new Map<string, ClaimBatch>();
+  const batcher = new DoneBatcher(db, consumer, workerId, (batch) => {
+    if (batches.get(batch.id) === batch) batches.delete(batch.id);
+  });
   const wakeup = new Wakeup();
   const inFlight = new Map<string, Delivery>();
+  // What each in-flight delivery settles (its batch and position, or its own claim row).
+  const targets = new Map<string, ClaimTarget>();
   // Unsettled deliveries the consumer detached: still leased, not counted against maxInFlight.
   const detached = new Set<string>();
   const pendingSettlements = new Set<Promise<unknown>>();
@@ -152,8 +160,21 @@ export function createChangeLogSource(
     logger.error({ ...log, err: error }, message);
   };
 
+  /** Deliveries the source may still hand out before reaching `maxInFlight`. */
+  function room(): number {
+    return maxInFlight - (inFlight.size - detached.size);
+  }
+
+  /**
+   * A round claims at most `batchSize` rows and waits until there is room for a good part of
+   * one: claiming whatever single slot frees up would make every round small.
+   */
+  function roundThreshold(): number {
+    return Math.max(1, Math.min(config.batchSize, Math.floor(maxInFlight / 2)));
+  }
+
   async function claimRound(): Promise<number> {
-    const limit = Math.min(config.batchSize, maxInFlight - (inFlight.size - detached.size));
+    const limit = Math.min(config.batchSize, room());
     if (limit <= 0) return 0;
     const reclaim = reclaimDue || Date.now() - lastReclaimAt >= RECLAIM_INTERVAL_MS;
     if (reclaim) {
@@ -161,13 +182,37 @@ export function createChangeLogSource(
       lastReclaimAt = Date.now();
     }
     const claim = await claimRows(db, { consumer, workerId, leaseMs, limit, reclaim });
-    // A full take-over may have left more behind: look again next round.
-    if (claim.reclaimed > 0 && claim.reclaimed >= limit) reclaimDue = true;
-    if (claim.rows.length > 0) metrics.sourceBatch(KIND, claim.rows.length);
-    for (const row of claim.rows) dispatch(row);
+    // A take-over may have left more behind (one batch per round): look again next round.
+    if (claim.reclaimed > 0) reclaimDue = true;
+    if (claim.count > 0) metrics.sourceBatch(KIND, claim.count);
+    for (const { row, attempts } of claim.singles) {
+      dispatch(row, { batch: undefined, pk: String(row.pk_entity_change_log) }, attempts);
+    }
+    for (const claimed of claim.batches) {
+      // Our own batch coming back (its lease lapsed while we held it): keep one state for it.
+      let batch = batches.get(claimed.id);
+      if (batch?.size !== claimed.size) {
+        batch = new ClaimBatch(claimed.id, claimed.size);
+        batches.set(batch.id, batch);
+      }
+      for (const { row, position } of claimed.rows) {
+        const pk = String(row.pk_entity_change_log);
+        if (inFlight.has(pk)) continue;
+        batch.handOut(position);
+        dispatch(row, { batch, position, pk }, claimed.attempts);
+      }
+      if (batch.open === 0) track(batcher.complete(batch));
+    }
     moreWaiting = claim.full;
-    if (!claim.full) await checkHeldBack(claim.cursor.transactionId, claim.cursor.pk);
-    return claim.rows.length;
+    if (claim.full) return claim.count;
+    if (claim.beyond) await checkHeldBack(claim.cursor.transactionId, claim.cursor.pk);
+    else caughtUp();
+    return claim.count;
+  }
+
+  function caughtUp(): void {
+    heldBackSince = undefined;
+    heldBackRecheckMs = HELD_BACK_FIRST_RECHECK_MS;
   }
 
   async function checkHeldBack(cursorXid: string, cursorPk: string): Promise<void> {
@@ -177,8 +222,7 @@ export function createChangeLogSource(
     ]);
     const row = after.rows[0];
     if (row === undefined || row.claimable) {
-      heldBackSince = undefined;
-      heldBackRecheckMs = HELD_BACK_FIRST_RECHECK_MS;
+      caughtUp();
       // Released since the round's snapshot: claim it now rather than at the next wake-up.
       if (row !== undefined) moreWaiting = true;
       return;
@@ -211,20 +255,19 @@ export function createChangeLogSource(
     }
   }
 
-  function dispatch(row: ClaimedRow): void {
-    const pk = String(row.pk_entity_change_log);
-    const attempt = Number(row.attempts);
+  function dispatch(row: ClaimedRow, target: ClaimTarget, attempt: number): void {
+    const pk = target.pk;
     // Our own lease lapsed (a stalled renewal) and we took the claim back: the delivery is
     // still with the handler, so keep the renewed lease and do not hand it out twice.
     if (inFlight.has(pk)) return;
     if (!isDeliverableRow(row)) {
       // Nothing to deliver (a NOOP change): finish the claim without a handler.
-      track(batcher.finish(pk));
+      track(batcher.finish(target));
       return;
     }
     let event: EntityEvent;
     try {
-      event = changeLogRowToEvent(row);
+      event = changeLogRowToEvent(unwrapJsonStrings(row));
     } catch (error) {
       metrics.malformedEvent(KIND);
       logger.warn(
@@ -232,25 +275,32 @@ export function createChangeLogSource(
         `change-log row ${pk} (id ${row.id}) is malformed and was moved to core.tb_observer_parked: ${errorMessage(error)}`,
       );
       track(
-        parkClaim(db, owner, pk, 'malformed', errorMessage(error)).catch((parkError: unknown) => {
-          fail(parkError, `could not park malformed change-log row ${pk}`);
-        }),
+        parkClaim(db, batcher, owner, target, attempt, 'malformed', errorMessage(error)).catch(
+          (parkError: unknown) => {
+            fail(parkError, `could not park malformed change-log row ${pk}`);
+          },
+        ),
       );
       return;
     }
-    const delivery = createDelivery(pk, event, attempt);
+    const delivery = createDelivery(target, event, attempt);
     inFlight.set(pk, delivery);
+    targets.set(pk, target);
     handDelivery(onDelivery, delivery, logger, log);
   }
 
-  function createDelivery(pk: string, event: EntityEvent, attempt: number): Delivery {
+  function createDelivery(target: ClaimTarget, event: EntityEvent, attempt: number): Delivery {
+    const pk = target.pk;
     let settled = false;
     return {
       event,
       attempt,
       async heartbeat(): Promise<void> {
         if (settled || state === 'closed') return;
-        const renewed = await db.query(RENEW_LEASE, [consumer, workerId, leaseMs, pk]);
+        const renewed =
+          target.batch === undefined
+            ? await db.query(RENEW_LEASE, [consumer, workerId, leaseMs, pk])
+            : await db.query(RENEW_BATCH_LEASE, [consumer, workerId, leaseMs, target.batch.id]);
         if (renewed.rowCount === 0) {
           throw new ObserverError(
             'LEASE_LOST',
@@ -274,22 +324,29 @@ export function createChangeLogSource(
           );
         }
         settled = true;
-        const work = settleUntilStored(pk, event, outcome);
+        const work = settleUntilStored(target, event, attempt, outcome);
         track(work);
         try {
           await work;
         } finally {
           // Whatever happened, stop renewing: an unsettled claim expires and is redelivered.
           inFlight.delete(pk);
+          targets.delete(pk);
           detached.delete(pk);
-          wakeup.wake();
+          if (room() >= roundThreshold()) wakeup.wake();
         }
       },
     };
   }
 
-  async function settle(pk: string, event: EntityEvent, outcome: DeliveryOutcome): Promise<void> {
-    const held = await settleClaim(db, batcher, owner, pk, outcome);
+  async function settle(
+    target: ClaimTarget,
+    event: EntityEvent,
+    attempt: number,
+    outcome: DeliveryOutcome,
+  ): Promise<void> {
+    const pk = target.pk;
+    const held = await settleClaim(db, batcher, owner, target, attempt, outcome);
     if (held && outcome.status === 'retry') {
       // Pick our own retry up when it is due, not at the next periodic take-over scan.
       const timer = setTimeout(
@@ -311,13 +368,15 @@ export function createChangeLogSource(
 
   /** {@link settle}, tried again after a lost connection while the source runs. */
   async function settleUntilStored(
-    pk: string,
+    target: ClaimTarget,
     event: EntityEvent,
+    attempt: number,
     outcome: DeliveryOutcome,
   ): Promise<void> {
+    const pk = target.pk;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, SETTLE_RETRY_MAX_MS)) {
       try {
-        await settle(pk, event, outcome);
+        await settle(target, event, attempt, outcome);
         return;
       } catch (error) {
         if (!isConnectionLoss(error) || !isRunning()) throw error;
@@ -353,7 +412,7 @@ export function createChangeLogSource(
     // Failed rounds in a row: during an outage only the first is logged above debug level.
     let failedRounds = 0;
     while (state === 'running' && signal?.aborted !== true) {
-      if (inFlight.size - detached.size >= maxInFlight) {
+      if (room() < roundThreshold()) {
         await wakeup.wait(config.pollInterval, signal);
         continue;
       }
@@ -386,15 +445,11 @@ export function createChangeLogSource(
   }
 
   async function renewLeases(): Promise<void> {
-    if (inFlight.size === 0) return;
-    const pks = [...inFlight.keys()];
+    if (inFlight.size === 0 && batches.size === 0) return;
+    const singles: string[] = [];
+    for (const [pk, target] of targets) if (target.batch === undefined) singles.push(pk);
     try {
-      await db.query(`${RENEW_LEASES} AND pk_entity_change_log = ANY($4::bigint[])`, [
-        consumer,
-        workerId,
-        leaseMs,
-        pks,
-      ]);
+      await db.query(RENEW_LEASES, [consumer, workerId, leaseMs, [...batches.keys()], singles]);
     } catch (error) {
       fail(error, 'could not renew change-log leases');
     }
@@ -551,8 +606,10 @@ export function createChangeLogSource(
       while (pendingSettlements.size > 0) await Promise.all(pendingSettlements);
       await batcher.flush();
       state = 'closed';
-      if (wasStarted && inFlight.size > 0) {
+      if (wasStarted && (inFlight.size > 0 || batches.size > 0)) {
         inFlight.clear();
+        targets.clear();
+        batches.clear();
         detached.clear();
         await db.query(RELEASE_LEASES, [consumer, workerId]).catch((error: unknown) => {
           fail(error, 'could not release leases on close; they expire on their own');
@@ -567,6 +624,25 @@ export function createChangeLogSource(
     },
   };
   return source;
+}
+
+const JSON_COLUMNS = ['object_data', 'object_data_before', 'extra_metadata'] as const;
+
+/**
+ * Claim rounds read JSON columns as text. A column holding a JSON string (FraiseQL stored some
+ * documents as a jsonb string) then arrives quoted: unquote it once, so it reaches the event
+ * converter as the string a jsonb column would have given, and is parsed there like one.
+ */
+function unwrapJsonStrings(row: ClaimedRow): ClaimedRow {
+  let unwrapped: Record<string, unknown> | undefined;
+  for (const column of JSON_COLUMNS) {
+    const value: unknown = row[column];
+    if (typeof value === 'string' && value.charCodeAt(0) === 34) {
+      unwrapped ??= { ...row };
+      unwrapped[column] = JSON.parse(value) as unknown;
+    }
+  }
+  return (unwrapped ?? row) as ClaimedRow;
 }
 
 function defaultWorkerId(): string {

@@ -1,11 +1,26 @@
 import type { ChangeLogRow, SqlClient } from '@fraiseql/core';
 import { ObserverError } from '../../errors.js';
-import { CLAIM_FRESH, LOCK_CHECKPOINT, RECLAIM } from './change-log-queries.js';
+import { CLAIM_BATCH, RECLAIM, RECLAIM_BATCH } from './change-log-queries.js';
 
-/** A change-log row as a claim round returns it, with the claim's attempt count. */
+/** A change-log row as a claim round returns it. */
 export interface ClaimedRow extends ChangeLogRow {
   readonly transaction_id: string;
-  readonly attempts: number | string;
+}
+
+/** A row claimed alone (a due retry, or a claim taken before batches existed). */
+export interface SingleClaim {
+  readonly row: ClaimedRow;
+  readonly attempts: number;
+}
+
+/** A batch of rows claimed together, with the unfinished rows this round hands out. */
+export interface BatchClaim {
+  readonly id: string;
+  /** Rows in the batch, finished or not. */
+  readonly size: number;
+  readonly attempts: number;
+  /** Rows to deliver, each with its position in the batch, in log order. */
+  readonly rows: readonly { readonly row: ClaimedRow; readonly position: number }[];
 }
 
 /** A consumer's position: every row at or before it has been claimed. */
@@ -15,22 +30,44 @@ export interface ClaimCursor {
 }
 
 /** What one claim round took. */
-export interface ClaimedBatch {
-  /** Taken-over claims (expired leases, due retries) first, then new rows, in log order. */
-  readonly rows: readonly ClaimedRow[];
-  /** True when the round was limited by `limit` (more rows are probably waiting). */
+export interface ClaimedRound {
+  /** Claims taken over from expired leases or due retries, oldest first. */
+  readonly singles: readonly SingleClaim[];
+  /** A batch taken over from an expired lease (if any), then the fresh batch (if any). */
+  readonly batches: readonly BatchClaim[];
+  /** Rows handed out in all. */
+  readonly count: number;
+  /** True when the fresh batch was limited by `limit` (more rows are probably waiting). */
   readonly full: boolean;
-  /** Claims taken over from expired leases or due retries. */
+  /** Rows taken over from expired leases or due retries. */
   readonly reclaimed: number;
+  /** True when a row (claimable or held back) follows the cursor after the round. */
+  readonly beyond: boolean;
   /** The cursor after the round. */
   readonly cursor: ClaimCursor;
 }
 
+interface ClaimLine extends ClaimedRow {
+  readonly registered: number;
+  readonly batch: string | null;
+  readonly beyond: boolean;
+  readonly cursor_xid: string;
+  readonly cursor_pk: string;
+}
+
+interface ReclaimedBatchLine extends ClaimedRow {
+  readonly attempts: number | string;
+  readonly batch: string;
+  readonly size: number | string;
+  readonly pos: number | string;
+}
+
 /**
- * Runs one claim round for `consumer` in one short transaction: locks the consumer's checkpoint
- * row (serialising rounds across workers), takes over claims whose lease expired or whose retry
- * delay is over (when `reclaim` is set), then claims new rows after the cursor below the
- * horizon and advances it.
+ * Runs one claim round for `consumer`. With `reclaim`, first takes over claims whose lease
+ * expired or whose retry delay is over (rows claimed alone, then one expired batch), each in
+ * its own statement; then claims the next rows after the cursor below the horizon as one batch
+ * and advances the cursor, in a single statement that locks the consumer's checkpoint row
+ * (serialising fresh claims across workers for the length of that statement only).
  *
  * @throws {ObserverError} `SOURCE_FAILED` when the consumer has no checkpoint row.
  */
@@ -44,44 +81,75 @@ export async function claimRows(
     /** Look for expired leases and due retries too (skipped on most rounds: see the source). */
     readonly reclaim: boolean;
   },
-): Promise<ClaimedBatch> {
+): Promise<ClaimedRound> {
   const { consumer, workerId, leaseMs, limit } = options;
-  return db.transaction(async (tx) => {
-    const locked = await tx.query<{ cursor_transaction_id: string; cursor_pk: string }>(
-      LOCK_CHECKPOINT,
-      [consumer],
-    );
-    const checkpoint = locked.rows[0];
-    if (checkpoint === undefined) {
-      throw new ObserverError(
-        'SOURCE_FAILED',
-        `change-log consumer ${JSON.stringify(consumer)} has no checkpoint row; was core.tb_observer_checkpoint emptied while the source ran?`,
-      );
+  const singles: SingleClaim[] = [];
+  const batches: BatchClaim[] = [];
+  let reclaimed = 0;
+  if (options.reclaim) {
+    const due = await db.query<ClaimedRow & { attempts: number | string }>(RECLAIM, [
+      consumer,
+      workerId,
+      leaseMs,
+      limit,
+    ]);
+    for (const row of due.rows) singles.push({ row, attempts: Number(row.attempts) });
+    reclaimed += due.rows.length;
+    if (reclaimed < limit) {
+      const taken = await db.query<ReclaimedBatchLine>(RECLAIM_BATCH, [
+        consumer,
+        workerId,
+        leaseMs,
+      ]);
+      const first = taken.rows[0];
+      if (first !== undefined) {
+        batches.push({
+          id: first.batch,
+          size: Number(first.size),
+          attempts: Number(first.attempts),
+          rows: taken.rows.map((row) => ({ row, position: Number(row.pos) })),
+        });
+        reclaimed += taken.rows.length;
+      }
     }
-    const reclaimed = options.reclaim
-      ? await tx.query<ClaimedRow>(RECLAIM, [consumer, workerId, leaseMs, limit])
-      : { rows: [] as ClaimedRow[] };
-    const remaining = limit - reclaimed.rows.length;
-    const fresh =
-      remaining > 0
-        ? await tx.query<ClaimedRow>(CLAIM_FRESH, [
-            consumer,
-            checkpoint.cursor_transaction_id,
-            checkpoint.cursor_pk,
-            remaining,
-            workerId,
-            leaseMs,
-          ])
-        : { rows: [] as ClaimedRow[] };
-    const last = fresh.rows.at(-1);
+  }
+  const remaining = limit - reclaimed;
+  if (remaining <= 0) {
+    // Only reported to decide whether to claim again at once; the cursor is not needed.
     return {
-      rows: [...reclaimed.rows, ...fresh.rows],
-      full: fresh.rows.length === remaining,
-      reclaimed: reclaimed.rows.length,
-      cursor:
-        last === undefined
-          ? { transactionId: checkpoint.cursor_transaction_id, pk: checkpoint.cursor_pk }
-          : { transactionId: last.transaction_id, pk: String(last.pk_entity_change_log) },
+      singles,
+      batches,
+      count: reclaimed,
+      full: true,
+      reclaimed,
+      beyond: true,
+      cursor: NO_CURSOR,
     };
-  });
+  }
+  const claimed = await db.query<ClaimLine>(CLAIM_BATCH, [consumer, remaining, workerId, leaseMs]);
+  const head = claimed.rows[0];
+  if (head?.registered !== 1) {
+    throw new ObserverError(
+      'SOURCE_FAILED',
+      `change-log consumer ${JSON.stringify(consumer)} has no checkpoint row; was core.tb_observer_checkpoint emptied while the source ran?`,
+    );
+  }
+  let fresh = 0;
+  if (head.batch !== null) {
+    const rows = claimed.rows;
+    fresh = rows.length;
+    const positioned = rows.map((row, position) => ({ row, position }));
+    batches.push({ id: head.batch, size: fresh, attempts: 1, rows: positioned });
+  }
+  return {
+    singles,
+    batches,
+    count: reclaimed + fresh,
+    full: fresh === remaining,
+    reclaimed,
+    beyond: head.beyond,
+    cursor: { transactionId: head.cursor_xid, pk: head.cursor_pk },
+  };
 }
+
+const NO_CURSOR: ClaimCursor = { transactionId: '0', pk: '0' };
