@@ -169,7 +169,11 @@ async function throughput() {
         columns: COLUMNS,
         format,
         values:
-          format === 'TabSeparated' ? Readable.from([slice.map(tsvLine).join('\n') + '\n']) : slice,
+          format === 'TabSeparated'
+            ? Readable.from([Buffer.from(slice.map(tsvLine).join('\n') + '\n')], {
+                objectMode: false,
+              })
+            : slice,
       });
     }
     const seconds = (performance.now() - started) / 1000;
