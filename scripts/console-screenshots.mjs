@@ -105,6 +105,9 @@ try {
 
   await page.locator('[data-testid=event-row]').nth(11).waitFor({ timeout: 60_000 });
   await page.locator('[data-testid=event-row] >> text=UPDATE').first().click();
+  await page.locator('[data-testid=event-explanation] [data-testid=verdict-row]').first().waitFor();
+  await page.waitForTimeout(3500); // the invocations of the opened event
+  await page.locator('[data-testid=event-explanation]').scrollIntoViewIfNeeded();
   await shot('events');
 
   await server.observers.matcher.pause('customer_audit');
@@ -112,6 +115,11 @@ try {
   await page.locator('[data-testid=observer-state]:text("paused")').waitFor();
   await shot('observers');
   await server.observers.matcher.resume('customer_audit');
+
+  await page.click('a[data-page=invocations]');
+  await page.locator('[data-testid=invocation-row][data-outcome=failure]').first().click();
+  await page.locator('[data-testid=invocation-detail]').waitFor();
+  await shot('invocations');
 
   await page.click('a[data-page=dead-letters]');
   await page.locator('[data-testid=dlq-row]').first().waitFor({ timeout: 60_000 });

@@ -224,6 +224,18 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
         entityId: id,
         data: { name },
       });
+      // The observers it matched and why, and its invocations once they are written.
+      const explanation = page.locator('[data-testid=event-explanation]');
+      await explanation
+        .locator('[data-testid=verdict-row][data-observer=widget_hook][data-matched=true]')
+        .waitFor();
+      await explanation
+        .locator('[data-testid=verdict-row][data-observer=widget_audit][data-matched=false]')
+        .waitFor();
+      await explanation
+        .locator('[data-testid=invocation-row][data-observer=widget_hook]')
+        .first()
+        .waitFor({ timeout: 15_000 });
       // A text filter narrows the stream to matching events only.
       const other = await insertWidget(`other-${randomUUID()}`);
       await page.locator(`[data-testid=event-row][data-entity-id="${other}"]`).waitFor();
@@ -261,6 +273,36 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       expect(await page.locator('[data-testid=dlq-message]').textContent()).toContain('delivered');
       await row.waitFor({ state: 'detached' });
       expect(received).toEqual([{ name }]);
+
+      // The invocation log shows both attempts: the failed delivery and the retry, with who asked.
+      await page.click('a[data-page=invocations]');
+      await page.fill('input[name=observer]', 'widget_hook');
+      await page.click('form.filters button[type=submit]');
+      const attempts = page.locator('[data-testid=invocation-row]', { hasText: id });
+      await attempts.nth(1).waitFor();
+      expect(
+        await attempts.evaluateAll((rows) =>
+          rows.map((r) => [r.getAttribute('data-outcome'), r.getAttribute('data-trigger')]),
+        ),
+      ).toEqual([
+        ['success', 'dlq-retry'],
+        ['failure', 'delivery'],
+      ]);
+      expect(await attempts.first().textContent()).toContain('dlq-retry by operator');
+      await attempts.nth(1).click();
+      const detail = page.locator('[data-testid=invocation-detail]');
+      await detail.waitFor();
+      expect(await detail.textContent()).toContain('HTTP 400');
+      expect(await detail.locator('[data-testid=invocation-body]').textContent()).toBe('not yet');
+
+      // Redeliver the event to the observer from the page: logged as a redelivery.
+      await attempts.first().locator('button[data-action=redeliver]').click();
+      await page.click('[data-testid=confirm-yes]');
+      await page.waitForSelector('[data-testid=invocations-message]:has-text("redelivered")');
+      expect(received).toEqual([{ name }, { name }]);
+      await page
+        .locator('[data-testid=invocation-row][data-trigger=redelivery]', { hasText: id })
+        .waitFor();
       failing = true;
     });
 
@@ -338,8 +380,18 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       await page.locator('[data-testid=dlq-row] button[data-action=detail]').first().click();
       await page.locator('[data-testid=dlq-detail]').waitFor();
 
-      // Going around the page: the server's guard refuses.
       const dead = await page.locator('[data-testid=dlq-row]').first().getAttribute('data-id');
+
+      // Invocations are readable, redelivery is not offered.
+      await page.click('a[data-page=invocations]');
+      await page.locator('[data-testid=invocation-row]').first().waitFor();
+      const redeliver = await page.locator('button[data-action=redeliver]').all();
+      expect(redeliver.length).toBeGreaterThan(0);
+      for (const button of redeliver) expect(await button.isDisabled()).toBe(true);
+      const logged = page.locator('[data-testid=invocation-row]').first();
+      const redeliverPath = `/admin/observers/${(await logged.getAttribute('data-observer')) ?? ''}/redeliver/${(await logged.getAttribute('data-event')) ?? ''}`;
+
+      // Going around the page: the server's guard refuses.
       const token = READ_ONLY;
       expect(await status('/admin/observers/widget_audit/pause', { method: 'POST', token })).toBe(
         403,
@@ -347,6 +399,8 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       expect(await status(`/admin/dlq/${dead ?? ''}/retry`, { method: 'POST', token })).toBe(403);
       expect(await status(`/admin/dlq/${dead ?? ''}`, { method: 'DELETE', token })).toBe(403);
       expect(await status('/admin/dlq/retry-all', { method: 'POST', token })).toBe(403);
+      expect(await status(redeliverPath, { method: 'POST', token })).toBe(403);
+      expect(await status('/admin/invocations', { token })).toBe(200);
       expect(server.observers.matcher.state('widget_audit')).toBe('running');
       expect(await status(`/admin/dlq/${dead ?? ''}`, { token })).toBe(200);
     });

@@ -3,12 +3,14 @@ import { call, consoleUrl, onUnauthorised, storedToken, storeToken, type Session
 import { DeadLettersPage } from './pages/dead-letters-page.js';
 import { EventsPage } from './pages/events-page.js';
 import { HealthPage } from './pages/health-page.js';
+import { InvocationsPage } from './pages/invocations-page.js';
 import { ObserversPage } from './pages/observers-page.js';
 import { QueuesPage } from './pages/queues-page.js';
 
 const PAGES = [
   ['events', 'Events'],
   ['observers', 'Observers'],
+  ['invocations', 'Invocations'],
   ['dead-letters', 'Dead letters'],
   ['queues', 'Queues'],
   ['health', 'Health'],
@@ -100,6 +102,7 @@ export function App() {
       <main>
         {page === 'events' && <EventsPage session={session} />}
         {page === 'observers' && <ObserversPage session={session} />}
+        {page === 'invocations' && <InvocationsPage session={session} />}
         {page === 'dead-letters' && <DeadLettersPage session={session} />}
         {page === 'queues' && <QueuesPage session={session} />}
         {page === 'health' && <HealthPage session={session} />}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { consoleUrl, readEventStream, type Session } from '../api.js';
+import { EventExplanation } from './event-explanation.js';
 
 interface EventJson {
   readonly id: string;
@@ -135,6 +136,9 @@ export function EventsPage(props: { session: Session }) {
               <tr key={`${row.key}-json`}>
                 <td colSpan={6}>
                   <pre data-testid="event-json">{row.json}</pre>
+                  {row.event.malformed === undefined && (
+                    <EventExplanation session={props.session} eventId={row.event.id} />
+                  )}
                 </td>
               </tr>
             ) : null,
