@@ -48,3 +48,20 @@ export function dropBullConnections(owner: object): void {
     drop.call(connection, false).catch(() => undefined);
   }
 }
+
+/**
+ * Stops the timers a BullMQ `Worker` arms for itself (the lock extender and the stalled-job
+ * checker). Its own `close()` stops them only after the connections ended cleanly, which never
+ * happens while Redis is unreachable: without this, a worker closed then keeps the process
+ * alive. BullMQ internals (`lockManager.close()`, `stalledCheckStopper`), like
+ * {@link dropBullConnections}; when a BullMQ version renames them nothing is stopped and the
+ * Redis-loss test of a process exiting after `close()` fails.
+ */
+export function stopBullWorkerTimers(worker: object): void {
+  const fields = worker as {
+    lockManager?: { close?: () => Promise<void> };
+    stalledCheckStopper?: () => void;
+  };
+  fields.lockManager?.close?.().catch(() => undefined);
+  fields.stalledCheckStopper?.();
+}

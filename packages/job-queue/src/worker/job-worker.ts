@@ -20,7 +20,11 @@ import type { JobObserverLookup } from '../observers/job-observer-lookup.js';
 import type { JobQueueConfigInput } from '../queue/job-queue-options.js';
 import { QUEUE_NAME } from '../queue/job-queue-options.js';
 import { parseJobQueueConfig } from '../queue/parse-job-queue-config.js';
-import { dropBullConnections, guardBullConnections } from '../redis/guard-bull-connections.js';
+import {
+  dropBullConnections,
+  guardBullConnections,
+  stopBullWorkerTimers,
+} from '../redis/guard-bull-connections.js';
 import {
   assertNoEviction,
   DEFAULT_REDIS_URL,
@@ -100,6 +104,7 @@ async function closeWorker(
     'job worker: Redis unreachable at close; dropping the connections',
   );
   dropBullConnections(worker);
+  stopBullWorkerTimers(worker);
 }
 
 /** Retry delay after a failure outside the action itself. */
