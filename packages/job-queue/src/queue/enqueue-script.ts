@@ -117,21 +117,18 @@ function encodeEnqueue(
   send: (args: unknown[]) => void,
 ): Promise<unknown> {
   const { queue, opts } = job;
+  const deadLetters = deadLetterKeys(settings.prefix, queue.name).items;
   const target = {
     runCommand(name: string, args: unknown[]): number {
       if (!name.startsWith('addStandardJob:')) {
         throw new JobQueueError('ENQUEUE_FAILED', `unexpected BullMQ add command ${name}`);
       }
-      send([
-        ...args.slice(0, BULL_KEYS),
-        queue.toKey(opts.jobId),
-        queue.toKey('failed'),
-        deadLetterKeys(settings.prefix, queue.name).items,
-        ...args.slice(BULL_KEYS),
-        opts.jobId,
-        settings.keepFinishedMs,
-        settings.now,
-      ]);
+      // BullMQ's keys, ours, BullMQ's arguments, ours (see PREAMBLE).
+      const sent: unknown[] = args.slice(0, BULL_KEYS);
+      sent.push(queue.toKey(opts.jobId), queue.toKey('failed'), deadLetters);
+      for (let i = BULL_KEYS; i < args.length; i += 1) sent.push(args[i]);
+      sent.push(opts.jobId, settings.keepFinishedMs, settings.now);
+      send(sent);
       // BullMQ awaits this value and reads a negative one as its own error code: the reply is
       // read by the caller instead.
       return 0;

@@ -95,7 +95,10 @@ export interface JobQueue extends AsyncDisposable, ServiceHealthReporter {
 }
 
 /** The BullMQ options of a new job. */
-export function jobOptions(jobId: string, config: JobQueueConfig): JobsOptions {
+export function jobOptions(
+  jobId: string,
+  config: JobQueueConfig,
+): JobsOptions & { readonly jobId: string } {
   const age = Math.max(1, Math.ceil(config.keepFinished / 1000));
   return {
     jobId,
@@ -201,7 +204,12 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
 
   const payload = (
     job: NewJob,
-  ): { name: string; data: JobData; opts: JobsOptions & { jobId: string }; queue: string } => {
+  ): {
+    name: string;
+    data: JobData;
+    opts: JobsOptions & { readonly jobId: string };
+    queue: string;
+  } => {
     const jobId = jobIdOf(job.event.id, job.observer, job.actionIndex);
     return {
       queue: job.queue ?? config.defaultQueue,
@@ -214,7 +222,7 @@ export function createJobQueue(options: JobQueueOptions = {}): JobQueue {
         enqueuedAt: Date.now(),
         attempts: [],
       },
-      opts: { ...jobOptions(jobId, config), jobId },
+      opts: jobOptions(jobId, config),
     };
   };
 

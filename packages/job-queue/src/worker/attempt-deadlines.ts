@@ -53,13 +53,13 @@ export class AttemptDeadlines {
     const now = Date.now();
     const open = this.#open.get(timeoutMs);
     if (open !== undefined && now < open.openUntil && !open.controller.signal.aborted) {
+      // Handlers sharing the signal may each listen to it (fetch does); a lone one need not.
+      if (open.users === 1) setMaxListeners(0, open.signal);
       open.users += 1;
       return open;
     }
     const slack = Math.min(MAX_DEADLINE_SLACK_MS, Math.floor(timeoutMs / 100));
     const controller = new AbortController();
-    // Handlers sharing the signal may each listen to it (fetch does).
-    setMaxListeners(0, controller.signal);
     const bucket: Bucket = {
       controller,
       signal: controller.signal,
