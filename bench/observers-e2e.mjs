@@ -142,6 +142,8 @@ const webhookDefinitions = makeDefinitions((path) =>
     type: 'webhook',
     url: `${receiverUrl}/${path}`,
     allowHosts: ['127.0.0.1'],
+    // Standard Webhooks signing on, as a production endpoint would have it.
+    signing: { secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
   }),
 );
 const functionDefinitions = makeDefinitions(() => ({ type: 'function', name: 'record' }));
