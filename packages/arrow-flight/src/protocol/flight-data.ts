@@ -1,4 +1,5 @@
 import { FlightError } from '../errors.js';
+import { FlightDataFrame } from './flight-data-frame.js';
 
 /**
  * One FlightData message as read off the wire. Every field is a view into the received buffer:
@@ -26,71 +27,14 @@ export interface FlightDataParts {
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
-const TAG_DESCRIPTOR = 0x0a; // field 1, length-delimited
-const TAG_HEADER = 0x12; // field 2
-const TAG_APP_METADATA = 0x1a; // field 3
-const TAG_BODY = [0xc2, 0x3e] as const; // field 1000: (1000 << 3) | 2 = 8002 as a varint
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(target: Buffer, offset: number, value: number): number {
-  while (value >= 0x80) {
-    target[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  target[offset++] = value;
-  return offset;
-}
-
-function fieldSize(tagSize: number, length: number): number {
-  return tagSize + varintSize(length) + length;
-}
 
 /**
- * Frames one FlightData protobuf message straight from IPC buffers: the body parts are copied
- * once, into the message buffer grpc-js sends, and never go through a protobuf object.
+ * Frames one FlightData protobuf message straight from IPC buffers into one new Buffer, in the
+ * canonical protobuf encoding. The server's DoGet writes {@link FlightDataFrame}s instead, which
+ * grpc-js copies straight into the message it sends.
  */
 export function encodeFlightData(parts: FlightDataParts): Buffer {
-  const descriptor = parts.descriptor ?? EMPTY;
-  const header = parts.dataHeader ?? EMPTY;
-  const metadata = parts.appMetadata ?? EMPTY;
-  const bodyParts = parts.bodyParts ?? [];
-  let bodyLength = 0;
-  for (const part of bodyParts) bodyLength += part.byteLength;
-  let size = 0;
-  if (descriptor.byteLength > 0) size += fieldSize(1, descriptor.byteLength);
-  if (header.byteLength > 0) size += fieldSize(1, header.byteLength);
-  if (metadata.byteLength > 0) size += fieldSize(1, metadata.byteLength);
-  if (bodyLength > 0) size += fieldSize(2, bodyLength);
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  const put = (tag: number, bytes: Uint8Array): void => {
-    if (bytes.byteLength === 0) return;
-    out[offset++] = tag;
-    offset = writeVarint(out, offset, bytes.byteLength);
-    out.set(bytes, offset);
-    offset += bytes.byteLength;
-  };
-  put(TAG_DESCRIPTOR, descriptor);
-  put(TAG_HEADER, header);
-  put(TAG_APP_METADATA, metadata);
-  if (bodyLength > 0) {
-    out[offset++] = TAG_BODY[0];
-    out[offset++] = TAG_BODY[1];
-    offset = writeVarint(out, offset, bodyLength);
-    for (const part of bodyParts) {
-      out.set(part, offset);
-      offset += part.byteLength;
-    }
-  }
-  return out;
+  return new FlightDataFrame(parts).toBuffer();
 }
 
 function readVarint(bytes: Uint8Array, state: { offset: number }): number {

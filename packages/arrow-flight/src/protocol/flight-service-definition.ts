@@ -22,7 +22,9 @@ function codec(
   message: DescMessage,
 ): Pick<MethodDefinition<unknown, unknown>, 'requestSerialize' | 'requestDeserialize'> {
   // FlightData is framed by hand from IPC buffers on write and read as zero-copy views; the
-  // generated protobuf objects are only for the small control messages.
+  // generated protobuf objects are only for the small control messages. A FlightDataFrame is
+  // handed to grpc-js as is: grpc-js only reads its length and calls `copy` into the buffer it
+  // sends, so the IPC body is written once, straight into that buffer.
   if (message.typeName === FLIGHT_DATA) {
     return {
       requestSerialize: (value) => value as Buffer,
@@ -39,7 +41,7 @@ function codec(
 /**
  * The grpc-js service definition of `arrow.flight.protocol.FlightService`, built from the
  * generated descriptors. FlightData is written as a pre-framed `Buffer` (see
- * `encodeFlightData`) and read as a `FlightDataView`; every other message is the generated
+ * `encodeFlightData`) or a `FlightDataFrame` and read as a `FlightDataView`; every other message is the generated
  * protobuf-es type.
  */
 export const flightServiceDefinition: ServiceDefinition = Object.fromEntries(

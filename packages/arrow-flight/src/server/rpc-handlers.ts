@@ -38,7 +38,8 @@ import {
 import { encapsulatedSchema, IpcEncoder } from '../ipc/ipc-encoder.js';
 import type { FlightMetrics } from '../metrics/flight-metrics.js';
 import type { StreamContext } from '../datasets/flight-stream.js';
-import { encodeFlightData, type FlightDataView } from '../protocol/flight-data.js';
+import type { FlightDataView } from '../protocol/flight-data.js';
+import { FlightDataFrame } from '../protocol/flight-data-frame.js';
 import { grpcStatusName, grpcStatusOf, toServiceError } from '../protocol/grpc-status.js';
 import type { TicketSigner } from '../tickets/ticket-signer.js';
 import type { DescriptorRouter, ResolvedRequest } from './descriptor-router.js';
@@ -219,7 +220,10 @@ export function createRpcHandlers(deps: Deps) {
     };
   };
 
-  const doGet = async (call: ServerWritableStream<Ticket, Buffer>, signal: AbortSignal) => {
+  const doGet = async (
+    call: ServerWritableStream<Ticket, FlightDataFrame>,
+    signal: AbortSignal,
+  ) => {
     const principal = await authenticate(call);
     const claims = await tickets.verify(call.request.ticket);
     if ((claims.tenant ?? null) !== (principal.tenant ?? null)) {
@@ -248,8 +252,9 @@ export function createRpcHandlers(deps: Deps) {
     try {
       const stream = await handler.open(request, context(principal, controller.signal));
       const ipc = new IpcEncoder();
-      const write = (frame: Buffer) => writeWithBackpressure(call, frame, controller.signal);
-      await write(encodeFlightData({ dataHeader: ipc.schemaMessage(stream.schema).header }));
+      const write = (frame: FlightDataFrame) =>
+        writeWithBackpressure(call, frame, controller.signal);
+      await write(new FlightDataFrame({ dataHeader: ipc.schemaMessage(stream.schema).header }));
       let first = true;
       for await (const { batch, appMetadata } of stream.batches(controller.signal)) {
         const messages = ipc.batchMessages(batch);
@@ -257,11 +262,14 @@ export function createRpcHandlers(deps: Deps) {
         for (let i = 0; i < messages.length; i++) {
           const message = messages[i];
           if (message === undefined) continue;
-          const frame = encodeFlightData({
-            dataHeader: message.header,
-            bodyParts: message.bodyParts,
-            appMetadata: i === messages.length - 1 ? appMetadata : undefined,
-          });
+          const frame = new FlightDataFrame(
+            {
+              dataHeader: message.header,
+              bodyParts: message.bodyParts,
+              appMetadata: i === messages.length - 1 ? appMetadata : undefined,
+            },
+            { alignBody: true },
+          );
           bytes += frame.byteLength;
           await write(frame);
         }
@@ -429,7 +437,7 @@ export function createRpcHandlers(deps: Deps) {
       );
       return create(SchemaResultSchema, { schema: encapsulatedSchema(schema) });
     }),
-    DoGet: serverStream<Ticket, Buffer>('DoGet', doGet),
+    DoGet: serverStream<Ticket, FlightDataFrame>('DoGet', doGet),
     DoPut:
       (deps.putTargets ?? []).length === 0
         ? unimplemented('DoPut')
