@@ -109,12 +109,14 @@ export async function* pgCursorRows<Row>(
   signal?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
   try {
-    await connection.query('BEGIN READ ONLY');
-    if (options.statementTimeoutMs !== undefined && options.statementTimeoutMs > 0) {
-      await connection.query(
-        `SET LOCAL statement_timeout = ${String(Math.floor(options.statementTimeoutMs))}`,
-      );
-    }
+    // One round trip: both statements in one simple query (the time to the first rows of a
+    // short read is mostly round trips).
+    const timeout = options.statementTimeoutMs;
+    await connection.query(
+      timeout !== undefined && timeout > 0
+        ? `BEGIN READ ONLY; SET LOCAL statement_timeout = ${String(Math.floor(timeout))}`
+        : 'BEGIN READ ONLY',
+    );
     const cursor = connection.query(
       new Cursor(text, [...params], {
         ...(options.rowMode === 'array' ? { rowMode: 'array' as const } : {}),
