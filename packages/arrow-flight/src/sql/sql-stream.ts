@@ -21,7 +21,8 @@ export interface SqlStreamOptions {
 
 /**
  * A Flight stream over one read: rows come from a server-side cursor (raw text, array rows)
- * into record batches cut by the context's row and byte limits. The cursor reads a batch only
+ * into record batches cut by the context's row and byte limits; the rows of the first fetch are
+ * sent as a batch of their own, so the time to the first batch is one fetch. The cursor reads a batch only
  * when the previous one was handed on, so the gRPC stream's backpressure reaches PostgreSQL; an
  * abort closes the cursor and its transaction.
  */
@@ -36,18 +37,20 @@ export function sqlStream(
   return {
     schema: batcher.schema,
     async *batches(signal): AsyncGenerator<StreamBatch> {
+      const fetchRows = options.fetchRows ?? Math.min(context.batch.rows, 8192);
       const rows = db.cursor<unknown[]>(statement.sql, statement.parameters, {
         rowMode: 'array',
         raw: true,
         signal,
         statementTimeoutMs: options.statementTimeoutMs,
-        batchSize: options.fetchRows ?? Math.min(context.batch.rows, 8192),
+        batchSize: fetchRows,
       });
       // The next rows are fetched while this chunk is converted (one chunk ahead, so a stalled
       // client still stops the cursor within a chunk).
       const iterator = rows[Symbol.asyncIterator]();
       try {
         let pending = iterator.next();
+        let first = true;
         for (;;) {
           const next = await pending;
           if (next.done === true) break;
@@ -57,6 +60,14 @@ export function sqlStream(
           pending.catch(() => undefined);
           for (const row of next.value) {
             const batch = batcher.append(row);
+            if (batch !== undefined) yield { batch };
+          }
+          if (first || next.value.length < fetchRows) {
+            // The first fetch goes out as a batch at once, however small, and so does the last
+            // (a short fetch ends the read): the client has rows without waiting for the rest
+            // of the cursor or for the commit.
+            first = false;
+            const batch = batcher.flush();
             if (batch !== undefined) yield { batch };
           }
         }
