@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { FlightError } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
@@ -16,6 +16,7 @@ const KINDS: ReadonlySet<string> = new Set<TicketKind>([
   'sql',
 ]);
 const decoder = new TextDecoder('utf-8', { fatal: false });
+const REMEMBERED = 4096;
 
 /** Options for {@link createTicketSigner}. */
 export interface TicketSignerOptions {
@@ -51,22 +52,56 @@ export function createTicketSigner(options: TicketSignerOptions = {}): TicketSig
   }
   const ttl = options.ttlSeconds ?? 300;
   const encoder = new TextEncoder();
+  // Imported once: jose would import a raw key again on every sign and verify.
+  let imported: Promise<webcrypto.CryptoKey> | undefined;
+  const cryptoKey = (): Promise<webcrypto.CryptoKey> =>
+    (imported ??= webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]));
+  // Tickets issued here, by their exact text, so that redeeming one (DoGet right after
+  // GetFlightInfo) costs no second HMAC. Bounded; the oldest go first, and a ticket that is
+  // not here is verified in full.
+  const issued = new Map<string, TicketClaims>();
+  const remember = (jwt: string, claims: TicketClaims): void => {
+    if (issued.size >= REMEMBERED) {
+      const oldest = issued.keys().next().value;
+      if (oldest !== undefined) issued.delete(oldest);
+    }
+    issued.set(jwt, claims);
+  };
   return {
     async issue(kind, request, principal) {
+      const streamId = randomUUID();
+      const expiresAt = Math.floor(Date.now() / 1000) + ttl;
       const jwt = await new SignJWT({ v: 1, k: kind, r: request, tn: principal.tenant ?? null })
         .setProtectedHeader({ alg: 'HS256', typ: TYPE })
         .setSubject(principal.subject)
         .setAudience(AUDIENCE)
-        .setJti(randomUUID())
+        .setJti(streamId)
         .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
-        .sign(key);
+        .setExpirationTime(expiresAt)
+        .sign(await cryptoKey());
+      remember(jwt, {
+        version: 1,
+        kind,
+        // What the token carries, as a verified ticket would return it.
+        request:
+          request === undefined ? undefined : (JSON.parse(JSON.stringify(request)) as unknown),
+        subject: principal.subject,
+        tenant: principal.tenant,
+        streamId,
+        expiresAt,
+      });
       return encoder.encode(jwt);
     },
     async verify(ticket) {
       const text = unwrap(decoder.decode(unwrapStatementTicket(ticket)));
+      // The exact bytes of a ticket this signer issued, still valid: nothing to check again.
+      const known = issued.get(text);
+      if (known !== undefined && known.expiresAt > Date.now() / 1000) return known;
       try {
-        const { payload } = await jwtVerify(text, key, {
+        const { payload } = await jwtVerify(text, await cryptoKey(), {
           algorithms: ['HS256'],
           audience: AUDIENCE,
           typ: TYPE,
