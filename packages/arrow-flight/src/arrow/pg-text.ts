@@ -23,6 +23,80 @@ function fraction(digits: string | undefined): number {
   return Number(digits.padEnd(6, '0'));
 }
 
+/** Two decimal digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The common shape of a timestamp text, read without a regular expression or substrings:
+ * `YYYY-MM-DD HH:MM:SS[.ffffff][Z|±HH[:MM]]` (or `T` between date and time), within about
+ * ±285 years of 1970. Undefined for anything else, which the full parser then reads.
+ */
+function isoTimestampMicros(text: string): number | undefined {
+  const length = text.length;
+  if (
+    length < 19 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  ) {
+    return undefined;
+  }
+  const separator = text.charCodeAt(10);
+  if (separator !== 32 && separator !== 84) return undefined;
+  const century = twoDigits(text, 0);
+  const yy = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  if ((century | yy | month | day | hour | minute | second) < 0) return undefined;
+  let at = 19;
+  let micros = 0;
+  if (at < length && text.charCodeAt(at) === 46) {
+    const start = ++at;
+    let scale = 100_000;
+    for (; at < length; at++) {
+      const digit = text.charCodeAt(at) - 48;
+      if (digit < 0 || digit > 9) break;
+      if (at - start === 6) return undefined;
+      micros += digit * scale;
+      scale /= 10;
+    }
+    if (at === start) return undefined;
+  }
+  let offset = 0;
+  if (at < length) {
+    const sign = text.charCodeAt(at);
+    if (sign === 90) {
+      at++;
+    } else if (sign === 43 || sign === 45) {
+      const hours = twoDigits(text, at + 1);
+      if (hours < 0) return undefined;
+      at += 3;
+      let minutes = 0;
+      if (at < length) {
+        if (text.charCodeAt(at) === 58) at++;
+        minutes = twoDigits(text, at);
+        if (minutes < 0) return undefined;
+        at += 2;
+      }
+      offset = (hours * 3600 + minutes * 60) * (sign === 43 ? 1 : -1);
+    } else {
+      return undefined;
+    }
+  }
+  if (at !== length) return undefined;
+  const days = daysFromCivil(century * 100 + yy, month, day);
+  const seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+  return Math.abs(seconds) < 9_000_000_000 ? seconds * 1_000_000 + micros : undefined;
+}
+
 /**
  * Microseconds since the epoch (UTC) of a `timestamp`/`timestamptz` text, as a number when it
  * is exact (within about ±285 years of 1970) or a bigint beyond. `infinity` gives undefined.
@@ -35,6 +109,8 @@ export function parseTimestampMicros(value: unknown): number | bigint | undefine
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'bigint') return int64OrUndefined(value);
   if (typeof value !== 'string') return undefined;
+  const fast = isoTimestampMicros(value);
+  if (fast !== undefined) return fast;
   const match = TIMESTAMP.exec(value);
   if (match === null) return undefined;
   let year = Number(match[1]);
