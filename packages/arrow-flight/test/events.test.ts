@@ -207,6 +207,8 @@ describe.skipIf(postgres === undefined)('events stream from the change log', () 
     try {
       await waitFor(() => lines.reduce((n, line) => n + line.seqs.length, 0) >= 30, {
         message: 'the child tail received events',
+        // A fresh Node process loads the package first: seconds on a loaded machine.
+        timeoutMs: 30_000,
       });
       child.kill('SIGKILL');
       await exited;

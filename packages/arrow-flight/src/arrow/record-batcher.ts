@@ -48,6 +48,19 @@ export class RecordBatcher {
   /** The rows so far as a batch (undefined when there are none). */
   flush(): RecordBatch | undefined {
     if (this.#rows === 0) return undefined;
+    return this.#finish();
+  }
+
+  /**
+   * A batch of no rows with every column present, for a message that only carries app
+   * metadata. (apache-arrow's `new RecordBatch(schema)` does not build one: it throws.)
+   */
+  empty(): RecordBatch {
+    if (this.#rows > 0) throw new Error('RecordBatcher.empty: rows are pending; flush first');
+    return this.#finish();
+  }
+
+  #finish(): RecordBatch {
     const length = this.#rows;
     this.#rows = 0;
     const children = this.#builders.map((builder) => builder.finish());

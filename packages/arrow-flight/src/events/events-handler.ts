@@ -1,5 +1,5 @@
 import { changeLogRowToEvent, silentLogger, type Logger, type SqlClient } from '@fraiseql/core';
-import { RecordBatch } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { hasAnyRole, type Principal } from '../auth/principal.js';
 import { RecordBatcher, type StreamColumn } from '../arrow/record-batcher.js';
 import { FlightError } from '../errors.js';
@@ -168,11 +168,11 @@ export function createEventsHandler(options: EventsHandlerOptions): StreamHandle
           if (!tail) {
             // The read ends at the horizon; an empty batch carries the final position when
             // rows the filters skipped moved it.
-            if (moved) yield batchOf(new RecordBatch(batcher.schema), position);
+            if (moved) yield batchOf(batcher.empty(), position);
             return;
           }
           if (moved && progressMs > 0 && Date.now() - sentAt >= progressMs) {
-            yield batchOf(new RecordBatch(batcher.schema), position);
+            yield batchOf(batcher.empty(), position);
           }
           // Rows held back behind an open transaction become readable when it ends, which may
           // send no notification: look again soon, backing off to half a second.
