@@ -32,6 +32,15 @@ describe('tickets', () => {
     expect(claims.streamId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('redeems a ticket it issued to the same claims a verifier that never saw it reads', async () => {
+    const signer = createTicketSigner({ secret });
+    const ticket = await signer.issue('graphql', { query: '{ a }', variables: { n: 1 } }, alice);
+    const remembered = await signer.verify(ticket);
+    const verified = await createTicketSigner({ secret }).verify(ticket);
+    expect(remembered).toEqual(verified);
+    await refusal(createTicketSigner({ secret: `${secret}-other` }).verify(ticket));
+  });
+
   it('refuses a ticket with any byte of its payload changed (a widened request)', async () => {
     const signer = createTicketSigner({ secret });
     const ticket = text(await signer.issue('view', { view: 'va_orders', limit: 5 }, alice));
