@@ -2,7 +2,7 @@ import type { EntityEvent, Logger } from '@fraiseql/core';
 import type { FunctionActionConfig } from '../config/action-config.js';
 import { ObserverError, isObserverError } from '../errors.js';
 import { abortable } from './abortable.js';
-import type { ActionExecutor, ActionResult } from './action-executor.js';
+import type { ActionContext, ActionExecutor, ActionResult } from './action-executor.js';
 import { abortFailure } from './classify-error.js';
 
 /** What a registered function handler is given besides the event. */
@@ -48,18 +48,12 @@ export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<Fun
       }
       let summary: string | undefined | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- mirrors the handler type
       try {
-        summary = await abortable(
-          Promise.resolve().then(() =>
-            handler(context.event, {
-              observer: context.observer,
-              actionIndex: context.actionIndex,
-              attempt: context.attempt,
-              signal: context.signal,
-              logger: context.logger,
-            }),
-          ),
-          context.signal,
-        );
+        const returned = handler(context.event, handlerContext(context));
+        // A synchronous handler is over when it returns: only a promise can outlive the signal
+        // (and only then is the signal made, when the context is the executor's lazy one).
+        summary = isPromiseLike(returned)
+          ? await abortable(Promise.resolve(returned), context.signal)
+          : returned;
       } catch (error) {
         if (isObserverError(error)) throw error;
         if (context.signal.aborted) {
@@ -72,7 +66,42 @@ export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<Fun
           errorType: 'handler',
         });
       }
-      return { summary: typeof summary === 'string' ? summary : `function ${config.name} done` };
+      return typeof summary === 'string' ? { summary } : doneResult(config.name);
     },
   };
+}
+
+// One result object per function name: a handler that returns nothing reports the same summary.
+const doneResults = new Map<string, ActionResult>();
+function doneResult(name: string): ActionResult {
+  let result = doneResults.get(name);
+  if (result === undefined) {
+    result = Object.freeze({ summary: `function ${name} done` });
+    if (doneResults.size < 10_000) doneResults.set(name, result);
+  }
+  return result;
+}
+
+/**
+ * The handler's context. Its signal is read from the action's context only when the handler
+ * asks for it, through an own enumerable getter so that a spread context keeps it.
+ */
+function handlerContext(context: ActionContext): FunctionActionContext {
+  return {
+    observer: context.observer,
+    actionIndex: context.actionIndex,
+    attempt: context.attempt,
+    logger: context.logger,
+    get signal(): AbortSignal {
+      return context.signal;
+    },
+  };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

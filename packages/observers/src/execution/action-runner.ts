@@ -4,6 +4,7 @@ import type { DeadLetterAttempt } from '../dlq/dead-letter.js';
 import type { ActionAttemptListener } from './action-attempt.js';
 import { ObserverError } from '../errors.js';
 import type { ObserverMetrics } from '../metrics/observer-metrics.js';
+import { AttemptRun, type AttemptClock } from './attempt-run.js';
 import type { BreakerPermit, CircuitBreakerOptions } from './circuit-breaker.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type {
@@ -15,17 +16,24 @@ import { observerErrorOf } from './observer-error-of.js';
 import { pause } from './pause.js';
 import { RetryPolicy, type RetryPolicyConfig } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
-import type { SignalFanout } from './signal-fanout.js';
 
 /** How one action ended after its retries. */
 export type ActionOutcome =
-  | { readonly ok: true; readonly result: ActionResult; readonly attempts: DeadLetterAttempt[] }
+  | {
+      readonly ok: true;
+      readonly result: ActionResult;
+      /** The failed attempts before the one that succeeded. */
+      readonly attempts: readonly DeadLetterAttempt[];
+    }
   | {
       readonly ok: false;
       readonly error: ObserverError;
       readonly reason: 'permanent' | 'max-attempts' | 'max-elapsed';
-      readonly attempts: DeadLetterAttempt[];
+      readonly attempts: readonly DeadLetterAttempt[];
     };
+
+// Most actions succeed at the first attempt: their outcome shares this empty history.
+const NO_ATTEMPTS: readonly DeadLetterAttempt[] = Object.freeze([]);
 
 interface ActionSettings {
   /** The retry config the policy was parsed from, to notice a reloaded observer. */
@@ -72,16 +80,18 @@ export interface ActionRunnerSettings {
   readonly maxBreakerWaitMs: number;
   readonly heartbeatIntervalMs: number;
   readonly random: () => number;
-  /** Derives attempt signals without piling listeners onto shared signals. */
-  readonly fanout: SignalFanout;
+  /** Attempt timeouts and aborts, shared by every attempt (no timer or listener per attempt). */
+  readonly clock: AttemptClock;
   /** Told of every finished attempt (the invocation log). */
   readonly onAttempt?: ActionAttemptListener | undefined;
 }
 
 /**
- * Runs one action of one observer to its end: concurrency slots, circuit breaker, per-attempt
- * timeout, error classification, retry delays and `Retry-After`. Slots are held only while an
- * attempt runs, never during a retry delay, so a failing endpoint cannot starve the others.
+ * The run stage: runs one action of one observer to its end: concurrency slots, circuit
+ * breaker, per-attempt timeout, error classification, retry delays and `Retry-After`. Slots are
+ * held only while an attempt runs, never during a retry delay, so a failing endpoint cannot
+ * starve the others. A first attempt that succeeds allocates little beyond its
+ * {@link AttemptRun}: no signal, timer, listener, log fields or attempt history.
  */
 export class ActionRunner {
   readonly #settings: ActionRunnerSettings;
@@ -120,7 +130,6 @@ export class ActionRunner {
     scope: ActionScope,
   ): Promise<ActionOutcome> {
     const { metrics, logger } = this.#settings;
-    const attempts: DeadLetterAttempt[] = [];
     const executor = this.#executorFor(action.type);
     if (executor === undefined) {
       const error = new ObserverError(
@@ -128,32 +137,38 @@ export class ActionRunner {
         `observers.${observer.name}.actions[${actionIndex}].type: no executor registered for "${action.type}"`,
         { errorType: 'unsupported' },
       );
-      attempts.push(attemptRecord(1, Date.now(), 0, error));
       metrics.actionFailed(action.type, error.errorType, 0);
-      return { ok: false, error, reason: 'permanent', attempts };
+      return {
+        ok: false,
+        error,
+        reason: 'permanent',
+        attempts: [attemptRecord(1, Date.now(), 0, error)],
+      };
     }
     const { policy, timeoutMs } = this.#settingsFor(observer, action, actionIndex);
     const maxAttempts = Math.min(policy.maxAttempts, scope.maxAttempts ?? Number.POSITIVE_INFINITY);
     const breaker = this.#breakerFor(executor, action, observer.name);
+    const own = this.#ownSlots(observer);
     const first = Date.now();
+    let attempts: DeadLetterAttempt[] | undefined;
     let deferredMs = 0;
     let attempt = 0;
-    const log = {
-      observer: observer.name,
-      actionIndex,
-      actionType: action.type,
-      eventId: event.id,
-    };
 
     for (;;) {
       scope.throwIfStopped();
-      const release = await this.#slots(observer, scope);
+      if (!this.#tryTakeSlots(own)) await this.#takeSlots(own, scope);
       let permit: BreakerPermit | undefined;
       if (breaker !== undefined) {
         const admission = breaker.tryAcquire();
         if (!admission.admitted) {
-          release();
-          deferredMs += await this.#defer(breaker, admission.retryInMs, deferredMs, scope, log);
+          this.#giveSlots(own);
+          deferredMs += await this.#defer(
+            breaker,
+            admission.retryInMs,
+            deferredMs,
+            scope,
+            logFields(observer, action, actionIndex, event),
+          );
           continue;
         }
         permit = admission.permit;
@@ -164,17 +179,14 @@ export class ActionRunner {
       let result: ActionResult | undefined;
       let failure: ObserverError | undefined;
       try {
-        result = await this.#attempt(executor, action, timeoutMs, {
-          event,
-          observer: observer.name,
-          actionIndex,
-          attempt,
-          signal: scope.signal,
-          logger,
-        });
+        result = await new AttemptRun(
+          { event, observer: observer.name, actionIndex, attempt, logger },
+          action.type,
+          timeoutMs,
+        ).run(executor, action, scope.signal, this.#settings.clock);
         permit?.success();
         metrics.actionExecuted(action.type, (Date.now() - started) / 1000);
-        return { ok: true, result, attempts };
+        return { ok: true, result, attempts: attempts ?? NO_ATTEMPTS };
       } catch (thrown) {
         failure = observerErrorOf(thrown);
         if (scope.signal.aborted) {
@@ -185,7 +197,7 @@ export class ActionRunner {
         if (error.retryable) permit?.failure();
         else permit?.release();
       } finally {
-        release();
+        this.#giveSlots(own);
         this.#settings.onAttempt?.({
           event,
           observer: observer.name,
@@ -200,7 +212,7 @@ export class ActionRunner {
         });
       }
       const durationMs = Date.now() - started;
-      attempts.push(attemptRecord(attempt, started, durationMs, error));
+      (attempts ??= []).push(attemptRecord(attempt, started, durationMs, error));
       metrics.actionFailed(action.type, error.errorType, durationMs / 1000);
       const decision =
         attempt >= maxAttempts && error.retryable
@@ -208,7 +220,12 @@ export class ActionRunner {
           : policy.next(attempt, Date.now() - first - deferredMs, error, this.#settings.random);
       if (!decision.retry) {
         logger.warn(
-          { ...log, attempt, err: error, reason: decision.reason },
+          {
+            ...logFields(observer, action, actionIndex, event),
+            attempt,
+            err: error,
+            reason: decision.reason,
+          },
           'action failed; giving up',
         );
         return { ok: false, error, reason: decision.reason, attempts };
@@ -218,67 +235,37 @@ export class ActionRunner {
         // The observer's waiting room is full: the source redelivers the event after the
         // runtime's backoff, and the delivery counts as failed against its retry budget.
         logger.warn(
-          { ...log, attempt, errorType: error.errorType, err: error },
+          {
+            ...logFields(observer, action, actionIndex, event),
+            attempt,
+            errorType: error.errorType,
+            err: error,
+          },
           'action failed; too many waits for this observer, handing the event back',
         );
         throw error;
       }
       metrics.actionRetried(action.type);
       logger.warn(
-        { ...log, attempt, delayMs: decision.delayMs, errorType: error.errorType, err: error },
+        {
+          ...logFields(observer, action, actionIndex, event),
+          attempt,
+          delayMs: decision.delayMs,
+          errorType: error.errorType,
+          err: error,
+        },
         'action failed; retrying',
       );
       try {
         await pause(
           decision.delayMs,
           scope.waitSignal(),
-          scope.keepAlive,
+          () => scope.keepAlive(),
           this.#settings.heartbeatIntervalMs,
         );
       } finally {
         leave();
       }
-    }
-  }
-
-  async #attempt(
-    executor: ActionExecutor,
-    action: ExecutableAction,
-    timeoutMs: number,
-    context: Parameters<ActionExecutor['execute']>[1],
-  ): Promise<ActionResult> {
-    const outer = context.signal;
-    // An executor that ignores its signal must not hold the observer beyond the timeout: the
-    // race below also ends when the attempt's signal aborts.
-    let stop: (reason: unknown) => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      stop = reject;
-    });
-    const link = this.#settings.fanout.link([outer], stop);
-    const timer = setTimeout(() => {
-      link.abort(
-        new ObserverError(
-          'ACTION_TIMEOUT',
-          `${action.type} action timed out after ${timeoutMs}ms`,
-          {
-            retryable: true,
-            errorType: 'timeout',
-          },
-        ),
-      );
-    }, timeoutMs);
-    try {
-      return await Promise.race([
-        executor.execute(action, { ...context, signal: link.signal }),
-        aborted,
-      ]);
-    } catch (error) {
-      // The executor may surface the abort as its own error; the timeout is the real cause.
-      if (link.signal.aborted && !outer.aborted) throw link.signal.reason;
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      link.dispose();
     }
   }
 
@@ -314,7 +301,7 @@ export class ActionRunner {
       await pause(
         retryInMs,
         scope.waitSignal(),
-        scope.keepAlive,
+        () => scope.keepAlive(),
         this.#settings.heartbeatIntervalMs,
       );
     } finally {
@@ -323,32 +310,40 @@ export class ActionRunner {
     return retryInMs;
   }
 
-  async #slots(observer: ExecutableObserver, scope: ActionScope): Promise<() => void> {
-    let own: Semaphore | undefined;
-    if (observer.concurrency !== undefined) {
-      own = this.#perObserver.get(observer.name);
-      if (own === undefined) {
-        own = new Semaphore(observer.concurrency, `observers.${observer.name}.concurrency`);
-        this.#perObserver.set(observer.name, own);
-      } else if (own.limit !== observer.concurrency) {
-        own.resize(observer.concurrency); // the config was reloaded
-      }
+  /** The observer's own slots, when it sets a `concurrency` of its own. */
+  #ownSlots(observer: ExecutableObserver): Semaphore | undefined {
+    if (observer.concurrency === undefined) return undefined;
+    let own = this.#perObserver.get(observer.name);
+    if (own === undefined) {
+      own = new Semaphore(observer.concurrency, `observers.${observer.name}.concurrency`);
+      this.#perObserver.set(observer.name, own);
+    } else if (own.limit !== observer.concurrency) {
+      own.resize(observer.concurrency); // the config was reloaded
     }
-    const releaseOwn =
-      own === undefined ? undefined : (own.tryAcquire() ?? (await own.acquire(scope.waitSignal())));
+    return own;
+  }
+
+  /** Takes the observer's slot and a global one when both are free now, allocating nothing. */
+  #tryTakeSlots(own: Semaphore | undefined): boolean {
+    if (own !== undefined && !own.tryTake()) return false;
+    if (this.#global.tryTake()) return true;
+    own?.give();
+    return false;
+  }
+
+  async #takeSlots(own: Semaphore | undefined, scope: ActionScope): Promise<void> {
+    if (own !== undefined) await own.take(scope.waitSignal());
     try {
-      const releaseGlobal =
-        this.#global.tryAcquire() ?? (await this.#global.acquire(scope.waitSignal()));
-      return releaseOwn === undefined
-        ? releaseGlobal
-        : () => {
-            releaseGlobal();
-            releaseOwn();
-          };
+      await this.#global.take(scope.waitSignal());
     } catch (error) {
-      releaseOwn?.();
+      own?.give();
       throw error;
     }
+  }
+
+  #giveSlots(own: Semaphore | undefined): void {
+    this.#global.give();
+    own?.give();
   }
 
   #executorFor(type: string): ActionExecutor | undefined {
@@ -409,6 +404,16 @@ export class ActionRunner {
     }
     return breaker;
   }
+}
+
+/** The fields of every log line about one action (built only when a line is written). */
+function logFields(
+  observer: ExecutableObserver,
+  action: ExecutableAction,
+  actionIndex: number,
+  event: EntityEvent,
+): Record<string, unknown> {
+  return { observer: observer.name, actionIndex, actionType: action.type, eventId: event.id };
 }
 
 function noop(): void {

@@ -5,47 +5,35 @@ import {
   type EntityEvent,
   type Logger,
 } from '@fraiseql/core';
-import type { DedupClaim, DedupStore } from '../dedup/dedup-store.js';
+import type { DedupStore } from '../dedup/dedup-store.js';
 import type { DeadLetterReplayer } from '../dlq/dead-letter.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
-import { isObserverError, ObserverError } from '../errors.js';
+import { ObserverError } from '../errors.js';
 import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-metrics.js';
 import type { ObserverHealth } from '../runtime/observer-runtime-options.js';
 import type { ActionAttemptListener } from './action-attempt.js';
-import { ActionRunner, type ActionScope, type WaitCause } from './action-runner.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { ActionRunner } from './action-runner.js';
+import { ClaimStage, NO_CLAIM } from './claim-stage.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { EventWaits, ObserverScope } from './observer-scope.js';
 import type {
   ActionExecutorLookup,
   ExecutableObserver,
   ObserverHandlerContext,
   ObserverLookup,
 } from './executable-observer.js';
-import { applyFailurePolicy, type ObserverAlert } from './failure-policy.js';
+import type { ObserverAlert } from './failure-policy.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { observerErrorOf } from './observer-error-of.js';
-import { SignalFanout, type LinkedSignal } from './signal-fanout.js';
-
-/** The signal of an event's waits, made only when something waits. */
-interface WaitScope {
-  readonly signal: () => AbortSignal;
-  readonly throwIfStopped: () => void;
-  /** Gives up the handler's runtime slot (once per event); false when the runtime refuses. */
-  readonly detach: () => boolean;
-  readonly dispose: () => void;
-}
-
-/** The waits of one observer: its events waiting on a breaker or a retry backoff. */
-interface WaitingRoom {
-  count: number;
-  /** Waits per endpoint whose breaker is open. */
-  readonly onBreaker: Map<string, number>;
-  /** Whether the last wait was refused because the room was full. */
-  full: boolean;
-}
+import { PauseHold } from './pause-hold.js';
+import type { RetryPolicyConfig } from './retry-policy.js';
+import { SettleStage, settleEvent } from './settle-stage.js';
+import { SignalFanout } from './signal-fanout.js';
+import { WaitingRooms } from './waiting-room.js';
 
 // Handlers called without a signal share one that never aborts.
 const NEVER_ABORTED = new AbortController().signal;
-import type { RetryPolicyConfig } from './retry-policy.js';
 
 /** Options of {@link createObserverExecutor}. */
 export interface ObserverExecutorOptions {
@@ -147,23 +135,22 @@ export interface ObserverExecutor {
 }
 
 /**
- * Creates the observer executor: for each event, runs every matched observer's actions in
- * order with the retry policy, per-attempt timeout, concurrency limits, circuit breakers,
- * optional per-entity FIFO, dedup claims and the failure policy.
+ * Creates the observer executor: for each event, runs every matched observer through three
+ * stages, each in its own file: the claim stage ({@link ClaimStage}: dedup claim, actions
+ * finished earlier), the run stage ({@link ActionRunner}: concurrency limits, circuit breakers,
+ * per-attempt timeout, retries, waiting rooms) and the settle stage ({@link SettleStage}: failure
+ * policy, what the source is told). Paused observers are held ({@link PauseHold}) and
+ * per-entity observers queued before the claim.
  *
  * @throws {ObserverError} `INVALID_ARGUMENT` for an invalid `concurrency` or duration.
  */
 export function createObserverExecutor(options: ObserverExecutorOptions): ObserverExecutor {
   const metrics = options.metrics ?? noopObserverMetrics;
   const logger = options.logger ?? silentLogger;
-  const dedup = options.dedup;
-  const claimTtlMs = parseDuration(options.claimTtl ?? '5m', 'claimTtl');
-  const resultTtlMs = parseDuration(options.resultTtl ?? '24h', 'resultTtl');
   const heartbeatIntervalMs = Math.max(
     1,
     parseDuration(options.heartbeatInterval ?? '10s', 'heartbeatInterval'),
   );
-  const maxPauseWaitMs = parseDuration(options.maxPauseWait ?? '5m', 'maxPauseWait');
   const maxWaiting = options.maxWaitingPerObserver ?? 128;
   if (!Number.isInteger(maxWaiting) || maxWaiting < 0) {
     throw new ObserverError(
@@ -171,49 +158,14 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       `maxWaitingPerObserver: expected an integer >= 0, got ${JSON.stringify(maxWaiting)}`,
     );
   }
-  const rooms = new Map<string, WaitingRoom>();
-  const reportWaiting = (name: string, count: number): void => {
-    metrics.observerWaiting?.(name, count);
-  };
-  /** Enters `name`'s waiting room; undefined when it is full or the slot cannot be given up. */
-  const enterWaitingRoom = (
-    name: string,
-    cause: WaitCause,
-    waits: WaitScope,
-  ): (() => void) | undefined => {
-    let room = rooms.get(name);
-    if (room === undefined) {
-      room = { count: 0, onBreaker: new Map(), full: false };
-      rooms.set(name, room);
-    }
-    if (room.count >= maxWaiting || !waits.detach()) {
-      room.full = true;
-      if (room.count === 0) rooms.delete(name);
-      return undefined;
-    }
-    const entered = room;
-    entered.full = false;
-    entered.count += 1;
-    const endpoint = cause.kind === 'breaker' ? cause.endpoint : undefined;
-    if (endpoint !== undefined) {
-      entered.onBreaker.set(endpoint, (entered.onBreaker.get(endpoint) ?? 0) + 1);
-    }
-    reportWaiting(name, entered.count);
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      entered.count -= 1;
-      if (endpoint !== undefined) {
-        const n = (entered.onBreaker.get(endpoint) ?? 1) - 1;
-        if (n > 0) entered.onBreaker.set(endpoint, n);
-        else entered.onBreaker.delete(endpoint);
-      }
-      if (entered.count === 0 && rooms.get(name) === entered) rooms.delete(name);
-      reportWaiting(name, entered.count);
-    };
-  };
   const fanout = new SignalFanout();
+  const claims = new ClaimStage({
+    dedup: options.dedup,
+    metrics,
+    logger,
+    claimTtlMs: parseDuration(options.claimTtl ?? '5m', 'claimTtl'),
+    resultTtlMs: parseDuration(options.resultTtl ?? '24h', 'resultTtl'),
+  });
   const runner = new ActionRunner({
     registry: options.registry,
     metrics,
@@ -225,221 +177,74 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     maxBreakerWaitMs: parseDuration(options.maxBreakerWait ?? '1m', 'maxBreakerWait'),
     heartbeatIntervalMs,
     random: options.random ?? Math.random,
-    fanout,
+    clock: { deadlines: new DeadlineQueue(), fanout },
     onAttempt: options.onAttempt,
   });
-  const failureDeps = { dlq: options.dlq, logger, metrics, onAlert: options.onAlert };
+  const settle = new SettleStage({ dlq: options.dlq, logger, metrics, onAlert: options.onAlert });
+  const rooms = new WaitingRooms(maxWaiting, metrics);
+  const pauses = new PauseHold({
+    fanout,
+    logger,
+    heartbeatIntervalMs,
+    maxPauseWaitMs: parseDuration(options.maxPauseWait ?? '5m', 'maxPauseWait'),
+  });
   const entityQueue = new KeyedQueue();
   const shutdown = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
-  const waitScope = (signal: AbortSignal, context: ObserverHandlerContext = {}): WaitScope => {
-    let link: LinkedSignal | undefined;
-    let detached = false;
-    return {
-      signal: () => (link ??= fanout.link([signal, shutdown.signal])).signal,
-      throwIfStopped: () => {
-        signal.throwIfAborted();
-        shutdown.signal.throwIfAborted();
-      },
-      detach: () => {
-        if (detached || context.detach === undefined) return true;
-        detached = context.detach();
-        return detached;
-      },
-      dispose: () => link?.dispose(),
-    };
-  };
-  let dedupFailures = 0;
-  let held = 0;
-  let dedupDown = false;
+  let inFlight = 0;
+  let idle: Promise<void> | undefined;
+  let markIdle: (() => void) | undefined;
 
-  const dedupFailed = (error: unknown, operation: string): void => {
-    dedupFailures += 1;
-    metrics.dedupUnavailable?.();
-    if (!dedupDown) {
-      dedupDown = true;
-      logger.warn(
-        { err: error, operation, store: dedup?.kind },
-        'dedup store unavailable; processing without dedup (at-least-once)',
-      );
-    }
-  };
-  const dedupOk = (): void => {
-    if (dedupDown) {
-      dedupDown = false;
-      logger.info({ store: dedup?.kind }, 'dedup store available again');
-    }
-  };
-
-  /** Runs one observer for one event; throws when the event must be delivered again. */
+  /** Runs one observer for one event through the three stages; throws to hand the event back. */
   const runObserver = async (
     observer: ExecutableObserver,
     event: EntityEvent,
     context: ObserverHandlerContext,
-    signal: AbortSignal,
-    waits: WaitScope,
+    waits: EventWaits,
+    matcher: ObserverLookup,
   ): Promise<void> => {
-    const key = `${event.id}:${observer.name}`;
-    let claim: DedupClaim | undefined;
-    if (dedup !== undefined) {
-      try {
-        claim = await dedup.claim(key, claimTtlMs);
-        dedupOk();
-      } catch (error) {
-        dedupFailed(error, 'claim');
-      }
+    if ('state' in observer && observer.state === 'paused' && matcher.whenRunning !== undefined) {
+      const state = await pauses.hold(
+        observer.name,
+        event,
+        context,
+        waits.waitSignal(),
+        (name, opts) => matcher.whenRunning?.(name, opts) ?? Promise.resolve('running' as const),
+      );
+      if (state !== 'running') return;
     }
-    const completed = claim?.completed ?? new Map<number, string>();
-    const allDone = observer.actions.every((_, index) => completed.has(index));
-    if (completed.size > 0) metrics.dedupDetected();
-    if (claim !== undefined && !claim.claimed) {
-      if (completed.size === 0) metrics.dedupDetected();
-      if (!allDone) {
-        throw new ObserverError(
-          'DUPLICATE_IN_PROGRESS',
-          `event ${event.id} is being processed for observer ${observer.name} elsewhere; deliver it later`,
-          {
-            retryable: true,
-            deferred: true,
-            retryAfterMs: claimTtlMs,
-            errorType: 'duplicate_in_progress',
-          },
-        );
-      }
+    if (observer.matchError !== undefined) {
+      await settle.conditionFailed(observer, event, observer.matchError, context);
+      return;
     }
-    const token = claim?.claimed === true ? claim.token : undefined;
-    const scope: ActionScope = {
-      signal,
-      waitSignal: waits.signal,
-      throwIfStopped: waits.throwIfStopped,
-      wait: (cause) => enterWaitingRoom(observer.name, cause, waits),
-      keepAlive: async () => {
-        await context.heartbeat?.();
-        if (token !== undefined && dedup !== undefined) {
-          await dedup.extend(key, token, claimTtlMs).catch((error: unknown) => {
-            dedupFailed(error, 'extend');
-          });
-        }
-      },
-    };
+    const { actions } = observer;
+    // 1. claim and dedup
+    const claim = claims.enabled
+      ? await claims.claim(event, observer.name, actions.length)
+      : NO_CLAIM;
+    const scope = new ObserverScope(waits, observer.name, claim, context, rooms);
     let skipped = false;
     try {
-      for (const [index, action] of observer.actions.entries()) {
-        if (completed.has(index)) {
+      let index = -1;
+      for (const action of actions) {
+        index += 1;
+        if (claim.isDone(index)) {
           metrics.cacheHit();
           skipped = true;
           continue;
         }
-        if (dedup !== undefined) metrics.cacheMiss();
+        if (claims.enabled) metrics.cacheMiss();
+        // 2. run with retries and breakers
         const outcome = await runner.run(observer, action, index, event, scope);
+        // 3. settle and report
         if (outcome.ok) {
-          if (token !== undefined && dedup !== undefined) {
-            await dedup
-              .complete(key, index, outcome.result.summary, resultTtlMs)
-              .catch((error: unknown) => {
-                dedupFailed(error, 'complete');
-              });
-          }
-          continue;
+          if (claim.held) await claim.complete(index, outcome.result.summary);
+        } else {
+          await settle.actionFailed(observer, index, action.type, event, outcome, context);
         }
-        const deadLettered = await applyFailurePolicy(
-          observer.onFailure ?? 'dlq',
-          {
-            observer: observer.name,
-            actionIndex: index,
-            actionType: action.type,
-            event,
-            error: outcome.error,
-            reason: outcome.reason,
-            attempts: outcome.attempts,
-          },
-          failureDeps,
-        );
-        if (!deadLettered) context.reportFailure?.(outcome.error.errorType);
       }
     } finally {
       if (skipped) metrics.dedupProcessingSkipped();
-      if (token !== undefined && dedup !== undefined) {
-        // The claim only guards processing: finished actions are in the done records, and a
-        // failed action must be free to run again on redelivery or retry.
-        await dedup.release(key, token).catch((error: unknown) => {
-          dedupFailed(error, 'release');
-        });
-      }
-    }
-  };
-
-  /** Sends an event whose condition failed for this observer to that observer's failure policy. */
-  const conditionFailure = async (
-    observer: ExecutableObserver,
-    event: EntityEvent,
-    error: ObserverError,
-    context: ObserverHandlerContext,
-  ): Promise<void> => {
-    metrics.actionFailed('condition', error.errorType, 0);
-    const deadLettered = await applyFailurePolicy(
-      observer.onFailure ?? 'dlq',
-      {
-        observer: observer.name,
-        actionIndex: -1,
-        actionType: 'condition',
-        event,
-        error,
-        reason: 'permanent',
-        attempts: [
-          {
-            attempt: 1,
-            at: new Date().toISOString(),
-            durationMs: 0,
-            errorCode: error.code,
-            errorType: error.errorType,
-            error: error.message,
-          },
-        ],
-      },
-      failureDeps,
-    );
-    if (!deadLettered) context.reportFailure?.(error.errorType);
-  };
-
-  /**
-   * Holds an event for a paused observer until it runs again (resolves `'running'`), or is
-   * disabled or removed (the event is dropped for it: disabling drops, pausing holds). Keeps
-   * the delivery alive meanwhile and holds no action slot; throws a deferred
-   * `OBSERVER_PAUSED` after `maxPauseWait` so the source redelivers the event later.
-   */
-  const holdWhilePaused = async (
-    name: string,
-    event: EntityEvent,
-    context: ObserverHandlerContext,
-    waits: WaitScope,
-    whenRunning: NonNullable<ObserverLookup['whenRunning']>,
-  ): Promise<'running' | 'disabled' | 'removed'> => {
-    waits.throwIfStopped();
-    const link = fanout.link([waits.signal()]);
-    const timer = setTimeout(() => {
-      link.abort(
-        new ObserverError(
-          'OBSERVER_PAUSED',
-          `observer ${name} stayed paused for ${maxPauseWaitMs}ms; event ${event.id} is handed back for redelivery`,
-          { retryable: true, deferred: true, retryAfterMs: maxPauseWaitMs, errorType: 'paused' },
-        ),
-      );
-    }, maxPauseWaitMs);
-    const beat = setInterval(() => {
-      context.heartbeat?.().catch((error: unknown) => {
-        logger.warn({ err: error, eventId: event.id, observer: name }, 'heartbeat failed');
-      });
-    }, heartbeatIntervalMs);
-    held += 1;
-    logger.debug({ eventId: event.id, observer: name }, 'observer paused; holding the event');
-    try {
-      return await whenRunning(name, { signal: link.signal });
-    } finally {
-      held -= 1;
-      clearTimeout(timer);
-      clearInterval(beat);
-      link.dispose();
+      if (claim.held) await claim.release();
     }
   };
 
@@ -454,57 +259,43 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         errorType: 'closed',
       });
     }
-    const { matcher } = options;
-    const holds = matcher.matchAll !== undefined && matcher.whenRunning !== undefined;
-    const observers = holds ? (matcher.matchAll?.(event) ?? []) : matcher.match(event);
-    const whenRunning = holds
-      ? (name: string, opts: { signal?: AbortSignal }) =>
-          matcher.whenRunning?.(name, opts) ?? Promise.resolve('running' as const)
-      : undefined;
-    // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
-    const signal = context.signal ?? NEVER_ABORTED;
-    const waits = waitScope(signal, context);
-    // Per-entity observers take their place in line now, before any await, so the call order
-    // of the handler is the order in which their events run.
-    const runs = observers.map((observer) => {
-      const run = async (): Promise<void> => {
-        if (
-          'state' in observer &&
-          observer.state === 'paused' &&
-          whenRunning !== undefined &&
-          (await holdWhilePaused(observer.name, event, context, waits, whenRunning)) !== 'running'
-        ) {
-          return;
-        }
-        if (observer.matchError !== undefined) {
-          await conditionFailure(observer, event, observer.matchError, context);
-          return;
-        }
-        await runObserver(observer, event, context, signal, waits);
-      };
-      return observer.ordering === 'per-entity'
-        ? entityQueue.run(`${observer.name}\u0000${event.entityType}\u0000${event.entityId}`, run)
-        : run();
-    });
-    const settled = await Promise.allSettled(runs);
-    waits.dispose();
-    // Event counts (processed / failed) are the runtime's: it sees every settlement.
-    // A real failure outranks a hand-back: it must count against the event's retry budget.
-    const rejected = settled.filter((result) => result.status === 'rejected');
-    const failed =
-      rejected.find((result) => !isObserverError(result.reason) || !result.reason.deferred) ??
-      rejected[0];
-    if (failed !== undefined) throw failed.reason;
-  };
-
-  const tracked = (event: EntityEvent, context?: ObserverHandlerContext): Promise<void> => {
-    const promise = handle(event, context);
-    inFlight.add(promise);
-    void promise.then(
-      () => inFlight.delete(promise),
-      () => inFlight.delete(promise),
-    );
-    return promise;
+    inFlight += 1;
+    try {
+      const { matcher } = options;
+      const holds = matcher.matchAll !== undefined && matcher.whenRunning !== undefined;
+      const observers = holds ? (matcher.matchAll?.(event) ?? []) : matcher.match(event);
+      if (observers.length === 0) return;
+      // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
+      const waits = new EventWaits(
+        context.signal ?? NEVER_ABORTED,
+        shutdown.signal,
+        fanout,
+        context,
+      );
+      try {
+        // Per-entity observers take their place in line now, before any await, so the call
+        // order of the handler is the order in which their events run.
+        const start = (observer: ExecutableObserver): Promise<void> =>
+          observer.ordering === 'per-entity'
+            ? entityQueue.run(
+                `${observer.name}\u0000${event.entityType}\u0000${event.entityId}`,
+                () => runObserver(observer, event, context, waits, matcher),
+              )
+            : runObserver(observer, event, context, waits, matcher);
+        const [only] = observers;
+        if (observers.length === 1 && only !== undefined) await start(only);
+        else await settleEvent(observers.map(start));
+      } finally {
+        waits.dispose();
+      }
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0 && markIdle !== undefined) {
+        markIdle();
+        markIdle = undefined;
+        idle = undefined;
+      }
+    }
   };
 
   const replay: DeadLetterReplayer = async (item, replayOptions) => {
@@ -526,28 +317,20 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       };
     }
     const signal = replayOptions.signal ?? NEVER_ABORTED;
-    const waits = waitScope(signal);
+    const waits = new EventWaits(signal, shutdown.signal, fanout, {});
     try {
-      const outcome = await runner.run(observer, action, item.actionIndex, item.event, {
-        signal,
-        waitSignal: waits.signal,
-        throwIfStopped: waits.throwIfStopped,
-        keepAlive: () => Promise.resolve(),
-        maxAttempts: 1,
-      });
-      if (outcome.ok && dedup !== undefined) {
-        await dedup
-          .complete(
-            `${item.event.id}:${observer.name}`,
-            item.actionIndex,
-            outcome.result.summary,
-            resultTtlMs,
-          )
-          .catch((error: unknown) => {
-            dedupFailed(error, 'complete');
-          });
+      // One attempt, no waiting room, nothing to keep alive: the caller waits for the answer.
+      const scope = new ObserverScope(waits, observer.name, NO_CLAIM, {}, undefined, 1);
+      const outcome = await runner.run(observer, action, item.actionIndex, item.event, scope);
+      if (outcome.ok) {
+        await claims.recordDone(
+          item.event.id,
+          observer.name,
+          item.actionIndex,
+          outcome.result.summary,
+        );
+        return outcome;
       }
-      if (outcome.ok) return outcome;
       const { code, errorType, message } = outcome.error;
       return { ok: false, error: { code, errorType, message }, attempts: outcome.attempts };
     } catch (thrown) {
@@ -569,29 +352,28 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
         }),
       );
     }
-    await Promise.allSettled([...inFlight]);
+    if (inFlight > 0) {
+      idle ??= new Promise<void>((resolve) => {
+        markIdle = resolve;
+      });
+      await idle;
+    }
   };
 
   options.dlq?.attachReplayer(replay);
 
-  return Object.assign(tracked, {
+  return Object.assign(handle, {
     replay,
     stats: (): ObserverExecutorStats => ({
-      inFlightEvents: inFlight.size,
+      inFlightEvents: inFlight,
       runningActions: runner.load.running,
       waitingActions: runner.load.waiting,
-      heldForPause: held,
-      dedupUnavailable: dedupFailures,
+      heldForPause: pauses.held,
+      dedupUnavailable: claims.failures,
       breakers: runner.breakerStates(),
-      waiting: Object.fromEntries([...rooms].map(([name, room]) => [name, room.count])),
+      waiting: rooms.counts(),
     }),
-    observerHealth: (): ObserverHealth[] =>
-      [...rooms].map(([name, room]) => ({
-        name,
-        state: room.onBreaker.size > 0 || room.full ? ('degraded' as const) : ('ok' as const),
-        waiting: room.count,
-        openEndpoints: [...room.onBreaker.keys()],
-      })),
+    observerHealth: (): ObserverHealth[] => rooms.health(),
     close,
     [Symbol.asyncDispose]: close,
   });

@@ -47,18 +47,29 @@ export class Semaphore {
 
   /** Takes a slot when one is free and nobody waits, without allocating a promise. */
   tryAcquire(): (() => void) | undefined {
-    if (this.#inUse >= this.#limit || this.#waiters.length > 0) return undefined;
-    this.#inUse += 1;
-    return this.#releaser();
+    return this.tryTake() ? this.#releaser() : undefined;
   }
 
   /** Waits for a slot. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    await this.take(signal);
+    return this.#releaser();
+  }
+
+  /**
+   * Takes a slot when one is free and nobody waits, allocating nothing; the caller owes one
+   * {@link give} for every `true`.
+   */
+  tryTake(): boolean {
+    if (this.#inUse >= this.#limit || this.#waiters.length > 0) return false;
+    this.#inUse += 1;
+    return true;
+  }
+
+  /** Waits for a slot; the caller owes one {@link give} once it resolves. */
+  async take(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    if (this.#inUse < this.#limit && this.#waiters.length === 0) {
-      this.#inUse += 1;
-      return this.#releaser();
-    }
+    if (this.tryTake()) return;
     await new Promise<void>((resolve, reject) => {
       const waiter = {
         grant: () => {
@@ -75,7 +86,12 @@ export class Semaphore {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
-    return this.#releaser();
+  }
+
+  /** Gives back a slot taken with {@link tryTake} or {@link take}. */
+  give(): void {
+    this.#inUse -= 1;
+    this.#drain();
   }
 
   #releaser(): () => void {
@@ -83,8 +99,7 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      this.#inUse -= 1;
-      this.#drain();
+      this.give();
     };
   }
 

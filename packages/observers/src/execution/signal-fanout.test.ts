@@ -31,3 +31,20 @@ describe('SignalFanout', () => {
     expect(a.signal.aborted).toBe(false);
   });
 });
+
+describe('SignalFanout.join', () => {
+  it('tells joined children of the abort once, and not the ones that left', () => {
+    const fanout = new SignalFanout();
+    const parent = new AbortController();
+    const told: unknown[] = [];
+    const stay = { parentAborted: (reason: unknown) => told.push(['stay', reason]) };
+    const gone = { parentAborted: (reason: unknown) => told.push(['gone', reason]) };
+    expect(fanout.join(parent.signal, stay)).toBe(true);
+    expect(fanout.join(parent.signal, gone)).toBe(true);
+    fanout.leave(parent.signal, gone);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(1);
+    parent.abort('stop');
+    expect(told).toEqual([['stay', 'stop']]);
+    expect(fanout.join(parent.signal, stay)).toBe(false);
+  });
+});
