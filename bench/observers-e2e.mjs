@@ -12,6 +12,8 @@
 // per event (source + runtime + matching + dispatch; PostgreSQL and the receiver excluded).
 //
 //   pnpm exec tsc -b && node bench/observers-e2e.mjs [rate=500] [seconds=10] [drain=5000]
+//   env: E2E_ROUNDS=1 (source-only and dispatch alternate this many times; medians reported)
+//        E2E_WEBHOOKS=0 skips the webhook phase
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -36,6 +38,8 @@ const { compileCondition } =
 const RATE = Number(process.argv[2] ?? 500);
 const SECONDS = Number(process.argv[3] ?? 10);
 const DRAIN = Number(process.argv[4] ?? 5000);
+const ROUNDS = Number(process.env.E2E_ROUNDS ?? 1);
+const WEBHOOKS = process.env.E2E_WEBHOOKS !== '0';
 const ENTITIES = ['Order', 'Customer', 'Invoice', 'Shipment'];
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const now = () => performance.timeOrigin + performance.now();
@@ -46,6 +50,7 @@ const admin = new pg.Client({ connectionString: serverUrl });
 await admin.connect();
 let db;
 let writers;
+let observerStatements = 0;
 let dbName;
 async function openDatabase(phase) {
   dbName = `fraiseql_bench_e2e_${phase.replace(/\W/g, '')}_${process.pid}`;
@@ -58,6 +63,14 @@ async function openDatabase(phase) {
   // the WAL flush (the same for every phase), so the machine can sustain the target rate.
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 10 });
   pool.on('error', () => undefined);
+  // Statements of the observers' connections (source and runtime), per phase.
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client);
+    client.query = (...args) => {
+      observerStatements += 1;
+      return query(...args);
+    };
+  });
   db = core.pgClient(pool, { ownsPool: true });
   const writerPool = new pg.Pool({
     connectionString: dbUrl.toString(),
@@ -220,12 +233,14 @@ async function runPhase(name, makeHandler) {
   const ticker = setInterval(() => {
     if (typeof handler.stats === 'function') progress(`  ${JSON.stringify(handler.stats())}`);
   }, 1000);
+  const statements0 = observerStatements;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runtime.start();
   await waitAll(drainStart, drainStart + DRAIN - 1);
   const drainSeconds = (performance.now() - t0) / 1000;
   const drainCpu = process.cpuUsage(cpu0);
+  const drainStatements = observerStatements - statements0;
   progress(`${name}: drained in ${drainSeconds.toFixed(1)}s`);
 
   // Steady rate: RATE events/s, one row per INSERT, commit time taken when the INSERT returns.
@@ -274,6 +289,7 @@ async function runPhase(name, makeHandler) {
     name,
     drainEventsPerSecond: DRAIN / drainSeconds,
     drainCpuMicrosPerEvent: (drainCpu.user + drainCpu.system) / DRAIN,
+    drainStatementsPerKiloEvent: (1000 * drainStatements) / DRAIN,
     rateCpuMicrosPerEvent: (rateCpu.user + rateCpu.system) / total,
     achievedRate,
     deliveries: latencies.length,
@@ -281,10 +297,6 @@ async function runPhase(name, makeHandler) {
     p99: percentile(latencies, 99),
   };
 }
-
-const baseline = await runPhase('source-only', (handled) => async (event) => {
-  handled.set(Number(event.data.n), now());
-});
 
 // Matching and dispatch without network: the same 20 observers with a function action that
 // records when it ran (about one call per event, like the webhooks below).
@@ -299,22 +311,33 @@ const fnExecutor = observers.createObserverExecutor({
   registry: fnRegistry,
   concurrency: 256,
 });
-const dispatch = await runPhase('dispatch', (handled) => {
-  fnHandled = handled;
-  return fnExecutor;
-});
+// Source-only and dispatch alternate, so both see the same drift of the machine's load.
+const rounds = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  const baseline = await runPhase('source-only', (handled) => async (event) => {
+    handled.set(Number(event.data.n), now());
+  });
+  const dispatch = await runPhase('dispatch', (handled) => {
+    fnHandled = handled;
+    return fnExecutor;
+  });
+  rounds.push({ baseline, dispatch });
+}
 await fnExecutor.close();
 await fnRegistry.close();
 
-const registry = createActionRegistry();
-const executor = observers.createObserverExecutor({
-  matcher: matcherFor(webhookDefinitions),
-  registry,
-  concurrency: 256,
-});
-const full = await runPhase('webhooks', () => executor);
-await executor.close();
-await registry.close();
+let full;
+if (WEBHOOKS) {
+  const registry = createActionRegistry();
+  const executor = observers.createObserverExecutor({
+    matcher: matcherFor(webhookDefinitions),
+    registry,
+    concurrency: 256,
+  });
+  full = await runPhase('webhooks', () => executor);
+  await executor.close();
+  await registry.close();
+}
 
 receiver.kill();
 await admin.end();
@@ -330,18 +353,42 @@ console.log(
     .join(' ')}`,
 );
 console.log(
-  'phase        drain ev/s  cpu µs/ev (drain)  cpu µs/ev (rate)  achieved/s  deliveries  p50 ms  p99 ms',
+  'phase        drain ev/s  cpu µs/ev (drain)  stmts/1k ev (drain)  cpu µs/ev (rate)  achieved/s  deliveries  p50 ms  p99 ms',
 );
-for (const r of [baseline, dispatch, full]) {
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const { baseline } = rounds[0];
+for (const r of [...rounds.flatMap((round) => [round.baseline, round.dispatch]), full]) {
+  if (r === undefined) continue;
   console.log(
-    `${r.name.padEnd(12)} ${fmt(r.drainEventsPerSecond, 0).padStart(10)}  ${fmt(r.drainCpuMicrosPerEvent).padStart(17)}  ${fmt(r.rateCpuMicrosPerEvent).padStart(16)}  ${fmt(r.achievedRate, 0).padStart(10)}  ${String(r.deliveries).padStart(10)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p99).padStart(6)}`,
+    `${r.name.padEnd(12)} ${fmt(r.drainEventsPerSecond, 0).padStart(10)}  ${fmt(r.drainCpuMicrosPerEvent).padStart(17)}  ${fmt(r.drainStatementsPerKiloEvent).padStart(19)}  ${fmt(r.rateCpuMicrosPerEvent).padStart(16)}  ${fmt(r.achievedRate, 0).padStart(10)}  ${String(r.deliveries).padStart(10)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p99).padStart(6)}`,
   );
 }
-for (const r of [dispatch, full]) {
+const ratio = (pick) => median(rounds.map((round) => pick(round.dispatch) / pick(round.baseline)));
+console.log(
+  `dispatch/source-only, median of ${rounds.length} round(s): drain throughput ${fmt(
+    ratio((r) => r.drainEventsPerSecond),
+    2,
+  )}x, ` +
+    `cpu per event (drain) ${fmt(
+      ratio((r) => r.drainCpuMicrosPerEvent),
+      2,
+    )}x, ` +
+    `cpu per event (at rate) ${fmt(
+      ratio((r) => r.rateCpuMicrosPerEvent),
+      2,
+    )}x, ` +
+    `p50 ${fmt(
+      ratio((r) => r.p50),
+      2,
+    )}x, p99 ${fmt(
+      ratio((r) => r.p99),
+      2,
+    )}x`,
+);
+if (full !== undefined) {
   console.log(
-    `${r.name}/source-only: drain throughput ${fmt(r.drainEventsPerSecond / baseline.drainEventsPerSecond, 2)}x, ` +
-      `cpu per event (drain) ${fmt(r.drainCpuMicrosPerEvent / baseline.drainCpuMicrosPerEvent, 2)}x, ` +
-      `cpu per event (at rate) ${fmt(r.rateCpuMicrosPerEvent / baseline.rateCpuMicrosPerEvent, 2)}x, ` +
-      `p50 ${fmt(r.p50 / baseline.p50, 2)}x, p99 ${fmt(r.p99 / baseline.p99, 2)}x`,
+    `webhooks/source-only (first round): drain throughput ${fmt(full.drainEventsPerSecond / baseline.drainEventsPerSecond, 2)}x, ` +
+      `cpu per event (drain) ${fmt(full.drainCpuMicrosPerEvent / baseline.drainCpuMicrosPerEvent, 2)}x, ` +
+      `p50 ${fmt(full.p50 / baseline.p50, 2)}x, p99 ${fmt(full.p99 / baseline.p99, 2)}x`,
   );
 }
