@@ -4,16 +4,19 @@
 //   doget    DoGet over loopback of an in-memory Arrow table (ROWS rows: int64, float64, utf8 of
 //            20 bytes, timestamp µs UTC), read to the last batch by FlightClient, vs
 //            `tableToIPC` of the same table (serialising it once in process). MB are the IPC
-//            stream's bytes. Best of ROUNDS.
+//            stream's bytes. ROUNDS rounds, baseline and DoGet alternating; medians, and the
+//            median of the per-round ratios.
 //   graphql  a GraphQL ticket over a FraiseQL `tv_`-style view (PG_ROWS rows, 6 fields out of a
 //            `data` jsonb document) read to the last batch, vs a raw `pg` + `pg-cursor` read of
-//            the same compiled SELECT (rows as arrays, same cursor batch size). Best of ROUNDS.
+//            the same compiled SELECT (rows as arrays, same cursor batch size). ROUNDS rounds,
+//            alternating; medians and the median per-round ratio.
 //   ttfb     time to first batch of a 100-row GraphQL query (LIMIT 100 over a 100,000-row
 //            view): DoGet of a fresh ticket until the first record batch arrives, and
-//            GetFlightInfo + DoGet; TTFB_N runs, p50/p99.
+//            GetFlightInfo + DoGet; baseline: the same SELECT through a raw `pg` client (one
+//            round trip on an open connection), alternating; TTFB_N runs, p50/p99.
 //
 //   pnpm build && node bench/arrow-flight.mjs [all|doget|graphql|ttfb]
-//   env: ROWS=10000000 PG_ROWS=1000000 ROUNDS=3 TTFB_N=300 DATABASE_URL=postgres://…/postgres
+//   env: ROWS=10000000 PG_ROWS=1000000 ROUNDS=5 TTFB_N=300 DATABASE_URL=postgres://…/postgres
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -31,7 +34,7 @@ const mode = process.argv[2] ?? 'all';
 const env = process.env;
 const ROWS = Number(env.ROWS ?? 10_000_000);
 const PG_ROWS = Number(env.PG_ROWS ?? 1_000_000);
-const ROUNDS = Number(env.ROUNDS ?? 3);
+const ROUNDS = Number(env.ROUNDS ?? 5);
 const TTFB_N = Number(env.TTFB_N ?? 300);
 const TTFB_TABLE_ROWS = 100_000;
 const ADMIN_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -39,6 +42,12 @@ const ADMIN_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgr
 const pct = (xs, p) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const fmt = (n, digits = 1) => n.toFixed(digits);
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const list = (xs, digits = 2) => xs.map((x) => fmt(x, digits)).join(' ');
 
 /** int64, float64, utf8 (20 bytes each), timestamp(µs, UTC), built straight into buffers. */
 function sampleTable(rows) {
@@ -112,18 +121,18 @@ async function doget() {
   const server = await spawnServer('serve-table', String(ROWS));
   const client = new flight.FlightClient({ url: server.url });
   let ipcBytes = 0;
-  let bestIpc = Infinity;
-  let bestGet = Infinity;
+  const ipcMs = [];
+  const getMs = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       let started = performance.now();
       ipcBytes = arrow.tableToIPC(table, 'stream').byteLength;
-      bestIpc = Math.min(bestIpc, performance.now() - started);
+      ipcMs.push(performance.now() - started);
       const info = await client.getFlightInfo(flight.pathDescriptor('table', 'bench'));
       started = performance.now();
       let rows = 0;
       for await (const batch of client.doGet(info.endpoints[0].ticket)) rows += batch.numRows;
-      bestGet = Math.min(bestGet, performance.now() - started);
+      getMs.push(performance.now() - started);
       if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
     }
   } finally {
@@ -131,17 +140,18 @@ async function doget() {
     await server.stop();
   }
   const mb = ipcBytes / 1e6;
-  const getMBs = mb / (bestGet / 1000);
-  const ipcMBs = mb / (bestIpc / 1000);
-  console.log(`doget: ${ROWS} rows, ${fmt(mb)} MB of IPC, best of ${ROUNDS}`);
+  const ratios = getMs.map((ms, i) => ipcMs[i] / ms);
+  const get = median(getMs);
+  const ipc = median(ipcMs);
+  console.log(`doget: ${ROWS} rows, ${fmt(mb)} MB of IPC, ${ROUNDS} rounds, medians`);
   console.log(
-    `  DoGet over loopback   ${fmt(bestGet, 0)} ms  ${fmt(getMBs, 0)} MB/s  ${fmt(ROWS / (bestGet / 1000) / 1e6, 2)} M rows/s`,
+    `  DoGet over loopback   ${fmt(get, 0)} ms  ${fmt(mb / (get / 1000), 0)} MB/s  ${fmt(ROWS / (get / 1000) / 1e6, 2)} M rows/s`,
   );
   console.log(
-    `  tableToIPC            ${fmt(bestIpc, 0)} ms  ${fmt(ipcMBs, 0)} MB/s  ${fmt(ROWS / (bestIpc / 1000) / 1e6, 2)} M rows/s`,
+    `  tableToIPC            ${fmt(ipc, 0)} ms  ${fmt(mb / (ipc / 1000), 0)} MB/s  ${fmt(ROWS / (ipc / 1000) / 1e6, 2)} M rows/s`,
   );
   console.log(
-    `  ratio DoGet / tableToIPC: ${fmt(getMBs / ipcMBs, 2)}× (bar ≥ 0.5× and ≥ 300 MB/s)`,
+    `  ratio DoGet / tableToIPC: median ${fmt(median(ratios), 2)}× (rounds: ${list(ratios)}) (bar ≥ 0.5× and ≥ 300 MB/s)`,
   );
 }
 
@@ -190,31 +200,36 @@ async function withDatabase(run, rows = PG_ROWS) {
   }
 }
 
+/** The statement a GraphQL ticket runs, for the baselines. */
+async function compiledStatement(db, query) {
+  const recorded = [];
+  const recording = {
+    ...db,
+    cursor: (text, params, options) => (
+      recorded.push({ text, params }),
+      db.cursor(text, params, options)
+    ),
+  };
+  const probe = flight.createGraphqlHandler({ db: recording, schema: SCHEMA });
+  const signal = new AbortController().signal;
+  const stream = await probe.open(probe.parse({ query }), {
+    principal: flight.ANONYMOUS,
+    signal,
+    batch: { rows: 65_536, bytes: 4 << 20 },
+  });
+  for await (const _ of stream.batches(signal)) break;
+  return recorded[0];
+}
+
 async function graphql() {
   await withDatabase(async (db, url) => {
     const server = await spawnServer('serve-graphql', url);
     const client = new flight.FlightClient({ url: server.url });
-    // The statement the ticket runs, for the baseline.
-    const recorded = [];
-    const recording = {
-      ...db,
-      cursor: (text, params, options) => (
-        recorded.push({ text, params }),
-        db.cursor(text, params, options)
-      ),
-    };
-    const probe = flight.createGraphqlHandler({ db: recording, schema: SCHEMA });
-    const stream = await probe.open(probe.parse({ query: QUERY }), {
-      principal: flight.ANONYMOUS,
-      signal: new AbortController().signal,
-      batch: { rows: 65_536, bytes: 4 << 20 },
-    });
-    for await (const _ of stream.batches(new AbortController().signal)) break;
-    const { text, params } = recorded[0];
+    const { text, params } = await compiledStatement(db, QUERY);
     const raw = new pg.Client({ connectionString: url });
     await raw.connect();
-    let bestFlight = Infinity;
-    let bestRaw = Infinity;
+    const flightMs = [];
+    const rawMs = [];
     try {
       for (let round = 0; round < ROUNDS; round++) {
         let started = performance.now();
@@ -226,7 +241,7 @@ async function graphql() {
           rows += chunk.length;
         }
         await cursor.close();
-        bestRaw = Math.min(bestRaw, performance.now() - started);
+        rawMs.push(performance.now() - started);
         if (rows !== PG_ROWS) throw new Error(`raw read ${rows} rows`);
 
         const info = await client.getFlightInfo(
@@ -235,7 +250,7 @@ async function graphql() {
         started = performance.now();
         rows = 0;
         for await (const batch of client.doGet(info.endpoints[0].ticket)) rows += batch.numRows;
-        bestFlight = Math.min(bestFlight, performance.now() - started);
+        flightMs.push(performance.now() - started);
         if (rows !== PG_ROWS) throw new Error(`flight read ${rows} rows`);
       }
     } finally {
@@ -244,26 +259,39 @@ async function graphql() {
       await server.stop();
     }
     const rate = (ms) => PG_ROWS / (ms / 1000);
-    console.log(`graphql: ${PG_ROWS} rows × 6 fields from PostgreSQL, best of ${ROUNDS}`);
+    const ratios = flightMs.map((ms, i) => rawMs[i] / ms);
+    const ours = median(flightMs);
+    const baseline = median(rawMs);
+    console.log(`graphql: ${PG_ROWS} rows × 6 fields from PostgreSQL, ${ROUNDS} rounds, medians`);
     console.log(
-      `  GraphQL → Arrow over Flight   ${fmt(bestFlight, 0)} ms  ${fmt(rate(bestFlight) / 1e3, 0)} k rows/s`,
+      `  GraphQL → Arrow over Flight   ${fmt(ours, 0)} ms  ${fmt(rate(ours) / 1e3, 0)} k rows/s`,
     );
     console.log(
-      `  raw pg-cursor, same SELECT    ${fmt(bestRaw, 0)} ms  ${fmt(rate(bestRaw) / 1e3, 0)} k rows/s`,
+      `  raw pg-cursor, same SELECT    ${fmt(baseline, 0)} ms  ${fmt(rate(baseline) / 1e3, 0)} k rows/s`,
     );
-    console.log(`  ratio: ${fmt(bestRaw / bestFlight, 2)}× (bar ≥ 0.7×)`);
+    console.log(
+      `  ratio: median ${fmt(median(ratios), 2)}× (rounds: ${list(ratios)}) (bar ≥ 0.7×)`,
+    );
   });
 }
 
 async function ttfb() {
-  await withDatabase(async (_db, url) => {
+  await withDatabase(async (db, url) => {
     const server = await spawnServer('serve-graphql', url);
     const client = new flight.FlightClient({ url: server.url });
     const query = `{ readings(where: { id: { gt: 5000 } }, limit: 100) { id label amount total active createdAt } }`;
+    const { text, params } = await compiledStatement(db, query);
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
     const doGetOnly = [];
     const withInfo = [];
+    const rawMs = [];
     try {
       for (let i = 0; i < TTFB_N + 20; i++) {
+        const rawStarted = performance.now();
+        const { rows } = await raw.query({ text, values: params, rowMode: 'array' });
+        const rawDone = performance.now();
+        if (rows.length !== 100) throw new Error('expected 100 rows');
         const started = performance.now();
         const info = await client.getFlightInfo(
           flight.commandDescriptor({ kind: 'graphql', query }),
@@ -275,19 +303,23 @@ async function ttfb() {
         if (first.value?.numRows !== 100) throw new Error('expected 100 rows');
         await stream.return(undefined);
         if (i < 20) continue; // warm-up
+        rawMs.push(rawDone - rawStarted);
         doGetOnly.push(done - issued);
         withInfo.push(done - started);
       }
     } finally {
+      await raw.end();
       client.close();
       await server.stop();
     }
+    const line = (label, xs) =>
+      `  ${label.padEnd(30)}p50 ${fmt(pct(xs, 50), 2)} ms  p99 ${fmt(pct(xs, 99), 2)} ms`;
     console.log(`ttfb: 100-row GraphQL query, ${TTFB_N} runs after 20 warm-up runs`);
+    console.log(`${line('DoGet → first batch', doGetOnly)}  (bars 10 / 50 ms)`);
+    console.log(line('GetFlightInfo + DoGet', withInfo));
+    console.log(line('raw pg query, same SELECT', rawMs));
     console.log(
-      `  DoGet → first batch           p50 ${fmt(pct(doGetOnly, 50), 2)} ms  p99 ${fmt(pct(doGetOnly, 99), 2)} ms (bars 10 / 50 ms)`,
-    );
-    console.log(
-      `  GetFlightInfo + DoGet         p50 ${fmt(pct(withInfo, 50), 2)} ms  p99 ${fmt(pct(withInfo, 99), 2)} ms`,
+      `  ratio DoGet / raw query: p50 ${fmt(pct(doGetOnly, 50) / pct(rawMs, 50), 1)}×  p99 ${fmt(pct(doGetOnly, 99) / pct(rawMs, 99), 1)}×`,
     );
   }, TTFB_TABLE_ROWS);
 }
