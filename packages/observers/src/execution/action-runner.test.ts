@@ -26,7 +26,7 @@ function runner(executor: ActionExecutor, overrides: { maxBreakerWaitMs?: number
     concurrency: 2,
     defaultRetry: { maxAttempts: 3, initialDelay: 1, maxDelay: 2 },
     actionTimeoutMs: 1000,
-    breaker: { minimumCalls: 2, failureRate: 0.5, openDuration: 60_000 },
+    breaker: { minimumCalls: 2, failureRate: 0.5, coolDown: 60_000 },
     maxBreakerWaitMs: overrides.maxBreakerWaitMs ?? 60_000,
     heartbeatIntervalMs: 1000,
     random: () => 0.5,

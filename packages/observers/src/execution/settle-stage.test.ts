@@ -91,7 +91,7 @@ describe('SettleStage (settle and report)', () => {
     await settle.conditionFailed(
       { name: 'c', actions: [], onFailure: 'log' },
       event,
-      new ObserverError('CONDITION_FAILED', 'bad path', { errorType: 'condition' }),
+      new ObserverError('CONDITION_EVAL', 'bad path', { errorType: 'condition' }),
       context,
     );
     expect(alerts).toEqual(['a']);
