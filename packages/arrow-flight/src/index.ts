@@ -123,8 +123,14 @@ export type {
   PutTarget,
 } from './server/flight-extension.js';
 export {
+  sqlIngestDescriptor,
   sqlMetadataDescriptor,
   sqlQueryDescriptor,
   type FlightSqlMetadataRequest,
 } from './client/flight-sql-descriptors.js';
 export { prepareStatement, type PreparedStatement } from './client/prepared-statement.js';
+export {
+  createTableIngest,
+  type IngestGrant,
+  type TableIngestOptions,
+} from './put/table-ingest.js';

@@ -354,7 +354,14 @@ export class FlightClient {
           if (call.write(frame)) resolve();
           else call.once('drain', resolve);
         });
+      const stopIfAborted = (): void => {
+        // Never half-close after an abort: the server would take a cut stream as complete.
+        if (options.signal?.aborted === true) {
+          throw new FlightError('CANCELLED', 'doPut: aborted', { cause: options.signal.reason });
+        }
+      };
       for await (const batch of batches) {
+        stopIfAborted();
         if (first) {
           await write(
             encodeFlightData({
@@ -376,6 +383,7 @@ export class FlightClient {
           'doPut: no batch to send (the schema comes from the first)',
         );
       }
+      stopIfAborted();
       call.end();
       await done;
       return results;

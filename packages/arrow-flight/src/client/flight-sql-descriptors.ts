@@ -6,6 +6,7 @@ import {
   CommandGetSqlInfoSchema,
   CommandGetTablesSchema,
   CommandGetTableTypesSchema,
+  CommandStatementIngestSchema,
   CommandStatementQuerySchema,
 } from '../gen/FlightSql_pb.js';
 import {
@@ -99,4 +100,14 @@ export function sqlMetadataDescriptor(request: FlightSqlMetadataRequest): Flight
         ),
       );
   }
+}
+
+/** A `CommandStatementIngest` descriptor (append to an existing table) for `FlightClient.doPut`. */
+export function sqlIngestDescriptor(table: string, schema?: string): FlightDescriptor {
+  return cmd(
+    packAny(
+      CommandStatementIngestSchema,
+      create(CommandStatementIngestSchema, { table, ...(schema === undefined ? {} : { schema }) }),
+    ),
+  );
 }
