@@ -107,7 +107,6 @@ try {
   await page.locator('[data-testid=event-row] >> text=UPDATE').first().click();
   await page.locator('[data-testid=event-explanation] [data-testid=verdict-row]').first().waitFor();
   await page.waitForTimeout(3500); // the invocations of the opened event
-  await page.locator('[data-testid=event-explanation]').scrollIntoViewIfNeeded();
   await shot('events');
 
   await server.observers.matcher.pause('customer_audit');

@@ -429,6 +429,11 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       expect(sources).toEqual(health.sources.map((source) => source.kind));
       // The widgets inserted above were processed: the rate read from the registry shows them.
       await page.locator('[data-testid=rate-latest]:not([data-peak="0"])').waitFor();
+      // The capture lag, sampled from the same registry, is charted beside it.
+      await page.locator('[data-testid=lag-chart] polyline').waitFor({ state: 'attached' });
+      await expect
+        .poll(() => page.locator('[data-testid=lag-latest]').textContent())
+        .toMatch(/now \d+\.\d\d/);
     });
 
     it('shows the job queue counts on the Queues page', async () => {

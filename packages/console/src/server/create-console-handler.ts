@@ -70,7 +70,12 @@ export interface ConsoleHandlerOptions {
    */
   readonly rateMetric?: string;
   /**
-   * How often the rate is sampled; 60 samples are kept.
+   * Gauge whose largest value is charted as the capture lag next to the rate.
+   * @defaultValue `'fraiseql_observer_capture_lag_seconds'`
+   */
+  readonly lagMetric?: string;
+  /**
+   * How often the rate is sampled; 720 samples are kept (an hour at the default).
    * @defaultValue `'5s'`
    */
   readonly rateInterval?: DurationInput;
@@ -124,7 +129,8 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
           options.metrics,
           options.rateMetric ?? 'fraiseql_observer_events_processed_total',
           parseDuration(options.rateInterval ?? '5s', 'rateInterval'),
-          60,
+          720,
+          options.lagMetric ?? 'fraiseql_observer_capture_lag_seconds',
         );
   const streams = new Set<AbortController>();
   let closed = false;

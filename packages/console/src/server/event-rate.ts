@@ -14,9 +14,13 @@ export interface RateSample {
   readonly at: string;
   /** Events per second over the interval. */
   readonly perSecond: number;
+  /** The largest capture lag of any source at that moment, in seconds (absent without the gauge). */
+  readonly lagSeconds?: number;
 }
 
-/** Events per second over the last minutes, sampled from a counter of the metrics registry. */
+/**
+ * Events per second, and the capture lag, over the last hour, sampled from the metrics registry.
+ */
 export interface EventRate {
   readonly metric: string;
   readonly intervalSeconds: number;
@@ -33,18 +37,26 @@ export function sampleEventRate(
   metric: string,
   intervalMs: number,
   keep: number,
+  lagMetric?: string,
 ): EventRate {
   const points: RateSample[] = [];
   let previous: { at: number; total: number } | undefined;
   const sample = async (): Promise<void> => {
     const values = (await source.getSingleMetric(metric)?.get())?.values ?? [];
     const total = values.reduce((sum, point) => sum + point.value, 0);
+    const lags =
+      lagMetric === undefined
+        ? []
+        : ((await source.getSingleMetric(lagMetric)?.get())?.values ?? []);
     const at = Date.now();
     if (previous !== undefined && at > previous.at) {
       const delta = total >= previous.total ? total - previous.total : total;
       points.push({
         at: new Date(at).toISOString(),
         perSecond: Math.round((delta / ((at - previous.at) / 1000)) * 100) / 100,
+        ...(lags.length === 0
+          ? {}
+          : { lagSeconds: Math.round(Math.max(...lags.map((l) => l.value)) * 100) / 100 }),
       });
       if (points.length > keep) points.splice(0, points.length - keep);
     }

@@ -29,7 +29,11 @@ interface Health {
 interface Rates {
   readonly metric: string;
   readonly intervalSeconds: number;
-  readonly samples: readonly { readonly at: string; readonly perSecond: number }[];
+  readonly samples: readonly {
+    readonly at: string;
+    readonly perSecond: number;
+    readonly lagSeconds?: number;
+  }[];
 }
 
 export function HealthPage(props: { session: Session }) {
@@ -156,6 +160,16 @@ function RateChart(props: { rates: Rates }) {
     )
     .join(' ');
   const latest = samples.at(-1)?.perSecond;
+  const lags = samples.map((sample) => sample.lagSeconds ?? 0);
+  const lagPeak = Math.max(0, ...lags);
+  const lagMax = Math.max(1, lagPeak);
+  const lagPoints = lags
+    .map(
+      (lag, index) =>
+        `${(index * step).toFixed(1)},${(height - (lag / lagMax) * height).toFixed(1)}`,
+    )
+    .join(' ');
+  const lagLatest = samples.at(-1)?.lagSeconds;
   return (
     <div class="chart">
       <h3>
@@ -172,6 +186,22 @@ function RateChart(props: { rates: Rates }) {
         aria-label="events per second"
       >
         <polyline points={points} fill="none" class="line" />
+      </svg>
+      <h3>
+        Capture lag (s){' '}
+        <span class="muted" data-testid="lag-latest" data-peak={String(lagPeak)}>
+          now {lagLatest === undefined ? '–' : lagLatest.toFixed(2)}, peak {lagPeak.toFixed(2)}
+        </span>
+      </h3>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+        role="img"
+        aria-label="capture lag in seconds"
+        data-testid="lag-chart"
+      >
+        <polyline points={lagPoints} fill="none" class="line lag" />
       </svg>
     </div>
   );
