@@ -22,6 +22,7 @@ import { startDemoWriter, type DemoWriter } from './demo/demo-writer.js';
 import { guardRoute, isLoopbackHost } from './http/admin-guard.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { invocationRoutes } from './http/invocation-routes.js';
+import { projectionRoutes } from './http/projection-routes.js';
 import { listenHttp, type HttpListener, type Route } from './http/http-server.js';
 import { demoReceiverRoutes } from './observers/demo-observers.js';
 import { startObserverStack, type ObserverStack } from './observers/observer-stack.js';
@@ -205,9 +206,11 @@ export async function startServer(
     http.addRoutes([
       guardRoute(healthRoute, auth, open('health'), audit),
       guardRoute(metricsRoute, auth, open('metrics'), audit),
-      ...[...adminRoutes(observers), ...invocationRoutes(observers, db)].map((route) =>
-        guardRoute(route, auth, 'token', audit),
-      ),
+      ...[
+        ...adminRoutes(observers),
+        ...invocationRoutes(observers, db),
+        ...projectionRoutes(db),
+      ].map((route) => guardRoute(route, auth, 'token', audit)),
       ...analyticsRoutes(sinks).map((route) => guardRoute(route, auth, 'token', audit)),
     ]);
     if (settings.console) {
@@ -234,7 +237,7 @@ export async function startServer(
     }
     logger.info(
       { url: http.url },
-      `HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq, /admin/invocations${settings.console ? ', /console' : ''}`,
+      `HTTP listening: GET /health, /metrics, /admin/observers, /admin/dlq, /admin/invocations, /admin/projections${settings.console ? ', /console' : ''}`,
     );
     if (flight !== undefined) {
       logger.info(

@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { installCapture } from '@fraiseql/core';
 import {
+  generateMonitoringDdl,
+  generateTaDdl,
+  loadSchema,
+  planProjection,
+} from '@fraiseql/ddl-gen';
+import {
   createRedisPrefix,
   createTestDatabase,
   requireService,
@@ -447,6 +453,48 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       ).json()) as { queues: { queue: string }[] };
       const names = await page.locator('[data-testid=queue-row] td:first-child').allTextContents();
       expect(names).toEqual(stats.queues.map((queue) => queue.queue));
+    });
+
+    it('shows the Projections page, and a read-only token runs the divergence check', async () => {
+      await signIn(READ_ONLY);
+      await page.click('a[data-page=projections]');
+      await page.locator('[data-testid=projections-none]').waitFor();
+
+      // A manually refreshed ta_ projection of the widgets, then one widget it has not seen.
+      await server.db.exec(
+        `CREATE VIEW app.v_widget AS SELECT id, jsonb_build_object('id', id, 'name', name) AS data FROM app.tb_widget`,
+      );
+      const schema = loadSchema({
+        version: '2.0',
+        types: [
+          {
+            name: 'Widget',
+            fields: [
+              { name: 'id', type: 'UUID', nullable: false },
+              { name: 'name', type: 'String', nullable: false },
+            ],
+          },
+        ],
+        queries: [
+          { name: 'widgets', return_type: 'Widget', returns_list: true, sql_source: 'v_widget' },
+        ],
+      });
+      const plan = await planProjection(schema, 'Widget', { db: server.db, schema: 'app' });
+      await server.db.exec(generateTaDdl(plan, { refresh: 'manual' }).sql);
+      await server.db.exec(generateMonitoringDdl({ schema: 'app' }).sql);
+      const unseen = await insertWidget(`unseen-${randomUUID()}`);
+
+      await page.click('a[data-page=queues]');
+      await page.click('a[data-page=projections]');
+      const row = page.locator('[data-testid=projection-row][data-projection="app.ta_widget"]');
+      await row.waitFor();
+      await row.locator('button[data-action=check]').click();
+      const result = row.locator('[data-testid=check-result]');
+      await result.waitFor();
+      expect(await result.getAttribute('data-in-sync')).toBe('false');
+      const text = (await result.textContent()) ?? '';
+      expect(text).toContain('1 missing, 0 extra, 0 different');
+      expect(text).toContain(unseen);
     });
   },
 );

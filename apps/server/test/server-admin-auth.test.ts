@@ -103,6 +103,28 @@ describe('reference server admin API authentication', () => {
     );
   });
 
+  it('lists projections and runs their check for any token, never without one', async () => {
+    expect((await call('GET', '/admin/projections')).status).toBe(401);
+    expect((await call('POST', '/admin/projections/public.tv_order/check')).status).toBe(401);
+    const reader = { authorization: `Bearer ${READ_ONLY}` };
+    const list = await call('GET', '/admin/projections', reader);
+    expect(list.status).toBe(200);
+    // This database has none of @fraiseql/ddl-gen's monitoring functions: nothing, no error.
+    expect(JSON.parse(list.body)).toEqual({ installed: false, schemas: [], projections: [] });
+    // The check changes nothing, so read-only may run it; an unknown projection is a 404.
+    const missing = await call('POST', '/admin/projections/public.tv_order/check', reader);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatch(/no registered projection/);
+    expect(
+      (
+        await call('POST', '/admin/projections/public.tv_order/check', {
+          ...reader,
+          origin: 'https://evil.example',
+        })
+      ).status,
+    ).toBe(403);
+  });
+
   it('refuses foreign Host names and cross-site changes, and serves no CORS', async () => {
     const operator = { authorization: `Bearer ${server.generatedAdminToken?.token ?? ''}` };
     expect(

@@ -23,6 +23,7 @@ export {
   type AdminAuth,
   type AdminAuthOptions,
   type AdminAuthResult,
+  type AdminCheckOptions,
   type AdminPrincipal,
 } from './admin/admin-auth.js';
 export {

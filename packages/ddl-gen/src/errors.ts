@@ -8,6 +8,7 @@ export type DdlGenErrorCode =
   | 'SOURCE_VIEW_MISSING'
   | 'SOURCE_VIEW_SHAPE'
   | 'INTROSPECTION_FAILED'
+  | 'UNKNOWN_PROJECTION'
   | 'INVALID_ARGUMENT';
 
 /** An error from `@fraiseql/ddl-gen`. */

@@ -44,6 +44,14 @@ export {
 } from './generators/composition-views.js';
 export { generateMonitoringDdl, type MonitoringDdlOptions } from './generators/monitoring-ddl.js';
 export {
+  checkProjection,
+  listProjections,
+  type CheckProjectionOptions,
+  type ProjectionCheck,
+  type ProjectionList,
+  type ProjectionStatus,
+} from './monitoring/projection-reader.js';
+export {
   HEAVY_WRITES_PER_MINUTE,
   suggestRefreshStrategy,
   type RefreshSuggestion,

@@ -17,11 +17,19 @@ export function guardRoute(
   return {
     ...route,
     handler: async (request) => {
-      const result = level === 'token' ? auth.check(request.raw) : auth.checkHost(request.raw);
+      const result =
+        level === 'token'
+          ? auth.check(request.raw, { readsOnly: route.readsOnly === true })
+          : auth.checkHost(request.raw);
       if (result !== undefined && !result.ok) throw new HttpError(result.status, result.message);
       const actor = result?.principal;
       const response = await route.handler(actor === undefined ? request : { ...request, actor });
-      if (actor !== undefined && route.method !== 'GET' && route.method !== 'HEAD') {
+      if (
+        actor !== undefined &&
+        route.readsOnly !== true &&
+        route.method !== 'GET' &&
+        route.method !== 'HEAD'
+      ) {
         logger.info(
           {
             actor: actor.name,

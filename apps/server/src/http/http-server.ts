@@ -76,6 +76,11 @@ export interface Route {
   readonly method: string;
   readonly pattern: string;
   readonly handler: RouteHandler;
+  /**
+   * The route changes nothing whatever its method (a POST that runs an on-demand check): a
+   * read-only admin token may call it and it is not logged as a change.
+   */
+  readonly readsOnly?: boolean;
 }
 
 /** A plain `node:http` listener, for handlers that write their own responses (streams, files). */

@@ -5,6 +5,7 @@ import { EventsPage } from './pages/events-page.js';
 import { HealthPage } from './pages/health-page.js';
 import { InvocationsPage } from './pages/invocations-page.js';
 import { ObserversPage } from './pages/observers-page.js';
+import { ProjectionsPage } from './pages/projections-page.js';
 import { QueuesPage } from './pages/queues-page.js';
 
 const PAGES = [
@@ -13,6 +14,7 @@ const PAGES = [
   ['invocations', 'Invocations'],
   ['dead-letters', 'Dead letters'],
   ['queues', 'Queues'],
+  ['projections', 'Projections'],
   ['health', 'Health'],
 ] as const;
 type PageName = (typeof PAGES)[number][0];
@@ -105,6 +107,7 @@ export function App() {
         {page === 'invocations' && <InvocationsPage session={session} />}
         {page === 'dead-letters' && <DeadLettersPage session={session} />}
         {page === 'queues' && <QueuesPage session={session} />}
+        {page === 'projections' && <ProjectionsPage session={session} />}
         {page === 'health' && <HealthPage session={session} />}
       </main>
     </div>

@@ -43,6 +43,21 @@ describe('createAdminAuth', () => {
     }
   });
 
+  it('lets a read-only token make a POST that only reads, still checking its origin', () => {
+    const reads = { readsOnly: true };
+    expect(auth.check(request('POST', bearer(reader.token)), reads)).toEqual({
+      ok: true,
+      principal: { name: 'dashboard', role: 'read-only' },
+    });
+    expect(auth.check(request('POST', {}), reads)).toMatchObject({ ok: false, status: 401 });
+    expect(
+      auth.check(
+        request('POST', { ...bearer(reader.token), origin: 'https://evil.example' }),
+        reads,
+      ),
+    ).toMatchObject({ ok: false, status: 403 });
+  });
+
   it('refuses foreign Host names (DNS rebinding) and cross-site state changes', () => {
     expect(
       auth.check(request('GET', { ...bearer(operator.token), host: 'evil.example' })),

@@ -34,11 +34,23 @@ export interface AdminAuth {
   /**
    * Checks a request: its `Host` (421 when foreign), for methods other than GET/HEAD its
    * `Origin` and `Sec-Fetch-Site` (403 when cross-site), its bearer token (401 when missing or
-   * wrong, compared in constant time), and that a `read-only` token only reads (403).
+   * wrong, compared in constant time), and that a `read-only` token only reads (403). With
+   * `readsOnly`, a POST that changes nothing (an on-demand check) is allowed to `read-only`
+   * tokens too; its origin is still checked.
    */
-  check(request: IncomingMessage): AdminAuthResult;
+  check(request: IncomingMessage, options?: AdminCheckOptions): AdminAuthResult;
   /** Only the `Host` check, for routes that are open but must not answer rebound names. */
   checkHost(request: IncomingMessage): AdminAuthResult | undefined;
+}
+
+/** Options of {@link AdminAuth.check}. */
+export interface AdminCheckOptions {
+  /**
+   * The request changes nothing whatever its method (a POST that runs a read-only check), so a
+   * `read-only` token may make it.
+   * @defaultValue false
+   */
+  readonly readsOnly?: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -75,7 +87,7 @@ export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
 
   return {
     checkHost,
-    check(request) {
+    check(request, checkOptions) {
       const hostProblem = checkHost(request);
       if (hostProblem !== undefined) return hostProblem;
       const method = (request.method ?? 'GET').toUpperCase();
@@ -102,7 +114,7 @@ export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
       }
       const token = findAdminToken(tokens, presented);
       if (token === undefined) return { ok: false, status: 401, message: 'invalid admin token' };
-      if (!safe && token.role !== 'operator') {
+      if (!safe && checkOptions?.readsOnly !== true && token.role !== 'operator') {
         return {
           ok: false,
           status: 403,
