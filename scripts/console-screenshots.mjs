@@ -18,6 +18,7 @@ const { chromium } = require('playwright-core');
 const { pino } = require('pino');
 const { startServer } = await import('../apps/server/dist/fraiseql-server.js');
 const { loadServerSettings } = await import('../apps/server/dist/server-settings.js');
+const ddlGen = await import(require.resolve('@fraiseql/ddl-gen'));
 
 const out = new URL('../docs/console/', import.meta.url);
 const token = 'operator-token-for-screenshots-0123456789';
@@ -133,6 +134,43 @@ try {
   await page.click('a[data-page=queues]');
   await page.waitForTimeout(1000);
   await shot('queues');
+
+  // A manually refreshed ta_ projection of the demo customers: new customers make it diverge.
+  await server.db.exec(`CREATE OR REPLACE VIEW demo.v_customer AS
+    SELECT id, jsonb_build_object('id', id, 'name', name, 'tier', tier) AS data FROM demo.tb_customer`);
+  const plan = await ddlGen.planProjection(
+    ddlGen.loadSchema({
+      version: '2.0',
+      types: [
+        {
+          name: 'Customer',
+          fields: [
+            { name: 'id', type: 'UUID', nullable: false },
+            { name: 'name', type: 'String', nullable: false },
+            { name: 'tier', type: 'String', nullable: false },
+          ],
+        },
+      ],
+      queries: [
+        {
+          name: 'customers',
+          return_type: 'Customer',
+          returns_list: true,
+          sql_source: 'v_customer',
+        },
+      ],
+    }),
+    'Customer',
+    { db: server.db, schema: 'demo' },
+  );
+  await server.db.exec(ddlGen.generateTaDdl(plan, { refresh: 'manual' }).sql);
+  await server.db.exec(ddlGen.generateMonitoringDdl({ schema: 'demo' }).sql);
+  await page.waitForTimeout(2000);
+  await page.click('a[data-page=projections]');
+  const projection = page.locator('[data-testid=projection-row]').first();
+  await projection.locator('button[data-action=check]').click();
+  await projection.locator('[data-testid=check-result]').waitFor();
+  await shot('projections');
 
   await page.click('a[data-page=health]');
   // Two rate samples (5 s apart) make the first point of the chart.
