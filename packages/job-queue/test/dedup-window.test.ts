@@ -145,6 +145,9 @@ describe.skipIf(redis === undefined)('the dedup window of enqueue', () => {
     // Within the window the failed copy still blocks the id; past it, it is removed first.
     expect((await queue.enqueue(dead)).outcome).toBe('duplicate-finished');
     await waitFor(() => Date.now() - finishedOn > 1000, { timeoutMs: 5000 });
+    // The worker's `failed` listener does not write back the dead letter the processor wrote
+    // and the operator removed.
+    expect(await store.get('window', jobId)).toBeUndefined();
     expect((await queue.enqueue(dead)).outcome).toBe('enqueued');
     const second = await waitFor(async () => store.get('window', jobId), {
       timeoutMs: 10_000,

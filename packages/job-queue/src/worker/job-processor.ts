@@ -17,6 +17,24 @@ import type { JobObserverLookup } from '../observers/job-observer-lookup.js';
 import { innerAction } from '../observers/inner-action.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 
+/** Errors the processor threw after writing the job's dead letter itself. */
+const deadLetteredHere = new WeakSet<Error>();
+
+/** The `UnrecoverableError` the processor throws once it has dead-lettered the job. */
+function deadLettered(message: string): UnrecoverableError {
+  const error = new UnrecoverableError(message);
+  deadLetteredHere.add(error);
+  return error;
+}
+
+/**
+ * Whether a failed job's error says the processor already wrote its dead letter. The worker's
+ * `failed` listener must not write it again: an operator may have removed it in between.
+ */
+export function wasDeadLetteredByProcessor(error: Error): boolean {
+  return deadLetteredHere.has(error);
+}
+
 /** The slice of an action registry a worker calls (`ActionRegistry` fits). */
 export interface JobActionRegistry {
   execute(config: AnyActionConfig, context: ActionContext): Promise<ActionResult>;
@@ -148,12 +166,12 @@ export function createJobProcessor(deps: JobProcessorDeps) {
         { errorType: 'stalled', retryable: false },
       );
       await deadLetter(job, data, error, 'stalled', data.attempts);
-      throw new UnrecoverableError(error.message);
+      throw deadLettered(error.message);
     }
     const resolved = resolve(data, deps, settingsCache);
     if (!resolved.ok) {
       await deadLetter(job, data, resolved.error, 'observer-changed', []);
-      throw new UnrecoverableError(resolved.error.message);
+      throw deadLettered(resolved.error.message);
     }
     let event: EntityEvent;
     try {
@@ -165,7 +183,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
         errorType: 'malformed_event',
       });
       await deadLetter(job, data, error, 'permanent', []);
-      throw new UnrecoverableError(error.message);
+      throw deadLettered(error.message);
     }
     // Attempts starting together share one deadline signal (see AttemptDeadlines).
     const deadline = deadlines.acquire(resolved.timeoutMs);
@@ -197,7 +215,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       const decision = resolved.policy.next(attempt, startedAt - firstAt, error, deps.random);
       if (!decision.retry) {
         await deadLetter(job, data, error, decision.reason, attempts);
-        throw new UnrecoverableError(`${error.errorType}: ${error.message}`);
+        throw deadLettered(`${error.errorType}: ${error.message}`);
       }
       await job.updateData({ ...data, attempts });
       deps.metrics.jobRetried(deps.queue, data.actionType);

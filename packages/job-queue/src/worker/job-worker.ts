@@ -32,7 +32,12 @@ import {
   redisTarget,
 } from '../redis/redis-connection.js';
 import { trackRedisClient } from '../redis/redis-health.js';
-import { createJobProcessor, type JobActionRegistry, type JobResult } from './job-processor.js';
+import {
+  createJobProcessor,
+  wasDeadLetteredByProcessor,
+  type JobActionRegistry,
+  type JobResult,
+} from './job-processor.js';
 
 /** Options of {@link createJobWorker}. */
 export interface JobWorkerOptions extends JobQueueConfigInput {
@@ -310,7 +315,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     guardBullConnections(created, onConnectionError);
     created.on('error', onConnectionError);
     created.on('failed', (job, error) => {
-      if (job !== undefined && error.name === 'UnrecoverableError')
+      if (
+        job !== undefined &&
+        error.name === 'UnrecoverableError' &&
+        !wasDeadLetteredByProcessor(error)
+      )
         void ensureDeadLettered(job, error);
     });
     created.on('stalled', (jobId) => {
