@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { call, type Session } from '../api.js';
 import { useConfirm } from '../confirm.js';
 
@@ -67,11 +68,7 @@ export function DeadLettersPage(props: { session: Session }) {
     }
   };
   useEffect(() => {
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 5000);
   }, [query]);
 
   const act = (

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { call, type Session } from '../api.js';
 import { InvocationTable, type Invocation } from './invocation-detail.js';
 
@@ -46,12 +47,8 @@ export function EventExplanation(props: { session: Session; eventId: string }) {
         setProblem(String(error));
       }
     };
-    void load();
     // Invocations arrive after the event: look again while the detail is open.
-    const timer = setInterval(() => void load(), 3000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 3000);
   }, [props.eventId]);
   if (problem !== undefined) return <p class="error">{problem}</p>;
   if (found === undefined) return <p class="muted">Explaining…</p>;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { call, consoleUrl, type Session } from '../api.js';
 
 interface Service {
@@ -51,11 +52,7 @@ export function HealthPage(props: { session: Session }) {
         setProblem(String(error));
       }
     };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 5000);
   }, []);
 
   return (

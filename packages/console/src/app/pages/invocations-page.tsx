@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { call, type Session } from '../api.js';
 import { useConfirm } from '../confirm.js';
 import { InvocationTable, type Invocation } from './invocation-detail.js';
@@ -39,11 +40,7 @@ export function InvocationsPage(props: { session: Session }) {
     }
   };
   useEffect(() => {
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 5000);
   }, [query]);
 
   const redeliver = (row: Invocation): void => {

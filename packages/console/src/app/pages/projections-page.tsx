@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { ApiError, call, type Session } from '../api.js';
 
 interface Projection {
@@ -67,11 +68,7 @@ export function ProjectionsPage(props: { session: Session }) {
         else setProblem(String(error));
       }
     };
-    void load();
-    const timer = setInterval(() => void load(), 10_000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 10_000);
   }, []);
 
   const check = async (name: string): Promise<void> => {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { poll } from '../poll.js';
 import { ApiError, call, type Session } from '../api.js';
 
 interface QueueStats {
@@ -40,11 +41,7 @@ export function QueuesPage(props: { session: Session }) {
         else setProblem(String(error));
       }
     };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      clearInterval(timer);
-    };
+    return poll(load, 5000);
   }, []);
 
   if (absent)
