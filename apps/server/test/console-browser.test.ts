@@ -437,8 +437,9 @@ describe.skipIf(postgres === undefined || redis === undefined || !hasChromium)(
       await page.locator('[data-testid=rate-latest]:not([data-peak="0"])').waitFor();
       // The capture lag, sampled from the same registry, is charted beside it.
       await page.locator('[data-testid=lag-chart] polyline').waitFor({ state: 'attached' });
+      // The sampler and the page each refresh every 5 s: a lag reading can take both to show.
       await expect
-        .poll(() => page.locator('[data-testid=lag-latest]').textContent())
+        .poll(() => page.locator('[data-testid=lag-latest]').textContent(), { timeout: 30_000 })
         .toMatch(/now \d+\.\d\d/);
     });
 

@@ -154,6 +154,7 @@ export function createChangeLogSource(
   let lastReclaimAt = 0;
   let reclaimDue = true;
   let listening = true;
+  let firstStats: Promise<void> | undefined;
 
   const fail = (error: unknown, message: string): void => {
     lastError = { message: errorMessage(error), at: new Date() };
@@ -546,6 +547,8 @@ export function createChangeLogSource(
       const signal = startOptions.signal;
       signal?.addEventListener('abort', stopFetching, { once: true });
       every(Math.max(1, Math.floor(leaseMs / 3)), renewLeases);
+      // Backlog and capture lag are known from the start, not one stats interval later.
+      firstStats = reportStats();
       every(config.statsInterval, reportStats);
       if (config.retention !== false) every(config.retention.interval, retentionPass);
       pump = runPump(signal);
@@ -602,6 +605,7 @@ export function createChangeLogSource(
       const wasStarted = state !== 'idle';
       stopFetching();
       await pump;
+      await firstStats;
       for (const timer of timers) clearInterval(timer);
       while (pendingSettlements.size > 0) await Promise.all(pendingSettlements);
       await batcher.flush();
