@@ -108,6 +108,44 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it.skipIf(backend.name !== 'postgres')(
+      'runs in a read-only transaction under the statement timeout, and the pool stays usable',
+      async () => {
+        const database = await backend.open();
+        const read = async (text: string, options: { statementTimeoutMs?: number } = {}) => {
+          const rows: unknown[] = [];
+          for await (const batch of database.db.cursor(text, [], options)) rows.push(...batch);
+          return rows;
+        };
+        try {
+          await database.db.exec('CREATE TABLE t_cursor_ro (n int)');
+          const write = await read(
+            'WITH w AS (INSERT INTO t_cursor_ro VALUES (1) RETURNING n) SELECT n FROM w',
+          ).catch((e: unknown) => e);
+          expect((write as { code?: string }).code).toBe('25006'); // read_only_sql_transaction
+          const slow = await read('SELECT pg_sleep(5)', { statementTimeoutMs: 50 }).catch(
+            (e: unknown) => e,
+          );
+          expect((slow as { code?: string }).code).toBe('57014'); // query_canceled
+          expect(
+            await read('SELECT n FROM generate_series(1, 3) n', { statementTimeoutMs: 5000 }),
+          ).toHaveLength(3);
+          // The timeout was local to the cursor's transaction.
+          const { rows } = await database.db.query<{ timeout: string }>(
+            'SELECT current_setting($1) AS timeout',
+            ['statement_timeout'],
+          );
+          expect(rows[0]?.timeout).not.toBe('50ms');
+          const count = await database.db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM t_cursor_ro',
+          );
+          expect(count.rows[0]?.n).toBe(0);
+        } finally {
+          await database.close();
+        }
+      },
+    );
+
     it('reads inside a transaction what the transaction wrote', async () => {
       const database = await backend.open();
       try {

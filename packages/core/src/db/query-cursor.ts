@@ -67,6 +67,80 @@ export function loadPgCursor(): Promise<PgCursorConstructor> {
   return cursorModule;
 }
 
+/** The pg `Connection` calls a cursor makes to write extended-protocol messages. */
+interface WireConnection {
+  parse(query: { text: string }): void;
+  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+  readonly stream?: { cork?(): void; uncork?(): void } | undefined;
+}
+
+/** What a pg-cursor instance is to node-postgres: a submittable with message handlers. */
+type SubmittableCursor = PgCursorLike & {
+  submit(connection: WireConnection): void;
+  handleCommandComplete(message: unknown, connection: unknown): void;
+};
+
+type PreludeCursorConstructor = new (
+  prelude: readonly string[],
+  ...args: ConstructorParameters<PgCursorConstructor>
+) => PgCursorLike;
+
+const preludeCursors = new WeakMap<PgCursorConstructor, PreludeCursorConstructor>();
+
+/**
+ * A pg-cursor that runs `prelude` statements (no parameters, no rows) ahead of its own Parse,
+ * Bind and Describe in the same extended-protocol pipeline, with no Sync in between: a
+ * `BEGIN` there opens the transaction the portal lives in. pg-cursor sends the first Execute
+ * as soon as it is read, so a cursor plus its transaction costs one round trip, not two. The
+ * messages are corked into one write.
+ */
+function withPrelude(Cursor: PgCursorConstructor): PreludeCursorConstructor {
+  let subclass = preludeCursors.get(Cursor);
+  if (subclass !== undefined) return subclass;
+  const Base = Cursor as unknown as new (
+    ...args: ConstructorParameters<PgCursorConstructor>
+  ) => SubmittableCursor;
+  subclass = class extends Base {
+    readonly #prelude: readonly string[];
+    // Command completions that belong to the prelude, not to the cursor's portal.
+    #preludeLeft: number;
+
+    constructor(prelude: readonly string[], ...args: ConstructorParameters<PgCursorConstructor>) {
+      super(...args);
+      this.#prelude = prelude;
+      this.#preludeLeft = prelude.length;
+    }
+
+    override submit(connection: WireConnection): void {
+      const stream = connection.stream;
+      stream?.cork?.();
+      for (const text of this.#prelude) {
+        connection.parse({ text });
+        connection.bind({});
+        connection.execute({});
+      }
+      super.submit(connection);
+      // The first fetch is written by the read() that follows submit in the same tick.
+      if (stream?.uncork !== undefined) {
+        process.nextTick(() => {
+          stream.uncork?.();
+        });
+      }
+    }
+
+    override handleCommandComplete(message: unknown, connection: unknown): void {
+      if (this.#preludeLeft > 0) {
+        this.#preludeLeft--;
+        return;
+      }
+      super.handleCommandComplete(message, connection);
+    }
+  };
+  preludeCursors.set(Cursor, subclass);
+  return subclass;
+}
+
 // A function, not an inline check, so that the flag is read afresh after every await.
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
@@ -109,16 +183,15 @@ export async function* pgCursorRows<Row>(
   signal?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
   try {
-    // One round trip: both statements in one simple query (the time to the first rows of a
-    // short read is mostly round trips).
+    // The transaction, its timeout, the cursor and its first fetch go out as one pipeline:
+    // the first rows are one round trip away, as for a plain query.
     const timeout = options.statementTimeoutMs;
-    await connection.query(
+    const prelude =
       timeout !== undefined && timeout > 0
-        ? `BEGIN READ ONLY; SET LOCAL statement_timeout = ${String(Math.floor(timeout))}`
-        : 'BEGIN READ ONLY',
-    );
+        ? ['BEGIN READ ONLY', `SET LOCAL statement_timeout = ${String(Math.floor(timeout))}`]
+        : ['BEGIN READ ONLY'];
     const cursor = connection.query(
-      new Cursor(text, [...params], {
+      new (withPrelude(Cursor))(prelude, text, [...params], {
         ...(options.rowMode === 'array' ? { rowMode: 'array' as const } : {}),
         ...(options.raw === true ? { types: RAW_TYPES } : {}),
       }),
