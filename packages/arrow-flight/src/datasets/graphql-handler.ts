@@ -9,6 +9,7 @@ import {
   type FlightGraphqlSchema,
   type ModelQuery,
 } from '../graphql/fraiseql-schema.js';
+import { CompileCache } from '../graphql/compile-cache.js';
 import { compileGraphql, type CompiledGraphql } from '../graphql/graphql-compiler.js';
 import { relationColumnCache } from '../sql/relation-columns.js';
 import { sqlStream } from '../sql/sql-stream.js';
@@ -50,6 +51,9 @@ export interface GraphqlHandlerOptions {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const MAX_TOKENS = 20_000;
 const PARSE_CACHE = 256;
+const COMPILE_CACHE = 256;
+/** Longest request (query, variables, options as JSON) whose compilation is kept. */
+const MAX_CACHED_REQUEST = 64 * 1024;
 
 /** A GraphQL ticket request, as sent in a CMD descriptor. */
 export interface GraphqlRequest {
@@ -112,6 +116,21 @@ export function createGraphqlHandler(
   }
   const columns = relationColumnCache(db);
   const parsedDocuments = new Map<string, DocumentNode>();
+  // Compilations by request: the shape (no view columns; for parse and authorize) and the
+  // statement (with the view's columns and the caller's tenant; cleared by refresh).
+  const shapes = new CompileCache<CompiledGraphql>(COMPILE_CACHE, MAX_CACHED_REQUEST);
+  const statements = new CompileCache<CompiledGraphql>(COMPILE_CACHE, MAX_CACHED_REQUEST);
+  const requestKey = (request: GraphqlRequest): string =>
+    JSON.stringify([
+      request.query,
+      request.variables ?? null,
+      request.operationName ?? null,
+      request.nested ?? null,
+    ]);
+  const shapeOf = (request: GraphqlRequest, key = requestKey(request)): CompiledGraphql =>
+    shapes.get(key, () =>
+      compileGraphql(model, documentOf(request.query), { ...request, viewColumns: () => [] }),
+    );
 
   const requestSchema = z
     .object({
@@ -169,8 +188,8 @@ export function createGraphqlHandler(
     request: GraphqlRequest,
     principal: Principal,
   ): Promise<CompiledGraphql> => {
-    const document = documentOf(request.query);
-    const shape = compileGraphql(model, document, { ...request, viewColumns: () => [] });
+    const key = requestKey(request);
+    const shape = shapeOf(request, key);
     const grant = grantOf(shape.query);
     if (!hasAnyRole(principal, grant.roles)) {
       throw new FlightError('PERMISSION_DENIED', `graphql query ${grant.name}: not allowed`);
@@ -183,11 +202,14 @@ export function createGraphqlHandler(
         `graphql query ${grant.name}: view has no tenant column ${tenant.column}`,
       );
     }
-    return compileGraphql(model, document, {
-      ...request,
-      viewColumns: () => viewColumns,
-      tenant,
-    });
+    const tenantKey = tenant === undefined ? '' : JSON.stringify([tenant.column, tenant.value]);
+    return statements.get(`${key}\u0000${tenantKey}`, () =>
+      compileGraphql(model, documentOf(request.query), {
+        ...request,
+        viewColumns: () => viewColumns,
+        tenant,
+      }),
+    );
   };
 
   const scalarQuery = (query: ModelQuery): string => {
@@ -210,15 +232,11 @@ export function createGraphqlHandler(
       }
       const request: GraphqlRequest = { ...parsed.data, kind: 'graphql' };
       // Refuse what cannot run now rather than at DoGet: syntax, validation, variables, roots.
-      compileGraphql(model, documentOf(request.query), { ...request, viewColumns: () => [] });
+      shapeOf(request);
       return request;
     },
     authorize(request, principal) {
-      const shape = compileGraphql(model, documentOf(request.query), {
-        ...request,
-        viewColumns: () => [],
-      });
-      const grant = grantOf(shape.query);
+      const grant = grantOf(shapeOf(request).query);
       if (!hasAnyRole(principal, grant.roles)) {
         throw new FlightError('PERMISSION_DENIED', `graphql query ${grant.name}: not allowed`);
       }
@@ -251,6 +269,7 @@ export function createGraphqlHandler(
     },
     refresh() {
       columns.clear();
+      statements.clear();
       return Promise.resolve();
     },
   };
