@@ -102,6 +102,32 @@ describe('email action against a real smtp-server on loopback', () => {
     expect(got.raw).toContain('<p>Order <b>ord_1</b></p>');
   });
 
+  it('sends ASCII bodies quoted-printable and any other body base64, a long one included', async () => {
+    const ascii = orderEvent({ data: { id: 'ord_1', note: 'x'.repeat(200_000) } });
+    await registry.execute(
+      email({ to: 'ann@example.com', text: '{{ data.note }}' }),
+      actionContext(ascii),
+    );
+    const plain = received.at(-1)!;
+    expect(header(plain.raw, 'Content-Transfer-Encoding')).toBe('quoted-printable');
+    expect(plain.raw.replace(/=\r\n/g, '')).toContain('x'.repeat(10_000));
+
+    const accented = orderEvent({ data: { id: 'ord_1', note: 'Commande expédiée' } });
+    await registry.execute(
+      email({ to: 'ann@example.com', text: 'plain', html: '<p>{{ data.note }}</p>' }),
+      actionContext(accented),
+    );
+    const other = received.at(-1)!;
+    expect(other.raw).toMatch(/Content-Transfer-Encoding: base64/);
+    expect(other.raw).not.toMatch(/Content-Transfer-Encoding: quoted-printable/);
+    const encodedHtml = /Content-Type: text\/html[^]*?\r\n\r\n([A-Za-z0-9+/=\r\n]+)/.exec(
+      other.raw,
+    )?.[1];
+    expect(Buffer.from(encodedHtml ?? '', 'base64').toString('utf8')).toBe(
+      '<p>Commande expédiée</p>',
+    );
+  });
+
   it('authenticates with credentials from an smtp:// URL', async () => {
     await registry.execute(
       email({ smtp: { url: `smtp://mailer:s3cret@127.0.0.1:${port}` } }),

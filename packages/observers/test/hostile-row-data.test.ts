@@ -125,9 +125,21 @@ function hostileEvent(random: () => number, index: number): EntityEvent {
   };
 }
 
+/** What the test keeps of one request: never the body itself, which may be megabytes. */
 interface Received {
   readonly path: string;
-  readonly body: string;
+  /** The `id` field of a JSON body, when it has one. */
+  readonly id?: string;
+  readonly validJson: boolean;
+}
+
+function summarise(path: string, body: string): Received {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown };
+    return { path, validJson: true, ...(typeof parsed.id === 'string' ? { id: parsed.id } : {}) };
+  } catch {
+    return { path, validJson: false };
+  }
 }
 
 describe.skipIf(redis === undefined)('hostile row data through every action and condition', () => {
@@ -145,7 +157,7 @@ describe.skipIf(redis === undefined)('hostile row data through every action and 
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8') });
+        received.push(summarise(req.url ?? '', Buffer.concat(chunks).toString('utf8')));
         res.writeHead(204).end();
       });
     });
@@ -159,7 +171,8 @@ describe.skipIf(redis === undefined)('hostile row data through every action and 
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          mails.push(Buffer.concat(chunks).toString('utf8').slice(0, 2_000));
+          // A copy of the head: a slice would keep the whole message alive.
+          mails.push(Buffer.concat(chunks).subarray(0, 2_000).toString('utf8'));
           callback();
         });
       },
@@ -271,9 +284,9 @@ observers:
       expect(escaped, `seed ${String(seed)}`).toEqual([]);
       // The observer that uses only the id got every event, whatever the data did to the others.
       const plain = received.filter((request) => request.path === '/plain');
-      expect(
-        new Set(plain.map((request) => (JSON.parse(request.body) as { id: string }).id)),
-      ).toEqual(new Set(events.map((event) => event.entityId)));
+      expect(new Set(plain.map((request) => request.id))).toEqual(
+        new Set(events.map((event) => event.entityId)),
+      );
       // Every event that matched "big" either ran its function action or left a failure line
       // naming the observer: nothing vanished.
       for (const event of events.filter((e) => e.data.total === 150)) {
@@ -289,7 +302,7 @@ observers:
       expect(calls.length).toBeGreaterThan(0);
       // JSON bodies stayed valid JSON whatever the values were.
       for (const request of received.filter((r) => r.path === '/equal' || r.path === '/slack')) {
-        expect(() => JSON.parse(request.body) as unknown).not.toThrow();
+        expect(request.validJson, request.path).toBe(true);
       }
     },
   );

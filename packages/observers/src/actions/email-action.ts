@@ -15,6 +15,19 @@ import type { TemplateContext } from '../templates/template-context.js';
 import { renderOneAddress, renderRecipients } from './email-recipients.js';
 import type { TemplateRenderer } from './template-renderer.js';
 
+const NOT_PRINTABLE_ASCII = /[^\t\n\r\x20-\x7e]/;
+
+/**
+ * Quoted-printable for bodies of printable ASCII (readable on the wire, no growth), base64 for
+ * anything else (at most a third larger, whatever the script). One regex test per body, no
+ * allocation: the rendered body holds row data and may be megabytes long.
+ */
+function bodyEncoding(text: string, html: string | undefined): 'quoted-printable' | 'base64' {
+  return NOT_PRINTABLE_ASCII.test(text) || (html !== undefined && NOT_PRINTABLE_ASCII.test(html))
+    ? 'base64'
+    : 'quoted-printable';
+}
+
 /** What {@link createEmailAction} needs. */
 export interface EmailActionOptions {
   readonly templates: TemplateRenderer;
@@ -65,13 +78,16 @@ export function createEmailAction(options: EmailActionOptions): ActionExecutor<E
         config.cc === undefined
           ? []
           : renderRecipients('cc', config.cc, options.templates, context.event);
+      const text = render(config.text);
+      const html = config.html === undefined ? undefined : render(config.html, 'html');
       const message: MailMessage = {
         from: renderOneAddress('from', config.from, options.templates, context.event),
         to,
         ...(cc.length === 0 ? {} : { cc }),
         subject: render(config.subject, 'header'),
-        text: render(config.text),
-        ...(config.html === undefined ? {} : { html: render(config.html, 'html') }),
+        text,
+        ...(html === undefined ? {} : { html }),
+        textEncoding: bodyEncoding(text, html),
         messageId: `<${encodeURIComponent(context.event.id)}.${encodeURIComponent(context.observer)}.${context.actionIndex}@fraiseql>`,
       };
       using attempt = attemptSignal(context.signal, timeout);

@@ -11,6 +11,11 @@ export interface MailMessage {
   readonly html?: string;
   readonly messageId?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Content-Transfer-Encoding of the text parts. Set, so nodemailer does not count every letter
+   * of a body with a global regex match (seconds of blocked event loop on a multi-MB body).
+   */
+  readonly textEncoding?: 'quoted-printable' | 'base64';
 }
 
 /** What the SMTP server said about a message (nodemailer's `SentMessageInfo` slice). */
