@@ -264,6 +264,17 @@ const cases: { kind: string; text: string; expected: string; env?: Record<string
       'observers["order shipped"]: invalid observer name "order shipped": use a letter, then letters, digits, "_" or "-" (at most 128 characters) (observers.yaml:2)',
   },
   {
+    kind: 'observer named __proto__ (an object literal would drop it silently)',
+    text: `observers:
+  __proto__:
+    entity: Order
+    events: [UPDATE]
+    actions: [{ type: function, name: audit }]
+`,
+    expected:
+      'observers.__proto__: invalid observer name "__proto__": use a letter, then letters, digits, "_" or "-" (at most 128 characters) (observers.yaml:2)',
+  },
+  {
     kind: 'event kind listed twice',
     text: yaml(`    entity: Order
     events: [UPDATE, INSERT, UPDATE]

@@ -14,6 +14,8 @@ import { configFormatOf, parseConfigText, type ConfigFormat } from './config-tex
 import { applyEnvOverrides, type EnvOverride } from './env-overrides.js';
 import {
   createObserversConfigSchema,
+  droppedObserverNames,
+  invalidNameMessage,
   type ActionSchemaSource,
   type ObserversConfig,
 } from './observers-config.js';
@@ -186,7 +188,9 @@ function checkValue(
   };
 
   const result = createObserversConfigSchema(options.registry).safeParse(value);
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = droppedObserverNames(value).map((name) =>
+    located('schema', ['observers', name], invalidNameMessage(name)),
+  );
   if (!result.success) {
     for (const issue of result.error.issues) {
       for (const explained of explainZodIssue(issue, value)) {

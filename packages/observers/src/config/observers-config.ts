@@ -31,6 +31,22 @@ const redisSchema = z
   .check(fieldPresence('exactly-one', ['url', 'urlEnv']))
   .meta({ description: 'Default Redis for cache actions (and dedup).' });
 
+/** Why `name` cannot name an observer. */
+export function invalidNameMessage(name: string): string {
+  return `invalid observer name ${JSON.stringify(name)}: use a letter, then letters, digits, "_" or "-" (at most 128 characters)`;
+}
+
+/**
+ * Observer names of a config as written that the schema's record would drop without a word:
+ * `__proto__`, which an object literal turns into the prototype instead of a key.
+ */
+export function droppedObserverNames(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const observers = (input as { observers?: unknown }).observers;
+  if (typeof observers !== 'object' || observers === null) return [];
+  return Object.hasOwn(observers, '__proto__') ? ['__proto__'] : [];
+}
+
 // Names are checked beside the observers (not as record keys) so an observer with a bad name
 // still gets its own fields validated in the same run.
 const observerNames = z.superRefine<unknown>(
@@ -42,7 +58,7 @@ const observerNames = z.superRefine<unknown>(
           code: 'custom',
           path: [name],
           input: name,
-          message: `invalid observer name ${JSON.stringify(name)}: use a letter, then letters, digits, "_" or "-" (at most 128 characters)`,
+          message: invalidNameMessage(name),
         });
       }
     }
