@@ -9,6 +9,7 @@ export type DdlGenErrorCode =
   | 'SOURCE_VIEW_SHAPE'
   | 'INTROSPECTION_FAILED'
   | 'UNKNOWN_PROJECTION'
+  | 'CHECK_TIMEOUT'
   | 'INVALID_ARGUMENT';
 
 /** An error from `@fraiseql/ddl-gen`. */

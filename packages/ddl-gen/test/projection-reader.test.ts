@@ -95,6 +95,28 @@ describe.skipIf(pg === undefined)('listProjections / checkProjection on PostgreS
     expect(rebuilt.stalenessSeconds).toBeLessThan(60);
   });
 
+  it('cancels a check that outlives its timeout in PostgreSQL and reports CHECK_TIMEOUT', async () => {
+    // Another session holds the source table: the comparison waits on its lock until the
+    // statement timeout cancels it.
+    const holder = await connectDatabase({ url: database.url });
+    try {
+      const error: unknown = await holder.transaction(async (tx) => {
+        await tx.exec('LOCK TABLE tb_order IN ACCESS EXCLUSIVE MODE');
+        return checkProjection(db, 'public.tv_order', { timeout: 300 }).catch((e: unknown) => e);
+      });
+      expect(isDdlGenError(error, 'CHECK_TIMEOUT')).toBe(true);
+      expect((error as Error).message).toContain('public.tv_order');
+    } finally {
+      await holder.close();
+    }
+    // The cancelled transaction left nothing behind: the next check runs.
+    expect((await checkProjection(db, 'public.tv_order')).inSync).toBe(true);
+    const bad: unknown = await checkProjection(db, 'public.tv_order', { timeout: 'soon' }).catch(
+      (e: unknown) => e,
+    );
+    expect(isDdlGenError(bad, 'INVALID_ARGUMENT')).toBe(true);
+  });
+
   it('refuses names that are not registered projections', async () => {
     for (const name of ['public.tb_order', 'public.nope', 'x"; DROP TABLE tb_order; --']) {
       const error: unknown = await checkProjection(db, name).catch((e: unknown) => e);

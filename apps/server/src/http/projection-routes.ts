@@ -27,6 +27,7 @@ export function projectionRoutes(db: SqlClient): Route[] {
           return { status: 200, body: await checkProjection(db, name) };
         } catch (error) {
           if (isDdlGenError(error, 'UNKNOWN_PROJECTION')) throw new HttpError(404, error.message);
+          if (isDdlGenError(error, 'CHECK_TIMEOUT')) throw new HttpError(504, error.message);
           throw error;
         }
       },

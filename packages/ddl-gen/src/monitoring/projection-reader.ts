@@ -1,4 +1,4 @@
-import type { SqlClient } from '@fraiseql/core';
+import { parseDuration, type DurationInput, type SqlClient } from '@fraiseql/core';
 import { DdlGenError } from '../errors.js';
 
 /** One projection as `projection_status()` reports it. */
@@ -139,6 +139,9 @@ export async function listProjections(db: SqlClient): Promise<ProjectionList> {
   return { installed: schemas.length > 0, schemas, projections };
 }
 
+/** SQLSTATE of a statement cancelled by `statement_timeout`. */
+const QUERY_CANCELED = '57014';
+
 /** Options of {@link checkProjection}. */
 export interface CheckProjectionOptions {
   /**
@@ -146,6 +149,12 @@ export interface CheckProjectionOptions {
    * @defaultValue 10
    */
   readonly sampleSize?: number;
+  /**
+   * How long the comparison may run (milliseconds or a duration string such as `'2m'`); a
+   * check that takes longer is cancelled in PostgreSQL and fails with `CHECK_TIMEOUT`.
+   * @defaultValue `'60s'`
+   */
+  readonly timeout?: DurationInput;
 }
 
 /**
@@ -157,7 +166,8 @@ export interface CheckProjectionOptions {
  * const result = await checkProjection(db, 'public.tv_order');
  * if (!result.inSync) console.log(result.missing, result.extra, result.different);
  * @throws {DdlGenError} `UNKNOWN_PROJECTION` when the name is not a registered projection with a
- *   check function; `INVALID_ARGUMENT` for a bad `sampleSize`
+ *   check function; `INVALID_ARGUMENT` for a bad `sampleSize` or `timeout`; `CHECK_TIMEOUT` when
+ *   the check ran longer than `timeout` (PostgreSQL cancelled it)
  */
 export async function checkProjection(
   db: SqlClient,
@@ -165,30 +175,56 @@ export async function checkProjection(
   options: CheckProjectionOptions = {},
 ): Promise<ProjectionCheck> {
   const sampleSize = options.sampleSize ?? 10;
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(options.timeout ?? '60s', 'timeout');
+  } catch (error) {
+    throw new DdlGenError('INVALID_ARGUMENT', (error as Error).message, { cause: error });
+  }
   if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000) {
     throw new DdlGenError('INVALID_ARGUMENT', 'sampleSize must be an integer from 0 to 1000');
   }
-  const { projections } = await listProjections(db);
-  const found = projections.find((p) => p.projection === name);
-  if (found?.checkable !== true) {
-    throw new DdlGenError(
-      'UNKNOWN_PROJECTION',
-      found === undefined
-        ? `no registered projection named ${JSON.stringify(name)}`
-        : `projection ${JSON.stringify(name)} has no check function`,
-    );
-  }
-  const dot = name.indexOf('.');
-  const fn = `${quoteIdent(name.slice(0, dot))}.${quoteIdent(`check_${name.slice(dot + 1)}`)}`;
   const started = performance.now();
-  const result = await db.query<{ problem: string; n: string; sample: string[] | null }>(
-    `SELECT problem, count(*)::bigint AS n,
-       (array_agg(entity_id::text))[1:$1::int] AS sample
-     FROM ${fn}() GROUP BY problem`,
-    [sampleSize],
-  );
+  const { result, clock } = await db
+    .transaction(async (tx) => {
+      // One read-only transaction with a deadline: the lookup counts rows and the comparison
+      // reads both relations whole; either may wait on a lock.
+      await tx.exec(
+        `SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${String(Math.max(1, Math.floor(timeoutMs)))}`,
+      );
+      const { projections } = await listProjections(tx);
+      const found = projections.find((p) => p.projection === name);
+      if (found?.checkable !== true) {
+        throw new DdlGenError(
+          'UNKNOWN_PROJECTION',
+          found === undefined
+            ? `no registered projection named ${JSON.stringify(name)}`
+            : `projection ${JSON.stringify(name)} has no check function`,
+        );
+      }
+      const dot = name.indexOf('.');
+      const fn = `${quoteIdent(name.slice(0, dot))}.${quoteIdent(`check_${name.slice(dot + 1)}`)}`;
+      return {
+        result: await tx.query<{ problem: string; n: string; sample: string[] | null }>(
+          `SELECT problem, count(*)::bigint AS n,
+             (array_agg(entity_id::text))[1:$1::int] AS sample
+           FROM ${fn}() GROUP BY problem`,
+          [sampleSize],
+        ),
+        clock: await tx.query<{ now: Date | string }>('SELECT now() AS now'),
+      };
+    })
+    .catch((error: unknown) => {
+      if ((error as { code?: unknown } | null)?.code === QUERY_CANCELED) {
+        throw new DdlGenError(
+          'CHECK_TIMEOUT',
+          `the check of ${name} did not finish within ${String(timeoutMs)} ms; raise the timeout or run it when the database is quiet`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
   const durationMs = Math.round(performance.now() - started);
-  const clock = await db.query<{ now: Date | string }>('SELECT now() AS now');
   const counts = { missing: 0, extra: 0, different: 0 };
   const samples: { missing: string[]; extra: string[]; different: string[] } = {
     missing: [],
