@@ -7,7 +7,13 @@ import {
   readChangeLogEvent,
   type EntityEvent,
 } from '@fraiseql/core';
-import { createObserverDefinitions, type ObserverDefinition } from '@fraiseql/observers';
+import {
+  createMatcher,
+  createObserverDefinitions,
+  explainEvent,
+  type ObserverMatcher,
+  type ObserverVerdict,
+} from '@fraiseql/observers';
 import type { Command, CommandContext } from '../command.js';
 import { CONFIG_OPTION, DATABASE_OPTION } from './common-options.js';
 import { loadConfig } from '../context/load-config.js';
@@ -17,22 +23,9 @@ import { print } from '../output/print.js';
 import { styles } from '../output/terminal.js';
 import { actionSummary } from './action-summary.js';
 
-interface ObserverVerdict {
-  readonly observer: string;
-  readonly matched: boolean;
+/** One observer's verdict as this command prints it: `explainEvent`'s, with action details. */
+interface DebugVerdict extends Omit<ObserverVerdict, 'state' | 'actions'> {
   readonly enabled: boolean;
-  readonly entityMatches: boolean;
-  readonly eventMatches: boolean;
-  readonly condition?: {
-    readonly source: string;
-    readonly result: boolean;
-    readonly clauses: readonly {
-      source: string;
-      column: number;
-      result: boolean;
-      values?: readonly unknown[];
-    }[];
-  };
   /** Actions that would run, in order (none unless matched). */
   readonly actions: readonly string[];
 }
@@ -69,9 +62,8 @@ export const observersDebugEventCommand: Command = {
     checkEventChoice(context);
     const { config } = await loadConfig(context);
     const event = await readEvent(context);
-    const verdicts = createObserverDefinitions(config).map((definition) =>
-      verdict(definition, event),
-    );
+    const matcher = createMatcher(createObserverDefinitions(config));
+    const verdicts = explainEvent(matcher, event).map((v) => detailed(matcher, v));
     const matched = verdicts.filter((v) => v.matched).length;
     print(context, { event: eventToJson(event), matched, observers: verdicts }, () =>
       describe(context, event, verdicts),
@@ -131,29 +123,25 @@ async function readEvent(context: CommandContext): Promise<EntityEvent> {
   }
 }
 
-function verdict(definition: ObserverDefinition, event: EntityEvent): ObserverVerdict {
-  const entityMatches = definition.entity === '*' || definition.entity === event.entityType;
-  const eventMatches = definition.events.includes(event.eventType);
-  const explanation = definition.compiledCondition?.explain(event);
-  const matched =
-    definition.enabled && entityMatches && eventMatches && (explanation?.result ?? true);
+function detailed(matcher: ObserverMatcher, verdict: ObserverVerdict): DebugVerdict {
   return {
-    observer: definition.name,
-    matched,
-    enabled: definition.enabled,
-    entityMatches,
-    eventMatches,
-    ...(explanation === undefined || definition.condition === undefined
-      ? {}
-      : { condition: { source: definition.condition, ...explanation } }),
-    actions: matched ? definition.actions.map((action) => actionSummary(action)) : [],
+    observer: verdict.observer,
+    matched: verdict.matched,
+    enabled: verdict.state !== 'disabled',
+    entityMatches: verdict.entityMatches,
+    eventMatches: verdict.eventMatches,
+    ...(verdict.condition === undefined ? {} : { condition: verdict.condition }),
+    ...(verdict.conditionError === undefined ? {} : { conditionError: verdict.conditionError }),
+    actions: verdict.matched
+      ? (matcher.get(verdict.observer)?.actions ?? []).map((action) => actionSummary(action))
+      : [],
   };
 }
 
 function describe(
   context: CommandContext,
   event: EntityEvent,
-  verdicts: readonly ObserverVerdict[],
+  verdicts: readonly DebugVerdict[],
 ): string {
   const paint = styles(context.terminal.color);
   const mark = (ok: boolean): string => (ok ? paint.green('yes') : paint.red('no'));
@@ -169,6 +157,9 @@ function describe(
     lines.push(
       `  enabled ${mark(v.enabled)}  entity ${mark(v.entityMatches)}  event ${mark(v.eventMatches)}`,
     );
+    if (v.conditionError !== undefined) {
+      lines.push(`  condition failed on this event: ${v.conditionError}`);
+    }
     if (v.condition !== undefined) {
       lines.push(`  condition ${v.condition.source} => ${mark(v.condition.result)}`);
       for (const clause of v.condition.clauses) {
