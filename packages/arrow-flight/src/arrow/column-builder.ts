@@ -24,6 +24,7 @@ import { Validity } from './validity.js';
 import {
   parseBool,
   parseDateDays,
+  decimalInteger,
   parseDecimalUnscaled,
   parseFloat64,
   parseInt64,
@@ -158,16 +159,22 @@ class FixedBuilder implements ColumnBuilder {
   finish(): Data {
     const length = this.length;
     const { nullCount, nullBitmap } = this.#validity.take(length);
-    const bytes = this.#words.u8.slice(0, Math.ceil((length * this.#bits) / 8));
+    const used = Math.ceil((length * this.#bits) / 8);
+    // The batch keeps the filled buffer (a view, no copy); the next batch starts with a buffer
+    // of the size this one needed, so a steady stream grows no buffer and copies none.
+    const words = this.#words;
+    const buffer = words.u8.buffer;
     const type = this.field.type as DataType;
-    let data: ArrayBufferView = bytes;
-    if (type instanceof Float64) data = new Float64Array(bytes.buffer);
-    else if (this.#bits === 64) data = new BigInt64Array(bytes.buffer, 0, length);
-    else if (this.#bits === 128) data = new Uint32Array(bytes.buffer, 0, length * 4);
-    else if (this.#bits === 32 && type instanceof Float32) data = new Float32Array(bytes.buffer);
-    else if (this.#bits === 32) data = new Int32Array(bytes.buffer);
-    else if (this.#bits === 16) data = new Int16Array(bytes.buffer);
-    this.#words = new Words(8 * 1024);
+    let data: ArrayBufferView;
+    if (type instanceof Float64) data = new Float64Array(buffer, 0, length);
+    else if (this.#bits === 64) data = new BigInt64Array(buffer, 0, length);
+    else if (this.#bits === 128) data = new Uint32Array(buffer, 0, length * 4);
+    else if (this.#bits === 32 && type instanceof Float32)
+      data = new Float32Array(buffer, 0, length);
+    else if (this.#bits === 32) data = new Int32Array(buffer, 0, length);
+    else if (this.#bits === 16) data = new Int16Array(buffer, 0, length);
+    else data = new Uint8Array(buffer, 0, used);
+    this.#words = new Words(Math.max(8 * 1024, (used + 7) & ~7));
     this.length = 0;
     return makeData({ type, length, nullCount, nullBitmap, data } as never);
   }
@@ -194,8 +201,14 @@ function int64Builder(field: Field, parse: (value: unknown) => number | bigint |
 
 function integer(value: unknown, min: number, max: number): number | undefined {
   const parsed =
-    typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
-  return Number.isInteger(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.length <= 15
+        ? decimalInteger(value)
+        : NaN;
+  return parsed !== undefined && Number.isInteger(parsed) && parsed >= min && parsed <= max
+    ? parsed
+    : undefined;
 }
 
 /** Variable-width columns: UTF-8 text or binary. */
@@ -203,7 +216,7 @@ class VarBuilder implements ColumnBuilder {
   readonly field: Field;
   length = 0;
   #offsets = new Int32Array(1025);
-  #data = Buffer.allocUnsafe(16 * 1024);
+  #data = Buffer.allocUnsafeSlow(16 * 1024);
   #used = 0;
   readonly #validity = new Validity(128);
   readonly #binary: boolean;
@@ -219,7 +232,7 @@ class VarBuilder implements ColumnBuilder {
 
   #reserve(bytes: number): void {
     if (this.#used + bytes <= this.#data.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#data.length * 2, this.#used + bytes));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#data.length * 2, this.#used + bytes));
     this.#data.copy(grown, 0, 0, this.#used);
     this.#data = grown;
   }
@@ -244,7 +257,7 @@ class VarBuilder implements ColumnBuilder {
       } else {
         const text = toText(value);
         this.#reserve(text.length * 3);
-        this.#used += this.#data.write(text, this.#used, 'utf8');
+        this.#used = writeText(this.#data, this.#used, text);
       }
     }
     this.#offsets[index + 1] = this.#used;
@@ -254,12 +267,14 @@ class VarBuilder implements ColumnBuilder {
   finish(): Data {
     const length = this.length;
     const { nullCount, nullBitmap } = this.#validity.take(length);
-    const valueOffsets = this.#offsets.slice(0, length + 1);
-    const data = new Uint8Array(this.#used);
-    data.set(this.#data.subarray(0, this.#used));
+    // Views of the filled buffers go to the batch (no copy); the next batch starts with buffers
+    // of the sizes this one needed.
+    const valueOffsets = this.#offsets.subarray(0, length + 1);
+    const data = new Uint8Array(this.#data.buffer, this.#data.byteOffset, this.#used);
+    this.#offsets = new Int32Array(Math.max(1025, length + 1));
+    this.#data = Buffer.allocUnsafeSlow(Math.max(16 * 1024, this.#used + 64));
     this.length = 0;
     this.#used = 0;
-    this.#offsets = new Int32Array(1025);
     return makeData({
       type: this.field.type as Utf8,
       length,
@@ -269,6 +284,24 @@ class VarBuilder implements ColumnBuilder {
       data,
     } as never);
   }
+}
+
+/**
+ * Writes `text` as UTF-8 at `at`; returns the end. Short ASCII text (most column values) is
+ * copied code unit by code unit, cheaper than a call into `Buffer#write`.
+ */
+function writeText(target: Buffer, at: number, text: string): number {
+  const length = text.length;
+  if (length <= 64) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 127) break;
+      target[at + i] = code;
+    }
+    if (i === length) return at + length;
+  }
+  return at + target.write(text, at, 'utf8');
 }
 
 function toText(value: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestampMicros } from './pg-text.js';
+import { decimalInteger, parseInt64, parseTimestampMicros } from './pg-text.js';
 
 const micros = (iso: string) => Date.parse(iso) * 1000;
 
@@ -37,5 +37,42 @@ describe('parseTimestampMicros', () => {
     ]) {
       expect(parseTimestampMicros(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe('parseTimestampMicros across rows', () => {
+  it('gives every row its own date when consecutive rows change day, month and year', () => {
+    const texts = [
+      '2023-12-31 23:59:59+00',
+      '2024-01-01 00:00:00+00',
+      '2024-01-01 12:00:00+00',
+      '2024-02-29 00:00:00+00',
+      '2024-03-01 00:00:00+00',
+      '1999-03-01 00:00:00+00',
+      '2024-03-01 00:00:01+00',
+    ];
+    for (const text of texts) {
+      expect(parseTimestampMicros(text), text).toBe(
+        micros(text.replace(' ', 'T').replace('+00', 'Z')),
+      );
+    }
+  });
+});
+
+describe('decimalInteger and parseInt64', () => {
+  it('read integer texts exactly, signs included, and refuse what is not an integer', () => {
+    expect(decimalInteger('0')).toBe(0);
+    expect(Object.is(decimalInteger('-0'), 0)).toBe(true);
+    expect(decimalInteger('-2147483648')).toBe(-2147483648);
+    expect(decimalInteger('+42')).toBe(42);
+    expect(decimalInteger('999999999999999')).toBe(999_999_999_999_999);
+    expect(decimalInteger('1e3')).toBe(1000);
+    for (const bad of ['', ' ', '+', '-', '12a', '1.5', 'NaN', 'Infinity']) {
+      expect(decimalInteger(bad), bad).toBeUndefined();
+    }
+    expect(parseInt64('-9223372036854775808')).toBe(-9_223_372_036_854_775_808n);
+    expect(parseInt64('9223372036854775808')).toBeUndefined();
+    expect(parseInt64('123456789012345')).toBe(123_456_789_012_345);
+    expect(parseInt64('12345678901234.5')).toBeUndefined();
   });
 });

@@ -22,11 +22,14 @@ export class Validity {
 
   /** The bitmap of the first `length` values (none when nothing is null), and a fresh start. */
   take(length: number): { nullCount: number; nullBitmap: Uint8Array | undefined } {
-    const result = {
-      nullCount: this.nulls,
-      nullBitmap: this.nulls === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3),
-    };
-    this.bits = new Uint8Array(this.#initialBytes);
+    const bytes = (length + 7) >> 3;
+    if (this.nulls === 0) {
+      // Nothing to hand over: the bits are reused, cleared (only set bits were written).
+      this.bits.fill(0, 0, bytes);
+      return { nullCount: 0, nullBitmap: undefined };
+    }
+    const result = { nullCount: this.nulls, nullBitmap: this.bits.subarray(0, bytes) };
+    this.bits = new Uint8Array(Math.max(this.#initialBytes, bytes));
     this.nulls = 0;
     return result;
   }
