@@ -108,4 +108,44 @@ describe('decodeFlightStream', () => {
       'red',
     ]);
   });
+
+  it('keeps dictionaries across batches: replaced, extended by deltas, shared by columns', async () => {
+    const type = () => new Dictionary(new Utf8(), new Int32(), 7);
+    const words = (values: string[]) => vectorFromArray(values, new Utf8());
+    const column = (dictionary: ReturnType<typeof words>, indices: number[]) =>
+      makeVector(
+        makeData({
+          type: type(),
+          length: indices.length,
+          data: Int32Array.from(indices),
+          dictionary,
+        }),
+      );
+    const first = words(['red', 'green']);
+    const extended = first.concat(words(['blue', 'ünïcode']));
+    const replaced = words(['x', 'y', 'z']);
+    const batches = [
+      new Table({ color: column(first, [0, 1, 1]) }),
+      new Table({ color: column(extended, [3, 2, 0, 1]) }),
+      new Table({ color: column(extended, [2, 2]) }),
+      new Table({ color: column(replaced, [2, 0, 1]) }),
+    ].flatMap((table) => table.batches);
+    const table = new Table(batches);
+    const decoded = await decode(wire(table, true).views);
+    expect(decoded.map(({ batch }) => batch.numRows)).toEqual([3, 4, 2, 3]);
+    expect(new Table(decoded.map(({ batch }) => batch)).getChild('color')?.toArray()).toEqual([
+      'red',
+      'green',
+      'green',
+      'ünïcode',
+      'blue',
+      'red',
+      'green',
+      'blue',
+      'blue',
+      'z',
+      'x',
+      'y',
+    ]);
+  });
 });

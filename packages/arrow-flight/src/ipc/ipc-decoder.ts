@@ -5,10 +5,14 @@ import {
   RecordBatch,
   RecordBatchReader,
   Struct,
+  Vector,
   type Data,
   type Schema,
 } from 'apache-arrow';
-import type { RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import type {
+  DictionaryBatch as DictionaryBatchHeader,
+  RecordBatch as RecordBatchHeader,
+} from 'apache-arrow/ipc/metadata/message';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import type { FlightDataView } from '../protocol/flight-data.js';
 
@@ -29,18 +33,29 @@ function encapsulate(frame: FlightDataView): Uint8Array {
   return out;
 }
 
+/** `body` itself when it starts on an 8-byte boundary, else an aligned copy. */
+function alignedBody(body: Uint8Array): Uint8Array {
+  // `new Uint8Array(view)` copies (a Buffer's `slice` would not).
+  return body.byteOffset % 8 === 0 ? body : new Uint8Array(body);
+}
+
 /**
  * Builds a record batch straight over a received body: the typed arrays of its columns are views
- * of `body`, so nothing is copied. Only for a plain record batch (no compression) of a schema
- * without dictionaries; `body` must start on an 8-byte boundary.
+ * of `body`, so nothing is copied. Only for an uncompressed record batch; `body` must start on
+ * an 8-byte boundary; dictionary columns take their values from `dictionaries`.
  */
-function loadRecordBatch(schema: Schema, message: Message, body: Uint8Array): RecordBatch {
+function loadRecordBatch(
+  schema: Schema,
+  message: Message,
+  body: Uint8Array,
+  dictionaries: Map<number, Vector>,
+): RecordBatch {
   const header = message.header() as RecordBatchHeader;
   const children = new VectorLoader(
     body,
     header.nodes,
     header.buffers,
-    new Map(),
+    dictionaries,
     schema.metadataVersion,
     header.variadicBufferCounts,
   ).visitMany(schema.fields) as Data[];
@@ -49,47 +64,93 @@ function loadRecordBatch(schema: Schema, message: Message, body: Uint8Array): Re
 }
 
 /**
+ * The dictionary an uncompressed dictionary batch sets (or, for a delta, extends), built over
+ * the received body as {@link loadRecordBatch} builds a batch.
+ */
+function loadDictionary(
+  schema: Schema,
+  message: Message,
+  body: Uint8Array,
+  dictionaries: Map<number, Vector>,
+): void {
+  const header = message.header() as DictionaryBatchHeader;
+  const type = schema.dictionaries.get(header.id);
+  if (type === undefined) {
+    throw new Error(`Flight stream: dictionary batch for unknown dictionary id ${header.id}`);
+  }
+  const [data] = new VectorLoader(
+    body,
+    header.data.nodes,
+    header.data.buffers,
+    dictionaries,
+    schema.metadataVersion,
+    header.data.variadicBufferCounts,
+  ).visitMany([type]);
+  if (data === undefined) throw new Error(`Flight stream: empty dictionary batch ${header.id}`);
+  const vector = new Vector([data]);
+  const previous = dictionaries.get(header.id);
+  dictionaries.set(
+    header.id,
+    (header.isDelta && previous !== undefined ? previous.concat(vector) : vector).memoize(),
+  );
+}
+
+/**
  * Reassembles record batches from FlightData messages, paired with the app metadata each
  * arrived with. Each batch is decoded as soon as its message arrives, never waiting for the next
  * message, so a live stream that pauses between batches delivers every batch at once.
  *
- * A plain record batch of a schema without dictionaries is built directly over the received
- * `data_body` (zero-copy when the sender aligned the body to 8 bytes, as this package's server
- * does; one copy otherwise). Anything else (dictionaries, compressed bodies) goes through
- * apache-arrow's reader: each `data_header` becomes an encapsulated IPC message again, after the
- * schema and dictionaries seen so far.
+ * Uncompressed record and dictionary batches are built directly over the received `data_body`
+ * (zero-copy when the sender aligned the body to 8 bytes, as this package's server does; one
+ * copy otherwise); dictionaries are decoded once, when their batch arrives, and kept for the
+ * batches that refer to them. Compressed bodies go through apache-arrow's reader: each
+ * `data_header` becomes an encapsulated IPC message again, after the schema and dictionaries
+ * seen so far.
  */
 export async function* decodeFlightStream(
   frames: AsyncIterable<FlightDataView>,
 ): AsyncGenerator<ReceivedBatch> {
-  let preamble: Uint8Array[] = [];
+  let preamble: FlightDataView[] = [];
   let schema: Schema | undefined;
   let sawBatch = false;
   let schemaOnly: Uint8Array | undefined;
+  let dictionaries = new Map<number, Vector>();
+  // Dictionaries that arrived compressed: their batches are read through the reader.
+  let viaReader = new Set<number>();
   for await (const frame of frames) {
     if (frame.dataHeader.byteLength === 0) continue;
     const message = Message.decode(frame.dataHeader);
     const type = message.headerType;
     if (type === MessageHeader.Schema) {
       const encapsulated = encapsulate(frame);
-      preamble = [encapsulated];
+      preamble = [frame];
       schemaOnly = encapsulated;
       schema = decodeSchema(encapsulated);
+      dictionaries = new Map();
+      viaReader = new Set();
       continue;
     }
     if (type !== MessageHeader.RecordBatch) {
-      preamble.push(encapsulate(frame));
+      // Kept (as views, no copy) for a compressed batch that needs apache-arrow's reader.
+      preamble.push(frame);
+      if (schema !== undefined && type === MessageHeader.DictionaryBatch) {
+        const header = message.header() as DictionaryBatchHeader;
+        if (header.data.compression !== null) viaReader.add(header.id);
+        if (viaReader.has(header.id)) dictionaries.delete(header.id);
+        else loadDictionary(schema, message, alignedBody(frame.dataBody), dictionaries);
+      }
       continue;
     }
     if (
-      schema?.dictionaries.size === 0 &&
-      (message.header() as RecordBatchHeader).compression === null
+      schema !== undefined &&
+      (message.header() as RecordBatchHeader).compression === null &&
+      [...schema.dictionaries.keys()].every((id) => dictionaries.has(id))
     ) {
-      const body = frame.dataBody;
-      // `new Uint8Array(view)` copies (a Buffer's `slice` would not).
-      const aligned = body.byteOffset % 8 === 0 ? body : new Uint8Array(body);
       sawBatch = true;
-      yield { batch: loadRecordBatch(schema, message, aligned), appMetadata: frame.appMetadata };
+      yield {
+        batch: loadRecordBatch(schema, message, alignedBody(frame.dataBody), dictionaries),
+        appMetadata: frame.appMetadata,
+      };
       continue;
     }
     // The batch body is copied once, straight into the buffer the reader decodes.
@@ -98,7 +159,7 @@ export async function* decodeFlightStream(
     view.setInt32(0, -1, true);
     view.setInt32(4, frame.dataHeader.byteLength, true);
     const reader = RecordBatchReader.from(
-      concat([...preamble, prefix, frame.dataHeader, frame.dataBody]),
+      concat([...preamble.map(encapsulate), prefix, frame.dataHeader, frame.dataBody]),
     );
     for (const batch of reader) {
       sawBatch = true;
