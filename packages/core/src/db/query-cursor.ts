@@ -79,6 +79,8 @@ interface WireConnection {
 type SubmittableCursor = PgCursorLike & {
   submit(connection: WireConnection): void;
   handleCommandComplete(message: unknown, connection: unknown): void;
+  /** pg-cursor's hand-over of the rows read so far to the pending `read`. */
+  _sendRows(): void;
 };
 
 type PreludeCursorConstructor = new (
@@ -93,7 +95,8 @@ const preludeCursors = new WeakMap<PgCursorConstructor, PreludeCursorConstructor
  * Bind and Describe in the same extended-protocol pipeline, with no Sync in between: a
  * `BEGIN` there opens the transaction the portal lives in. pg-cursor sends the first Execute
  * as soon as it is read, so a cursor plus its transaction costs one round trip, not two. The
- * messages are corked into one write.
+ * messages are corked into one write. The rows of a fetch that completes the portal are handed
+ * over on its CommandComplete.
  */
 function withPrelude(Cursor: PgCursorConstructor): PreludeCursorConstructor {
   let subclass = preludeCursors.get(Cursor);
@@ -135,6 +138,10 @@ function withPrelude(Cursor: PgCursorConstructor): PreludeCursorConstructor {
         return;
       }
       super.handleCommandComplete(message, connection);
+      // The portal is done (a short last fetch). pg-cursor would hand these rows over only at
+      // ReadyForQuery, one more round trip away (its Close and Sync): hand them over now. The
+      // connection stays busy until then, so the COMMIT that follows still waits for it.
+      this._sendRows();
     }
   };
   preludeCursors.set(Cursor, subclass);
