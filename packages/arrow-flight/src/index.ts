@@ -134,3 +134,22 @@ export {
   type IngestGrant,
   type TableIngestOptions,
 } from './put/table-ingest.js';
+export { createEventExchange, type EventExchangeOptions } from './exchange/event-exchange.js';
+export {
+  EVENT_EXCHANGE_KIND,
+  eventExchangeRequestSchema,
+  exchangeConsumerName,
+  type EventExchangeRequest,
+} from './exchange/event-exchange-request.js';
+export type {
+  ExchangeContext,
+  ExchangeIo,
+  ExchangeSession,
+  ExchangeTarget,
+} from './exchange/exchange-target.js';
+export type { ExchangeBatchMetadata } from './exchange/exchange-messages.js';
+export type {
+  EventExchange,
+  ExchangedBatch,
+  ExchangeEventsOptions,
+} from './client/event-exchange.js';

@@ -35,6 +35,11 @@ import type { FlightDataView } from '../protocol/flight-data.js';
 import { flightServiceDefinition } from '../protocol/flight-service-definition.js';
 import { fromServiceError } from '../protocol/grpc-status.js';
 import {
+  openEventExchange,
+  type EventExchange,
+  type ExchangeEventsOptions,
+} from './event-exchange.js';
+import {
   sqlMetadataDescriptor,
   sqlQueryDescriptor,
   type FlightSqlMetadataRequest,
@@ -399,6 +404,31 @@ export class FlightClient {
     } finally {
       unbind();
     }
+  }
+
+  /**
+   * Opens a durable event consumer over DoExchange: an async iterable of event batches, with
+   * `ack(seq)`. Progress is stored on the server per consumer name, so a consumer that ends or
+   * dies resumes after its last acknowledged event; only unacknowledged events come again.
+   *
+   * @example
+   * const exchange = client.exchangeEvents({ consumer: 'billing', entityTypes: ['order'] });
+   * try {
+   *   for await (const batch of exchange) {
+   *     await store(batch.batch);
+   *     void batch.ack();
+   *   }
+   * } finally {
+   *   await exchange.close();
+   * }
+   */
+  exchangeEvents(options: ExchangeEventsOptions): EventExchange {
+    const call = this.#call(
+      'DoExchange',
+      this.#metadata(),
+      this.#callOptions(),
+    ) as ClientDuplexStream<FlightDataFrame, FlightDataView>;
+    return openEventExchange(call, options);
   }
 
   /** The actions the server offers. */

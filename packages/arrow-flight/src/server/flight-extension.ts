@@ -2,6 +2,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Principal } from '../auth/principal.js';
 import type { BatchLimits, StreamHandler } from '../datasets/flight-stream.js';
 import type { CommandDecoder } from './descriptor-router.js';
+import type { ExchangeTarget } from '../exchange/exchange-target.js';
 
 /** What an action or upload learns about the call. */
 export interface ExtensionContext {
@@ -42,4 +43,6 @@ export interface FlightExtension {
   readonly commandDecoders?: readonly CommandDecoder[] | undefined;
   readonly actions?: readonly FlightAction[] | undefined;
   readonly putTargets?: readonly PutTarget[] | undefined;
+  /** DoExchange sessions by CMD descriptor (the durable event consumer is one). */
+  readonly exchangeTargets?: readonly ExchangeTarget[] | undefined;
 }

@@ -110,6 +110,7 @@ export async function startFlightServer(options: FlightServerOptions = {}): Prom
     newId: randomUUID,
     actions: extensions.flatMap((e) => e.actions ?? []),
     putTargets: extensions.flatMap((e) => e.putTargets ?? []),
+    exchangeTargets: extensions.flatMap((e) => e.exchangeTargets ?? []),
   });
 
   const readIpcStream = createIpcStreamer({

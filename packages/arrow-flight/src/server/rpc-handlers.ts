@@ -48,6 +48,8 @@ import type { StreamRegistry } from './stream-registry.js';
 import { writeWithBackpressure } from './write-stream.js';
 import type { FlightAction, PutTarget } from './flight-extension.js';
 import { createDoPut } from './do-put.js';
+import { createDoExchange } from '../exchange/do-exchange.js';
+import type { ExchangeTarget } from '../exchange/exchange-target.js';
 
 /** What the `health` action and `server.health()` report. */
 export interface FlightHealth {
@@ -71,6 +73,7 @@ interface Deps {
   readonly newId: () => string;
   readonly actions?: readonly FlightAction[] | undefined;
   readonly putTargets?: readonly PutTarget[] | undefined;
+  readonly exchangeTargets?: readonly ExchangeTarget[] | undefined;
 }
 
 const ACTIONS: readonly { type: string; description: string }[] = [
@@ -447,7 +450,18 @@ export function createRpcHandlers(deps: Deps) {
             failure,
             batch: config.batch,
           }),
-    DoExchange: unimplemented('DoExchange'),
+    DoExchange:
+      (deps.exchangeTargets ?? []).length === 0
+        ? unimplemented('DoExchange')
+        : createDoExchange({
+            targets: deps.exchangeTargets ?? [],
+            authenticate,
+            failure,
+            batch: config.batch,
+            streams,
+            metrics,
+            newId: deps.newId,
+          }),
     DoAction: serverStream<Action, Result>('DoAction', (call, signal) => doAction(call, signal)),
     ListActions: serverStream<Empty, ActionType>('ListActions', async (call) => {
       await authenticate(call);
