@@ -223,28 +223,38 @@ describe.skipIf(postgres === undefined)('DoExchange: durable event consumer', ()
   });
 
   it('never has more than the window sent and unacknowledged', async () => {
-    await write('credit', 50);
     const flight = await client();
+    const stored = exchangeConsumerName('credit');
+    const exchange = flight.exchangeEvents({
+      consumer: 'credit',
+      startFrom: 'now',
+      window: 5,
+      batchRows: 5,
+    });
+    const iterator: AsyncIterator<ExchangedBatch> = exchange[Symbol.asyncIterator]();
     try {
-      const exchange = flight.exchangeEvents({
-        consumer: 'credit',
-        entityTypes: ['credit'],
-        window: 5,
-        batchRows: 5,
-      });
-      const iterator: AsyncIterator<ExchangedBatch> = exchange[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      expect(first.done).toBe(false);
-      const stored = exchangeConsumerName('credit');
+      // Registered at "now": the 50 events below are the only ones after its cursor.
+      const first = iterator.next();
+      await waitFor(async () =>
+        (await listChangeLogConsumers(db)).some((c) => c.consumer === stored),
+      );
+      await write('credit', 50);
+      const received: ExchangedBatch[] = [(await first).value as ExchangedBatch];
+      let count = received[0]?.batch.numRows ?? 0;
+      while (count < 5) {
+        const next = (await iterator.next()).value as ExchangedBatch;
+        received.push(next);
+        count += next.batch.numRows;
+      }
+      expect(count).toBe(5);
       // Claimed by the exchange and not finished: exactly the window, not the 50 waiting.
       const status = (await listChangeLogConsumers(db)).find((c) => c.consumer === stored);
       expect(status?.inFlight).toBe(5);
-      const head = first.value as ExchangedBatch;
-      await head.ack();
+      await exchange.ack(received.at(-1)?.lastSeq ?? 0n);
       const next = (await iterator.next()).value as ExchangedBatch;
-      expect(next.firstSeq).toBeGreaterThan(head.lastSeq);
-      await iterator.return?.();
+      expect(next.firstSeq).toBeGreaterThan(received.at(-1)?.lastSeq ?? 0n);
     } finally {
+      await iterator.return?.();
       flight.close();
     }
   });
