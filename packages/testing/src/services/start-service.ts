@@ -123,7 +123,11 @@ async function startOnce(kind: ServiceKind, timeoutMs: number): Promise<StartedS
     await reaper.close();
     throw error;
   }
-  const close = (): Promise<void> => reaper.close();
+  const close = async (): Promise<void> => {
+    await reaper.close();
+    // The reaper removes the dir itself, unless it had to be killed before it could.
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
   return {
     kind,
     url: plan.url,
@@ -142,6 +146,7 @@ async function startOnce(kind: ServiceKind, timeoutMs: number): Promise<StartedS
 class Reaper {
   output = '';
   serverRunning = false;
+  #serverPid: number | undefined;
   readonly #child: ChildProcess;
   readonly #changes = new EventEmitter();
   readonly #exited: Promise<void>;
@@ -156,8 +161,10 @@ class Reaper {
     });
     if (this.#child.stdout !== null) {
       createInterface({ input: this.#child.stdout }).on('line', (line) => {
-        if (line.startsWith('started ')) this.serverRunning = true;
-        else if (line.startsWith('exited ')) this.serverRunning = false;
+        if (line.startsWith('started ')) {
+          this.serverRunning = true;
+          this.#serverPid = Number(line.slice('started '.length)) || undefined;
+        } else if (line.startsWith('exited ')) this.serverRunning = false;
         else return;
         this.#changes.emit('change', line);
       });
@@ -235,11 +242,27 @@ class Reaper {
   async close(): Promise<void> {
     if (this.#gone) return;
     this.#child.stdin?.end();
+    // The reaper and its pipes are unref'd: without a ref'd timer this process could run out of
+    // work and exit (code 13 under a top-level await) before the reaper's exit is seen.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    // A reaper that has not finished in time (a slow server shutdown and clean-up under load)
+    // is killed, and its server's process group with it, so no server outlives this process.
     const timer = setTimeout(() => {
+      if (this.serverRunning && this.#serverPid !== undefined) {
+        try {
+          process.kill(-this.#serverPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       this.#child.kill('SIGKILL');
     }, 30_000);
-    await this.#exited;
-    clearTimeout(timer);
+    try {
+      await this.#exited;
+    } finally {
+      clearTimeout(timer);
+      clearInterval(keepAlive);
+    }
   }
 }
 
