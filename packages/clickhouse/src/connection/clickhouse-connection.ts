@@ -27,14 +27,15 @@ export interface ClickHouseConnection {
   /** Runs a statement that returns nothing (DDL, `SYSTEM …`, `INSERT … SELECT`). */
   command(sql: string, options?: RoundTripOptions): Promise<void>;
   /**
-   * Inserts pre-encoded lines (`body`, one row per line, in `format`) into `table` (an already
-   * quoted, qualified name) in one statement; resolves once the server accepted them.
+   * Inserts pre-encoded lines (`body`, one row per line, in `format`; text or its UTF-8 bytes)
+   * into `table` (an already quoted, qualified name) in one statement; resolves once the server
+   * accepted them.
    */
   insertLines(
     table: string,
     columns: readonly string[],
     format: InsertFormat,
-    body: string,
+    body: string | Uint8Array,
     options?: RoundTripOptions,
   ): Promise<void>;
   /** Resolves when the server answers. */

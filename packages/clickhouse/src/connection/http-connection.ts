@@ -96,7 +96,7 @@ export function createHttpConnection(options: HttpConnectionOptions): ClickHouse
         // serialised once, when they entered the batch, and their size counted then.
         const result = await client.exec({
           query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT ${format}`,
-          values: Readable.from([Buffer.from(body)]),
+          values: Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
           ...(opts.signal === undefined ? {} : { abort_signal: opts.signal }),
           ...(opts.settings === undefined ? {} : { clickhouse_settings: opts.settings }),
         });

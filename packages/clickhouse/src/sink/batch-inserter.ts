@@ -29,15 +29,40 @@ export interface BatchInserterOptions {
   readonly onOutcome: (error: ClickHouseError | undefined) => void;
 }
 
+/** The lowest and highest `seq` of some rows. */
+export interface SeqRange {
+  readonly minSeq: bigint;
+  readonly maxSeq: bigint;
+}
+
 /** A batch whose stored-row lookup may already be running ({@link BatchInserter.prepare}). */
 export interface PreparedBatch {
   readonly rows: readonly PendingRow[];
   readonly stored: Promise<ReadonlySet<string>> | undefined;
+  /** The rows' `seq` range, when a lookup was started. */
+  readonly range?: SeqRange | undefined;
+}
+
+/** Rows stored after a batch's lookup was started, so the lookup may not have seen them. */
+export interface StoredRows extends SeqRange {
+  readonly rows: readonly PendingRow[];
 }
 
 interface Lookup {
   readonly stored: Promise<ReadonlySet<string>> | undefined;
-  readonly alsoStored?: ReadonlySet<string> | undefined;
+  readonly range?: SeqRange | undefined;
+  readonly alsoStored?: StoredRows | undefined;
+}
+
+/** The `seq` range of `rows` (which must not be empty). */
+export function seqRange(rows: readonly PendingRow[]): SeqRange {
+  let minSeq = rows[0]?.row.seq ?? 0n;
+  let maxSeq = minSeq;
+  for (const { row } of rows) {
+    if (row.seq < minSeq) minSeq = row.seq;
+    else if (row.seq > maxSeq) maxSeq = row.seq;
+  }
+  return { minSeq, maxSeq };
 }
 
 const DEAD_COLUMNS = ['event_id', 'seq', 'error', 'event'] as const;
@@ -66,17 +91,18 @@ export class BatchInserter {
    */
   prepare(rows: readonly PendingRow[]): PreparedBatch {
     if (!this.#o.skipStoredEvents || rows.length === 0) return { rows, stored: undefined };
-    const stored = this.#storedIds(rows);
+    const range = seqRange(rows);
+    const stored = this.#storedIds(rows, range);
     // A failed lookup is not lost: store() looks again, with retries.
     stored.catch(() => undefined);
-    return { rows, stored };
+    return { rows, stored, range };
   }
 
   /**
    * Stores a batch; resolves when done, rejects with a permanent (or give-up) error.
-   * `alsoStored` names event ids stored since the batch was prepared (by the batch before it).
+   * `alsoStored` holds the rows stored since the batch was prepared (the batch before it).
    */
-  async store(batch: PreparedBatch, alsoStored?: ReadonlySet<string>): Promise<void> {
+  async store(batch: PreparedBatch, alsoStored?: StoredRows): Promise<void> {
     const { rows } = batch;
     if (rows.length === 0) return;
     try {
@@ -172,7 +198,7 @@ export class BatchInserter {
         this.#o.tables.raw,
         RAW_COLUMNS,
         'TabSeparated',
-        fresh.map((row) => row.line).join('\n'),
+        batchBody(fresh),
         { settings },
       );
     });
@@ -211,23 +237,34 @@ export class BatchInserter {
       pending === undefined
         ? await this.#storedIds(rows)
         : await pending.catch(() => this.#storedIds(rows));
+    // Rows stored after the lookup started count too. The lookup itself finds stored events
+    // within the batch's seq range (an event id always comes with the same seq), so only
+    // rows whose seq range overlaps this batch's can hold one of its events.
     const also = lookup?.alsoStored;
-    if (stored.size === 0 && (also === undefined || also.size === 0)) return rows;
-    return rows.filter(({ row }) => !stored.has(row.eventId) && !(also?.has(row.eventId) ?? false));
+    const range = lookup?.range;
+    const alsoIds =
+      also !== undefined &&
+      (range === undefined || (also.minSeq <= range.maxSeq && range.minSeq <= also.maxSeq))
+        ? new Set(also.rows.map(({ row }) => row.eventId))
+        : undefined;
+    if (stored.size === 0 && (alsoIds === undefined || alsoIds.size === 0)) return rows;
+    return rows.filter(
+      ({ row }) => !stored.has(row.eventId) && !(alsoIds?.has(row.eventId) ?? false),
+    );
   }
 
   /** The event ids of `rows` already stored, looked up in the batch's time and seq range. */
-  async #storedIds(rows: readonly PendingRow[]): Promise<ReadonlySet<string>> {
+  async #storedIds(
+    rows: readonly PendingRow[],
+    range: SeqRange = seqRange(rows),
+  ): Promise<ReadonlySet<string>> {
     let minT = rows[0]?.row.timestampMicros ?? 0n;
     let maxT = minT;
-    let minSeq = rows[0]?.row.seq ?? 0n;
-    let maxSeq = minSeq;
     for (const { row } of rows) {
       if (row.timestampMicros < minT) minT = row.timestampMicros;
-      if (row.timestampMicros > maxT) maxT = row.timestampMicros;
-      if (row.seq < minSeq) minSeq = row.seq;
-      if (row.seq > maxSeq) maxSeq = row.seq;
+      else if (row.timestampMicros > maxT) maxT = row.timestampMicros;
     }
+    const { minSeq, maxSeq } = range;
     const precise = this.#o.caps.dateTime64;
     const literal = (micros: bigint, roundUp: boolean): string => {
       if (precise) return `toDateTime64(${quoteString(formatTimestamp(micros, true))}, 6, 'UTC')`;
@@ -273,6 +310,16 @@ WHERE timestamp >= ${literal(minT, false)} AND timestamp <= ${literal(maxT, true
       }
     }
   }
+}
+
+/** The rows' encoded lines end to end: the insert's request body. */
+function batchBody(rows: readonly PendingRow[]): Buffer {
+  let bytes = 0;
+  const lines = rows.map((row) => {
+    bytes += row.line.length;
+    return row.line;
+  });
+  return Buffer.concat(lines, bytes);
 }
 
 /** The same rows always give the same token, so a re-sent batch is dropped by the server. */

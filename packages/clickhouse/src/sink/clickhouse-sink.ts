@@ -29,7 +29,7 @@ import { detectCapabilities, type ServerCapabilities } from '../schema/server-ca
 import type { ArrowRecordBatch } from '../arrow/arrow-types.js';
 import { recordBatchRows } from '../arrow/record-batch-rows.js';
 import { backoffDelay, pause } from './backoff.js';
-import { BatchInserter, type PreparedBatch } from './batch-inserter.js';
+import { BatchInserter, type PreparedBatch, type StoredRows } from './batch-inserter.js';
 import { encodeRow } from './encode-row.js';
 import { PartsGuard } from './parts-guard.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
@@ -217,10 +217,9 @@ class Sink implements ClickHouseSink {
   ): Promise<void> {
     this.#assertOpen();
     await this.#room(options.signal);
-    this.#accept(
-      events.map((event) => ({ event, row: eventToRow(event) })),
-      undefined,
-    );
+    const now = Date.now();
+    for (const event of events) this.#acceptRow(event, eventToRow(event), undefined, now);
+    this.#accepted();
   }
 
   async writeArrow(batch: ArrowRecordBatch, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -229,10 +228,9 @@ class Sink implements ClickHouseSink {
     await this.#room(options.signal);
     await new Promise<void>((resolve, reject) => {
       const ack = new RowAck(rows.length, resolve, reject);
-      this.#accept(
-        rows.map((row) => ({ event: undefined, row })),
-        ack,
-      );
+      const now = Date.now();
+      for (const row of rows) this.#acceptRow(undefined, row, ack, now);
+      this.#accepted();
     });
   }
 
@@ -343,40 +341,42 @@ class Sink implements ClickHouseSink {
         settle({ status: 'retry', error, delayMs: this.#config.retry.maxDelay });
       },
     );
-    this.#accept([{ event: delivery.event, row: eventToRow(delivery.event) }], ack);
+    this.#acceptRow(delivery.event, eventToRow(delivery.event), ack, Date.now());
+    this.#accepted();
   }
 
-  #accept(
-    items: readonly {
-      readonly event: EntityEvent | undefined;
-      readonly row: SinkRow | { readonly error: string };
-    }[],
+  /** Encodes and buffers one row, or sets it aside for the dead-letter table; see #accepted. */
+  #acceptRow(
+    event: EntityEvent | undefined,
+    row: SinkRow | { readonly error: string },
     ack: RowAck | undefined,
+    now: number,
   ): void {
-    const now = Date.now();
-    for (const { event, row } of items) {
-      const encoded = 'error' in row ? row : encodeRow(row, this.capabilities.dateTime64);
-      if ('error' in encoded) {
-        this.#dead.push({
-          eventId: 'eventId' in row ? row.eventId : (event?.id ?? ''),
-          seq: 'seq' in row ? row.seq : safeSeq(event),
-          error: encoded.error,
-          event: event === undefined ? JSON.stringify(row, bigintText) : safeSerialize(event),
-          ack,
-        });
-        continue;
-      }
-      if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
-      this.#buffer.push({
-        row: row as SinkRow,
-        line: encoded.line,
-        bytes: encoded.bytes,
+    const encoded = 'error' in row ? row : encodeRow(row, this.capabilities.dateTime64);
+    if ('error' in encoded) {
+      this.#dead.push({
+        eventId: 'eventId' in row ? row.eventId : (event?.id ?? ''),
+        seq: 'seq' in row ? row.seq : safeSeq(event),
+        error: encoded.error,
+        event: event === undefined ? JSON.stringify(row, bigintText) : safeSerialize(event),
         ack,
-        at: now,
       });
-      this.#bufferBytes += encoded.bytes;
-      this.#enqueued += 1;
+      return;
     }
+    if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
+    this.#buffer.push({
+      row: row as SinkRow,
+      line: encoded.line,
+      bytes: encoded.bytes,
+      ack,
+      at: now,
+    });
+    this.#bufferBytes += encoded.bytes;
+    this.#enqueued += 1;
+  }
+
+  /** After rows were accepted: reports the buffer and starts a batch when one is due. */
+  #accepted(): void {
     this.#reportBuffer();
     if (this.#dead.length > 0 || this.#due()) this.#kick();
   }
@@ -419,7 +419,7 @@ class Sink implements ClickHouseSink {
 
   async #run(): Promise<void> {
     let ahead: PreparedBatch | undefined;
-    let justStored: ReadonlySet<string> | undefined;
+    let justStored: StoredRows | undefined;
     try {
       for (;;) {
         if (this.#dead.length > 0) {
@@ -449,7 +449,7 @@ class Sink implements ClickHouseSink {
           await this.#inserter.store(batch, justStored);
           this.#parts.inserted();
           // The lookup of the batch ahead may have run before these rows were stored.
-          justStored = new Set(rows.map((row) => row.row.eventId));
+          justStored = batch.range === undefined ? undefined : { rows, ...batch.range };
         } catch (error) {
           this.#recordFailure(error);
           justStored = undefined;

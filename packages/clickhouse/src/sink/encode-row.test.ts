@@ -19,7 +19,9 @@ describe('encodeRow', () => {
     const modern = encodeRow(row, true);
     const old = encodeRow(row, false);
     if ('error' in modern || 'error' in old) throw new Error('unexpected');
-    expect(modern.line.split('\t')).toEqual([
+    const text = modern.line.toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.slice(0, -1).split('\t')).toEqual([
       'a',
       '7',
       'INSERT',
@@ -31,9 +33,9 @@ describe('encodeRow', () => {
       '{"q":"\\\\"x\\\\n"}',
       String(Buffer.byteLength(row.data)),
     ]);
-    expect(old.line.split('\t')[7]).toBe('2023-11-14 22:13:20');
-    expect(modern.line).not.toContain('\n');
-    expect(modern.bytes).toBe(Buffer.byteLength(modern.line) + 1);
+    expect(old.line.toString('utf8').split('\t')[7]).toBe('2023-11-14 22:13:20');
+    expect(text.indexOf('\n')).toBe(text.length - 1);
+    expect(modern.bytes).toBe(modern.line.length);
   });
 
   it('escapes tabs, newlines, carriage returns, NULs and backslashes in every text field', () => {
@@ -41,8 +43,9 @@ describe('encodeRow', () => {
     expect(tsvField('plain ünïcode')).toBe('plain ünïcode');
     const hostile = encodeRow({ ...row, entityId: 'x\ty', tenantId: 'line\nbreak' }, false);
     if ('error' in hostile) throw new Error('unexpected');
-    expect(hostile.line.split('\t')).toHaveLength(10);
-    expect(hostile.line).not.toContain('\n');
+    const line = hostile.line.toString('utf8');
+    expect(line.split('\t')).toHaveLength(10);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
   });
 
   it('refuses values the column cannot hold instead of letting them wrap', () => {
@@ -57,5 +60,15 @@ describe('encodeRow', () => {
 
   it('formats times before 1970 for DateTime64', () => {
     expect(formatTimestamp(-1n, true)).toBe('1969-12-31 23:59:59.999999');
+  });
+
+  it('formats each time right when consecutive rows change second, or go back to one', () => {
+    const at = 1_700_000_000_000_000n;
+    expect(formatTimestamp(at + 999_999n, true)).toBe('2023-11-14 22:13:20.999999');
+    expect(formatTimestamp(at + 1_000_000n, true)).toBe('2023-11-14 22:13:21.000000');
+    expect(formatTimestamp(at + 1_000_001n, false)).toBe('2023-11-14 22:13:21');
+    expect(formatTimestamp(at, false)).toBe('2023-11-14 22:13:20');
+    expect(formatTimestamp(-1_000_000n, false)).toBe('1969-12-31 23:59:59');
+    expect(formatTimestamp(-1_000_001n, true)).toBe('1969-12-31 23:59:58.999999');
   });
 });

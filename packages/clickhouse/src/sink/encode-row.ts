@@ -8,7 +8,12 @@ const DATETIME64_MAX_MICROS = 10_413_791_999n * 1_000_000n;
 
 /** A row as one `TabSeparated` line plus what the batch limits count. */
 export interface EncodedRow {
-  readonly line: string;
+  /**
+   * The line as UTF-8, newline included: encoded once when the row is buffered, so a batch
+   * body is these bytes put end to end.
+   */
+  readonly line: Buffer;
+  /** `line.length`. */
   readonly bytes: number;
 }
 
@@ -47,20 +52,28 @@ export function encodeRow(
     return { error: `timestamp: ${String(micros)} µs is outside what the column holds` };
   }
   const payloadBytes = Buffer.byteLength(row.data);
-  const line =
+  const line = Buffer.from(
     `${tsvField(row.eventId)}\t${String(row.seq)}\t${tsvField(row.eventType)}\t` +
-    `${tsvField(row.entityType)}\t${tsvField(row.entityId)}\t${tsvField(row.tenantId)}\t` +
-    `${tsvField(row.userId)}\t${formatTimestamp(micros, dateTime64)}\t${tsvField(row.data)}\t` +
-    String(Math.min(payloadBytes, 4_294_967_295));
-  return { line, bytes: Buffer.byteLength(line) + 1 };
+      `${tsvField(row.entityType)}\t${tsvField(row.entityId)}\t${tsvField(row.tenantId)}\t` +
+      `${tsvField(row.userId)}\t${formatTimestamp(micros, dateTime64)}\t${tsvField(row.data)}\t` +
+      `${String(Math.min(payloadBytes, 4_294_967_295))}\n`,
+  );
+  return { line, bytes: line.length };
 }
+
+// Rows of one batch mostly share their commit second: its text is formatted once.
+let cachedSecond: bigint | undefined;
+let cachedText = '';
 
 /** `YYYY-MM-DD hh:mm:ss[.ffffff]` in UTC, as ClickHouse parses it for (Date)Time columns. */
 export function formatTimestamp(micros: bigint, withFraction: boolean): string {
-  const millis = Number(micros / 1000n) - (micros < 0n && micros % 1000n !== 0n ? 1 : 0);
-  const iso = new Date(millis).toISOString(); // 2024-01-02T03:04:05.678Z
-  const seconds = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-  if (!withFraction) return seconds;
   const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return `${seconds}.${fraction.toString().padStart(6, '0')}`;
+  const second = micros - fraction;
+  if (second !== cachedSecond) {
+    const iso = new Date(Number(second / 1000n)).toISOString(); // 2024-01-02T03:04:05.000Z
+    cachedText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    cachedSecond = second;
+  }
+  if (!withFraction) return cachedText;
+  return `${cachedText}.${fraction.toString().padStart(6, '0')}`;
 }

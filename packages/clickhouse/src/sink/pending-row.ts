@@ -4,7 +4,8 @@ import type { SinkRow } from './sink-row.js';
 /** A buffered row: its encoded line, its size, and who to tell once it is stored. */
 export interface PendingRow {
   readonly row: SinkRow;
-  readonly line: string;
+  /** The encoded `TabSeparated` line as UTF-8, newline included (see `encodeRow`). */
+  readonly line: Buffer;
   readonly bytes: number;
   readonly ack: RowAck | undefined;
 }

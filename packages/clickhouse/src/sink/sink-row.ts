@@ -48,7 +48,7 @@ export function eventToRow(event: EntityEvent): SinkRow | { readonly error: stri
       entityId: event.entityId,
       tenantId: event.tenantId ?? '',
       userId: event.userId ?? '',
-      timestampMicros: BigInt(Math.round(millis)) * 1000n,
+      timestampMicros: toMicros(Math.round(millis)),
       data: data ?? 'null',
     };
   } catch (error) {
@@ -56,4 +56,9 @@ export function eventToRow(event: EntityEvent): SinkRow | { readonly error: stri
       error: `event cannot be encoded: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
+}
+
+function toMicros(millis: number): bigint {
+  const micros = millis * 1000;
+  return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(millis) * 1000n;
 }

@@ -40,7 +40,9 @@ export async function createChdbConnection(): Promise<ClickHouseConnection> {
     },
     async insertLines(table, columns, format, body, options: RoundTripOptions = {}): Promise<void> {
       await run(
-        `INSERT INTO ${table} (${columns.join(', ')})${settingsClause(options)} FORMAT ${format}\n${body}`,
+        `INSERT INTO ${table} (${columns.join(', ')})${settingsClause(options)} FORMAT ${format}\n${
+          typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+        }`,
         'insert',
       );
     },
