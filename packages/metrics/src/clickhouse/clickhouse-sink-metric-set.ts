@@ -37,7 +37,7 @@ export function clickHouseSinkMetricSet(registry: Registry): ClickHouseSinkMetri
     }),
     bytesInserted: new Counter({
       name: `${P}bytes_inserted_total`,
-      help: 'Encoded bytes (JSONEachRow) ClickHouse accepted into the raw events table.',
+      help: 'Bytes of encoded rows (the insert request body) ClickHouse accepted into the raw events table.',
       labelNames: ['table'],
       registers,
     }),
