@@ -1,4 +1,5 @@
 /* global console, process, URL, setTimeout, setInterval, clearInterval, performance, Buffer */
+import { readFileSync, readdirSync } from 'node:fs';
 // The ClickHouse sink against a raw @clickhouse/client insert, same server, same run:
 //
 //   throughput  N events (change-log rows, read once from PostgreSQL) stored by the sink
@@ -6,8 +7,11 @@
 //               the sink's format (TabSeparated, encoding timed) in batches of BATCH into an
 //               identical table (views included); `client.insert` of JSONEachRow objects for
 //               reference; then the same N events from a change-log backlog through
-//               `createChangeLogSource` + `consume`. ROUNDS rounds; each figure is a ratio to
-//               the raw TabSeparated insert of its own round; medians.
+//               `createChangeLogSource` + `consume`. ROUNDS rounds, the first three variants in
+//               a rotated order each round (no variant always runs first); each figure is a
+//               ratio to the raw TabSeparated insert of its own round; medians. Beside each
+//               rate: CPU seconds of this process and of the ClickHouse server per 100,000
+//               events (what the two cores spent on it, whoever waited).
 //   latency     commit → visible in the per-minute aggregate at RATE events/s for SECONDS s:
 //               commits of RATE/50 rows every 20 ms; a poller reads sum(events) every 20 ms.
 //   memory      ClickHouse stopped for DOWN s under RATE_DOWN events/s: heap and buffered rows
@@ -68,6 +72,39 @@ const pgDatabase = await createTestDatabase({
 const db = await core.connectDatabase({ url: pgDatabase.url, maxConnections: 8 });
 await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
 const chConnection = ch.createHttpConnection({ url: server.url });
+
+/** CPU seconds used so far by the private ClickHouse server (found by its config path). */
+function serverCpuSeconds() {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes(`${server.dir}/config.xml`)) continue;
+      // The reaper (a node process) names the config file in its arguments too.
+      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('clickhouse')) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return Number.NaN;
+}
+
+/** Runs `fn`; returns events/s and the CPU seconds per 100,000 events here and in the server. */
+async function measured(events, fn) {
+  const cpu = process.cpuUsage();
+  const serverCpu = serverCpuSeconds();
+  const started = performance.now();
+  await fn();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const per = 100_000 / events;
+  return {
+    rate: events / seconds,
+    nodeCpu: ((used.user + used.system) / 1e6) * per,
+    serverCpu: (serverCpuSeconds() - serverCpu) * per,
+  };
+}
 const raw = createClient({ url: server.url, log: { level: 127 } });
 console.log(`ClickHouse ${server.url}, PostgreSQL ${core.redactUrl(pgDatabase.url)}`);
 
@@ -161,43 +198,54 @@ async function throughput() {
   const rawInsert = async (format) => {
     const sink = await fresh(format === 'TabSeparated' ? 'raw' : 'rawjson');
     const rows = rawRows(sink.capabilities);
-    const started = performance.now();
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const slice = rows.slice(i, i + BATCH);
-      await raw.insert({
-        table: `${sink.tables.database}.fraiseql_events`,
-        columns: COLUMNS,
-        format,
-        values:
-          format === 'TabSeparated'
-            ? Readable.from([Buffer.from(slice.map(tsvLine).join('\n') + '\n')], {
-                objectMode: false,
-              })
-            : slice,
-      });
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const result = await measured(rows.length, async () => {
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const slice = rows.slice(i, i + BATCH);
+        await raw.insert({
+          table: `${sink.tables.database}.fraiseql_events`,
+          columns: COLUMNS,
+          format,
+          values:
+            format === 'TabSeparated'
+              ? Readable.from([Buffer.from(slice.map(tsvLine).join('\n') + '\n')], {
+                  objectMode: false,
+                })
+              : slice,
+        });
+      }
+    });
     if ((await count(sink.tables.raw)) !== rows.length) throw new Error('raw baseline lost rows');
     await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
-    return rows.length / seconds;
+    return result;
   };
-  for (let round = 1; round <= ROUNDS; round++) {
-    // Baseline: raw @clickhouse/client inserts of the same rows into the same DDL (views
-    // included), in the sink's format (TabSeparated) and batch size; encoding is timed.
-    results.raw.push(await rawInsert('TabSeparated'));
-    // For reference: the same with the client serialising the row objects as JSONEachRow.
-    results.rawJson.push(await rawInsert('JSONEachRow'));
-    // The sink, fed from memory (write + flush).
-    {
-      const sink = await sinkFor(chName('sink'));
-      const started = performance.now();
+  const sinkWrite = async () => {
+    const sink = await sinkFor(chName('sink'));
+    const result = await measured(events.length, async () => {
       for (let i = 0; i < events.length; i += BATCH) await sink.write(events.slice(i, i + BATCH));
       await sink.flush();
-      const seconds = (performance.now() - started) / 1000;
-      if ((await count(sink.tables.raw)) !== events.length) throw new Error('sink lost rows');
-      results.sink.push(events.length / seconds);
-      await sink.close();
-      await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
+    });
+    if ((await count(sink.tables.raw)) !== events.length) throw new Error('sink lost rows');
+    await sink.close();
+    await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
+    return result;
+  };
+  const variants = {
+    // Baseline: raw @clickhouse/client inserts of the same rows into the same DDL (views
+    // included), in the sink's format (TabSeparated) and batch size; encoding is timed.
+    raw: () => rawInsert('TabSeparated'),
+    // For reference: the same with the client serialising the row objects as JSONEachRow.
+    rawJson: () => rawInsert('JSONEachRow'),
+    // The sink, fed from memory (write + flush).
+    sink: sinkWrite,
+  };
+  const order = Object.keys(variants);
+  const cpu = { raw: [], sink: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const shift = (round - 1) % order.length;
+    for (const key of [...order.slice(shift), ...order.slice(0, shift)]) {
+      const result = await variants[key]();
+      results[key].push(result.rate);
+      if (key in cpu) cpu[key].push(result);
     }
     // The sink behind the change-log source, from a backlog of the same rows.
     {
@@ -220,8 +268,10 @@ async function throughput() {
     }
     const base = results.raw.at(-1);
     for (const key of ['rawJson', 'sink', 'source']) ratios[key].push(results[key].at(-1) / base);
+    const c = (key) =>
+      `${cpu[key].at(-1).nodeCpu.toFixed(2)} s here + ${cpu[key].at(-1).serverCpu.toFixed(2)} s server`;
     console.log(
-      `round ${round}: raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
+      `round ${round} (${order.slice(shift).concat(order.slice(0, shift)).join(', ')} first to last; CPU per 100k events: raw ${c('raw')}, sink ${c('sink')}): raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
     );
   }
   console.log(
@@ -238,6 +288,10 @@ async function throughput() {
   );
   console.log(
     `  change-log backlog → sink                    ${fmt(median(results.source))} events/s = ${median(ratios.source).toFixed(2)}×`,
+  );
+  const m = (key, part) => median(cpu[key].map((r) => r[part])).toFixed(2);
+  console.log(
+    `  CPU per 100,000 events (medians): raw ${m('raw', 'nodeCpu')} s here + ${m('raw', 'serverCpu')} s server; sink ${m('sink', 'nodeCpu')} s here + ${m('sink', 'serverCpu')} s server`,
   );
 }
 
