@@ -132,6 +132,7 @@ export { prepareStatement, type PreparedStatement } from './client/prepared-stat
 export {
   createTableIngest,
   type IngestGrant,
+  type TableIngest,
   type TableIngestOptions,
 } from './put/table-ingest.js';
 export { createEventExchange, type EventExchangeOptions } from './exchange/event-exchange.js';
@@ -153,3 +154,11 @@ export type {
   ExchangedBatch,
   ExchangeEventsOptions,
 } from './client/event-exchange.js';
+export { HAS_DEFAULT_METADATA, PG_TYPE_METADATA } from './put/target-columns.js';
+export { putUpdateCount } from './put/put-update-count.js';
+export {
+  textBatchSchema,
+  textRowsToBatches,
+  type TextBatchesOptions,
+  type TextRow,
+} from './put/text-batches.js';

@@ -16,6 +16,7 @@ import {
   createTableIngest,
   FlightClient,
   isFlightError,
+  PG_TYPE_METADATA,
   sqlIngestDescriptor,
   startFlightServer,
   type FlightServer,
@@ -75,7 +76,7 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
     await installCapture(db, { table: 'tb_order', entityType: 'Order', idColumn: 'id' });
     server = await startFlightServer({
       port: 0,
-      extensions: [{ putTargets: [createTableIngest({ db, tables: [{ name: 'tb_order' }] })] }],
+      extensions: [createTableIngest({ db, tables: [{ name: 'tb_order' }] })],
     });
     client = new FlightClient({ url: server.url });
   });
@@ -166,6 +167,28 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(await count('SELECT count(*) AS n FROM tb_order WHERE id >= 8000')).toBe(0);
+  });
+
+  it('answers GetSchema of an ingest command with the columns the table accepts', async () => {
+    const schema = await client.getSchema(commandDescriptor({ kind: 'ingest', table: 'tb_order' }));
+    expect(
+      schema.fields.map((f) => [
+        f.name,
+        String(f.type),
+        f.nullable,
+        f.metadata.get(PG_TYPE_METADATA),
+      ]),
+    ).toEqual([
+      ['id', 'Int32', false, 'integer'],
+      ['total', 'Decimal[12e+2]', false, 'numeric(12,2)'],
+      ['note', 'Utf8', true, 'text'],
+      ['at', 'Timestamp<MICROSECOND, UTC>', true, 'timestamp with time zone'],
+      ['tenant_id', 'Utf8', true, 'text'],
+    ]);
+    const other = await failure(
+      client.getSchema(commandDescriptor({ kind: 'ingest', table: 'tb_other' })),
+    );
+    expect(isFlightError(other, 'NOT_FOUND')).toBe(true);
   });
 
   it('refuses tables outside the allow-list, also through Flight SQL CommandStatementIngest', async () => {

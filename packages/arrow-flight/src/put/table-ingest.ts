@@ -10,7 +10,9 @@ import {
   CommandStatementIngestSchema,
   DoPutUpdateResultSchema,
 } from '../gen/FlightSql_pb.js';
-import type { PutConsumer, PutTarget } from '../server/flight-extension.js';
+import type { StreamHandler } from '../datasets/flight-stream.js';
+import type { FlightExtension, PutConsumer, PutTarget } from '../server/flight-extension.js';
+import { loadTargetColumns, uploadSchemaOf, type TargetColumn } from './target-columns.js';
 
 /** A `tb_` table uploads may write into. */
 export interface IngestGrant {
@@ -24,6 +26,17 @@ export interface IngestGrant {
   readonly tenantColumn?: string | undefined;
 }
 
+/**
+ * An upload target that is also a server extension: pass it in `extensions` (DoPut, and
+ * GetSchema of `{"kind": "ingest", "table": "tb_…"}` answering the Arrow schema the table
+ * accepts, with each column's PostgreSQL type in its metadata), or in an extension's
+ * `putTargets` (DoPut only).
+ */
+export interface TableIngest extends PutTarget, FlightExtension {
+  readonly putTargets: readonly PutTarget[];
+  readonly handlers: readonly StreamHandler[];
+}
+
 /** Options of {@link createTableIngest}. */
 export interface TableIngestOptions {
   readonly db: SqlClient;
@@ -31,25 +44,6 @@ export interface TableIngestOptions {
   /** @defaultValue 300000 */
   readonly statementTimeoutMs?: number | undefined;
 }
-
-interface TargetColumn {
-  readonly name: string;
-  /** `format_type` of the column, used to cast the uploaded array. */
-  readonly typeSql: string;
-  readonly typeName: string;
-  readonly category: string;
-}
-
-const COLUMNS_SQL = `
-SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type_sql,
-       t.typname AS type_name, t.typcategory AS category
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-ORDER BY a.attnum`;
 
 const TB = /^tb_[A-Za-z0-9_]{1,60}$/;
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -81,7 +75,7 @@ function compatible(type: DataType, column: TargetColumn): boolean {
  * triggers (the capture trigger turns them into change-log events). The answer is a
  * `DoPutUpdateResult` with the row count.
  */
-export function createTableIngest(options: TableIngestOptions): PutTarget {
+export function createTableIngest(options: TableIngestOptions): TableIngest {
   const { db } = options;
   const grants = new Map<string, IngestGrant & { schema: string }>();
   for (const grant of options.tables) {
@@ -91,38 +85,34 @@ export function createTableIngest(options: TableIngestOptions): PutTarget {
     grants.set(`${schema}.${grant.name}`, { ...grant, schema });
   }
 
+  const grantFor = (schemaName: string, table: string, principal: Principal) => {
+    const grant = grants.get(`${schemaName}.${table}`);
+    if (grant === undefined) {
+      throw new FlightError('NOT_FOUND', `ingest: ${schemaName}.${table} is not an upload target`);
+    }
+    if (!hasAnyRole(principal, grant.roles)) {
+      throw new FlightError('PERMISSION_DENIED', `ingest: ${schemaName}.${table}: not allowed`);
+    }
+    if (principal.tenant !== undefined && grant.tenantColumn === undefined) {
+      throw new FlightError(
+        'PERMISSION_DENIED',
+        `ingest: ${table}: not writable by a tenant-bound caller`,
+      );
+    }
+    return grant;
+  };
+  const columnsOf = async (grant: IngestGrant & { schema: string }) => {
+    const columns = await loadTargetColumns(db, grant.schema, grant.name);
+    if (columns.length === 0)
+      throw new FlightError('NOT_FOUND', `ingest: ${grant.name} does not exist`);
+    return columns;
+  };
+
   const consumer =
     (schemaName: string, table: string): PutConsumer =>
     async (batches, context) => {
-      const grant = grants.get(`${schemaName}.${table}`);
-      if (grant === undefined) {
-        throw new FlightError(
-          'NOT_FOUND',
-          `ingest: ${schemaName}.${table} is not an upload target`,
-        );
-      }
-      if (!hasAnyRole(context.principal, grant.roles)) {
-        throw new FlightError('PERMISSION_DENIED', `ingest: ${schemaName}.${table}: not allowed`);
-      }
-      if (context.principal.tenant !== undefined && grant.tenantColumn === undefined) {
-        throw new FlightError(
-          'PERMISSION_DENIED',
-          `ingest: ${table}: not writable by a tenant-bound caller`,
-        );
-      }
-      const columns = (
-        await db.query<{ name: string; type_sql: string; type_name: string; category: string }>(
-          COLUMNS_SQL,
-          [grant.schema, grant.name],
-        )
-      ).rows.map((row) => ({
-        name: row.name,
-        typeSql: row.type_sql,
-        typeName: row.type_name,
-        category: row.category,
-      }));
-      if (columns.length === 0)
-        throw new FlightError('NOT_FOUND', `ingest: ${table} does not exist`);
+      const grant = grantFor(schemaName, table, context.principal);
+      const columns = await columnsOf(grant);
       let total = 0;
       await db.transaction(async (tx) => {
         let plan: { targets: TargetColumn[]; sql: string } | undefined;
@@ -157,7 +147,34 @@ export function createTableIngest(options: TableIngestOptions): PutTarget {
       ];
     };
 
-  return {
+  const schemaHandler: StreamHandler<{ schema: string; table: string }> = {
+    kind: 'ingest',
+    parse(input) {
+      const request = input as { table?: unknown; schema?: unknown };
+      if (typeof request.table !== 'string') throw invalid('ingest: "table" must name a tb_ table');
+      return {
+        schema: typeof request.schema === 'string' ? request.schema : 'public',
+        table: request.table,
+      };
+    },
+    authorize(request, principal) {
+      grantFor(request.schema, request.table, principal);
+    },
+    async schema(request, context) {
+      return uploadSchemaOf(
+        await columnsOf(grantFor(request.schema, request.table, context.principal)),
+      );
+    },
+    open() {
+      return Promise.reject(
+        invalid('ingest: an upload target is written with DoPut; it cannot be read'),
+      );
+    },
+    list: () => Promise.resolve([]),
+    fromPath: () => undefined,
+  };
+
+  const target: PutTarget = {
     accept(cmd) {
       const decoded = decodeFlightSqlAny(cmd);
       if (decoded?.typeName === 'CommandStatementIngest') {
@@ -198,6 +215,7 @@ export function createTableIngest(options: TableIngestOptions): PutTarget {
       );
     },
   };
+  return { accept: (cmd) => target.accept(cmd), putTargets: [target], handlers: [schemaHandler] };
 }
 
 function planInsert(
