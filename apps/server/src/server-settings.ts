@@ -66,6 +66,14 @@ export const serverSettingsSchema = z.object({
       error: 'expected a comma-separated list of schema names',
     })
     .optional(),
+  /** `tb_` tables Flight DoPut may write (comma-separated, `tb_orders` or `sales.tb_orders`); the admin tokens may upload. @defaultValue none: DoPut refused */
+  FRAISEQL_FLIGHT_INGEST_TABLES: z
+    .string()
+    .regex(
+      /^([A-Za-z_][A-Za-z0-9_]*\.)?tb_[A-Za-z0-9_]+(,([A-Za-z_][A-Za-z0-9_]*\.)?tb_[A-Za-z0-9_]+)*$/,
+      { error: 'expected a comma-separated list of tb_ tables (tb_orders or sales.tb_orders)' },
+    )
+    .optional(),
   /** Operator token of the admin API (every admin route). @defaultValue generated into `FRAISEQL_ADMIN_TOKEN_FILE` */
   FRAISEQL_ADMIN_TOKEN: z.string().min(16).optional(),
   /** A read-only token of the admin API: GET routes only. @defaultValue none */
@@ -128,7 +136,13 @@ export interface ServerSettings {
   readonly httpPort: number;
   /** Arrow Flight listener, or undefined when `FRAISEQL_FLIGHT` is off. */
   readonly flight:
-    | { readonly host: string; readonly port: number; readonly viewSchemas: readonly string[] }
+    | {
+        readonly host: string;
+        readonly port: number;
+        readonly viewSchemas: readonly string[];
+        /** Tables DoPut may write; empty: DoPut is refused. */
+        readonly ingestTables: readonly { readonly schema: string; readonly name: string }[];
+      }
     | undefined;
   /** Operator token, when configured (else one is generated into `adminTokenFile`). */
   readonly adminToken: string | undefined;
@@ -193,6 +207,10 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
               ? 'public,demo'
               : 'public')
           ).split(','),
+          ingestTables: (settings.FRAISEQL_FLIGHT_INGEST_TABLES?.split(',') ?? []).map((entry) => {
+            const [schema, name] = entry.includes('.') ? entry.split('.') : ['public', entry];
+            return { schema: schema ?? 'public', name: name ?? entry };
+          }),
         }
       : undefined,
     adminToken: settings.FRAISEQL_ADMIN_TOKEN,

@@ -6,9 +6,10 @@ import {
   commandDescriptor,
   FlightClient,
   pathDescriptor,
+  putUpdateCount,
   readEvents,
 } from '@fraiseql/arrow-flight';
-import { tableFromIPC } from 'apache-arrow';
+import { Table, tableFromIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type FraiseQLServer } from '../src/fraiseql-server.js';
@@ -147,6 +148,58 @@ describe('reference server: Arrow Flight on the embedded database', () => {
     expect(line).toContain('FRAISEQL_FLIGHT_PORT');
     expect(line).toContain('FRAISEQL_FLIGHT=off');
     expect(line?.split('\n')).toHaveLength(1);
+  }, 60_000);
+
+  it('takes DoPut uploads into the tables of FRAISEQL_FLIGHT_INGEST_TABLES only, and Flight SQL on the same port', async () => {
+    const server = await start({ FRAISEQL_FLIGHT_INGEST_TABLES: 'demo.tb_customer' });
+    const client = new FlightClient({ url: server.flight!.server.url, token: ADMIN_TOKEN });
+    cleanups.push(() => {
+      client.close();
+      return Promise.resolve();
+    });
+    const customers = new Table({
+      name: vectorFromArray(['Ada ☕', 'Grace'], new Utf8()),
+      email: vectorFromArray(['ada@example.com', 'grace@example.com'], new Utf8()),
+    });
+    const ingest = (table: string) =>
+      client.doPut(commandDescriptor({ kind: 'ingest', schema: 'demo', table }), customers.batches);
+    const [answer] = await ingest('tb_customer');
+    expect(putUpdateCount(answer!)).toBe(2n);
+    await expect(ingest('tb_order')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // The rows went through the capture trigger: their events are on the event stream.
+    const names: string[] = [];
+    for await (const { batch } of readEvents(client, {
+      entityTypes: ['Customer'],
+      eventTypes: ['INSERT'],
+    })) {
+      for (const row of batch.toArray() as unknown as { data: string }[]) {
+        names.push((JSON.parse(row.data) as { name: string }).name);
+      }
+    }
+    expect(names).toEqual(expect.arrayContaining(['Ada ☕', 'Grace']));
+    // Flight SQL answers on the same port.
+    const counted = await client.query('SELECT count(*) AS n FROM demo.va_order');
+    expect(counted.numRows).toBe(1);
+    const schema = await client.getSchema(
+      commandDescriptor({ kind: 'ingest', schema: 'demo', table: 'tb_customer' }),
+    );
+    expect(schema.fields.map((field) => field.name)).toContain('email');
+  }, 60_000);
+
+  it('refuses every DoPut when no ingest table is configured (the default)', async () => {
+    const server = await start();
+    const client = new FlightClient({ url: server.flight!.server.url, token: ADMIN_TOKEN });
+    cleanups.push(() => {
+      client.close();
+      return Promise.resolve();
+    });
+    const rows = new Table({ name: vectorFromArray(['x'], new Utf8()) });
+    await expect(
+      client.doPut(
+        commandDescriptor({ kind: 'ingest', schema: 'demo', table: 'tb_customer' }),
+        rows.batches,
+      ),
+    ).rejects.toMatchObject({ code: 'UNIMPLEMENTED' });
   }, 60_000);
 
   it('runs without Flight when FRAISEQL_FLIGHT=off', async () => {

@@ -2,6 +2,7 @@ import {
   ARROW_STREAM_CONTENT_TYPE,
   createEventsHandler,
   createFlightSqlService,
+  createTableIngest,
   createViewHandler,
   isFlightError,
   startFlightServer,
@@ -45,7 +46,8 @@ const HTTP_STATUS: Partial<Record<FlightErrorCode, number>> = {
 
 /**
  * Starts Flight on `host:port` serving the `va_`/`ta_`/`tv_` views of `viewSchemas` (as view
- * reads and through Flight SQL) and the change log's event stream (range and live tail). The admin tokens are its credentials: each
+ * reads and through Flight SQL) and the change log's event stream (range and live tail), and
+ * taking DoPut uploads into `ingestTables`. The admin tokens are its credentials: each
  * is an API key (sent as `authorization: Bearer <token>`, or through Handshake) with every role.
  */
 export async function startFlightService(options: {
@@ -53,6 +55,8 @@ export async function startFlightService(options: {
   readonly host: string;
   readonly port: number;
   readonly viewSchemas: readonly string[];
+  /** `tb_` tables DoPut may write; none: DoPut answers UNIMPLEMENTED. */
+  readonly ingestTables?: readonly { readonly schema: string; readonly name: string }[];
   readonly tokens: readonly AdminToken[];
   readonly registry: ReturnType<typeof createMetricsRegistry>;
   readonly logger: Logger;
@@ -83,6 +87,10 @@ export async function startFlightService(options: {
           db,
           schemas: options.viewSchemas.map((name) => ({ name, tenantColumn: 'tenant_id' })),
         }),
+        // Uploads only into the tables the operator named; off when none are.
+        ...((options.ingestTables ?? []).length === 0
+          ? []
+          : [createTableIngest({ db, tables: options.ingestTables ?? [] })]),
       ],
       metrics: createFlightMetrics(options.registry),
       logger: flightLogger,
