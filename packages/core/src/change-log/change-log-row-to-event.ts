@@ -35,59 +35,52 @@ export function isDeliverableRow(row: Pick<ChangeLogRow, 'modification_type'>): 
  */
 export function changeLogRowToEvent(row: ChangeLogRow): EntityEvent {
   // Rows come from drivers and other writers: check every column instead of trusting the type.
+  // This runs once per delivered event: no closures, spreads or throwaway objects per row.
   const raw: RawRow = row;
-  const fail: Fail = rowFailure(raw);
-  const seq = readSeq(raw.pk_entity_change_log, fail);
+  const seq = readSeq(raw);
   const id = raw.id;
-  if (typeof id !== 'string' || id === '') return fail('id', 'a uuid', id);
-  const kind = typeof raw.modification_type === 'string' ? raw.modification_type.toUpperCase() : '';
-  if (!KINDS.has(kind)) {
-    fail('modification_type', 'one of INSERT, UPDATE, DELETE, NOOP, CUSTOM', raw.modification_type);
-  }
-  if (kind === 'NOOP') {
-    fail(
-      'modification_type',
-      'an event kind (NOOP rows are not events: skip them with isDeliverableRow)',
-      raw.modification_type,
-    );
-  }
-  let eventType = kind as EventType;
+  if (typeof id !== 'string' || id === '') return failRow(raw, 'id', 'a uuid', id);
+  let eventType = readKind(raw);
   const entityType = raw.object_type;
   if (typeof entityType !== 'string' || entityType === '') {
-    return fail('object_type', 'a non-empty string', entityType);
+    return failRow(raw, 'object_type', 'a non-empty string', entityType);
   }
   const entityId = optionalText(raw.object_id);
-  if (entityId === undefined) fail('object_id', 'the id of the changed entity', raw.object_id);
-  const timestamp = readTimestamp(raw.created_at, fail);
+  if (entityId === undefined) {
+    return failRow(raw, 'object_id', 'the id of the changed entity', raw.object_id);
+  }
+  const timestamp = readTimestamp(raw);
 
-  const objectData = readObject(raw.object_data, 'object_data', fail);
+  const objectData = readObject(raw, raw.object_data, 'object_data');
   let after = objectData;
-  let before = readObject(raw.object_data_before, 'object_data_before', fail);
-  const metadata: Record<string, JsonValue> = {};
+  let before = readObject(raw, raw.object_data_before, 'object_data_before');
+  let metadata: Record<string, JsonValue> | undefined;
   const envelope = objectData === null ? undefined : asDebeziumEnvelope(objectData);
   if (envelope !== undefined) {
     const envelopeType = envelopeEventType(envelope);
     if (eventType !== 'CUSTOM' && eventType !== envelopeType) {
-      fail('object_data.op', `an op matching modification_type ${eventType}`, envelope.op);
+      failRow(raw, 'object_data.op', `an op matching modification_type ${eventType}`, envelope.op);
     }
     eventType = eventType === 'CUSTOM' ? 'CUSTOM' : envelopeType;
     after = envelope.after;
     before = envelope.before ?? before;
-    if (envelope.source !== undefined) metadata.envelopeSource = envelope.source;
+    if (envelope.source !== undefined) metadata = { envelopeSource: envelope.source };
   }
 
-  const updatedFields = readUpdatedFields(raw.updated_fields, fail);
+  const updatedFields = readUpdatedFields(raw);
   let data: JsonObject;
   let changes: Record<string, FieldChange> | undefined;
   switch (eventType) {
     case 'INSERT':
     case 'UPDATE': {
-      if (after === null)
-        fail(
+      if (after === null) {
+        return failRow(
+          raw,
           'object_data',
           `the ${eventType === 'INSERT' ? 'inserted' : 'updated'} row`,
           row.object_data,
         );
+      }
       data = after;
       if (eventType === 'UPDATE' && before !== null) {
         // A partial pre-image holds only the changed fields; the rest equals the after-image.
@@ -104,63 +97,106 @@ export function changeLogRowToEvent(row: ChangeLogRow): EntityEvent {
       break;
   }
 
-  const extra = readObject(raw.extra_metadata, 'extra_metadata', fail) ?? {};
-  for (const [key, value] of Object.entries(extra)) {
-    if (key === 'source_table' || key === 'traceparent') continue;
-    metadata[key] = value;
-  }
-  if (extra.source_table !== undefined && extra.source_table !== null) {
-    if (typeof extra.source_table !== 'string')
-      fail('extra_metadata.source_table', 'a string', extra.source_table);
-    metadata.sourceTable = extra.source_table;
-  }
-  if (extra.traceparent !== undefined && extra.traceparent !== null) {
-    if (typeof extra.traceparent !== 'string')
-      fail('extra_metadata.traceparent', 'a string', extra.traceparent);
-    metadata.traceparent = extra.traceparent;
-  }
+  const extra = readObject(raw, raw.extra_metadata, 'extra_metadata');
+  if (extra !== null) metadata = readExtraMetadata(raw, extra, metadata);
   if (typeof raw.change_status === 'string' && raw.change_status !== '') {
-    metadata.changeStatus = raw.change_status;
+    (metadata ??= {}).changeStatus = raw.change_status;
   }
 
+  // Built in one order (optional fields only when present), so events share hidden classes
+  // and serialise with the same key order as before.
+  const event: EventDraft = { id, seq, eventType, entityType, entityId };
   const tenantId = optionalText(raw.tenant_id);
+  if (tenantId !== undefined) event.tenantId = tenantId;
   const userId = optionalText(raw.fk_contact);
-  return {
-    id,
-    seq,
-    eventType,
-    entityType,
-    entityId,
-    ...(tenantId === undefined ? {} : { tenantId }),
-    ...(userId === undefined ? {} : { userId }),
-    data,
-    ...(before === null || eventType === 'INSERT' ? {} : { before }),
-    ...(changes === undefined ? {} : { changes }),
-    timestamp,
-    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
-  };
+  if (userId !== undefined) event.userId = userId;
+  event.data = data;
+  if (before !== null && eventType !== 'INSERT') event.before = before;
+  if (changes !== undefined) event.changes = changes;
+  event.timestamp = timestamp;
+  if (metadata !== undefined) event.metadata = metadata;
+  return event as EntityEvent;
 }
+
+/** An {@link EntityEvent} while {@link changeLogRowToEvent} fills it in. */
+type EventDraft = { -readonly [K in keyof EntityEvent]?: EntityEvent[K] } & {
+  id: string;
+  seq: bigint;
+  eventType: EventType;
+  entityType: string;
+  entityId: string;
+};
 
 type RawRow = Readonly<Partial<Record<keyof ChangeLogRow, unknown>>>;
-type Fail = (column: string, expected: string, got: unknown) => never;
 
-function rowFailure(row: RawRow): Fail {
+function failRow(row: RawRow, column: string, expected: string, got: unknown): never {
   const seq = describeKey(row.pk_entity_change_log);
   const id = describeKey(row.id);
-  return (column, expected, got) => {
-    throw new CoreError(
-      'MALFORMED_CHANGE_LOG_ROW',
-      `change-log row ${seq} (id ${id}): ${column}: expected ${expected}, got ${describe(got)}`,
-      { details: { seq, id, column } },
-    );
-  };
+  throw new CoreError(
+    'MALFORMED_CHANGE_LOG_ROW',
+    `change-log row ${seq} (id ${id}): ${column}: expected ${expected}, got ${describe(got)}`,
+    { details: { seq, id, column } },
+  );
 }
 
-function readSeq(value: unknown, fail: Fail): bigint {
+function readKind(raw: RawRow): EventType {
+  const value = raw.modification_type;
+  // The usual spellings first, without allocating an upper-cased copy.
+  switch (value) {
+    case 'INSERT':
+    case 'UPDATE':
+    case 'DELETE':
+    case 'CUSTOM':
+      return value;
+  }
+  const kind = typeof value === 'string' ? value.toUpperCase() : '';
+  if (!KINDS.has(kind)) {
+    failRow(raw, 'modification_type', 'one of INSERT, UPDATE, DELETE, NOOP, CUSTOM', value);
+  }
+  if (kind === 'NOOP') {
+    failRow(
+      raw,
+      'modification_type',
+      'an event kind (NOOP rows are not events: skip them with isDeliverableRow)',
+      value,
+    );
+  }
+  return kind as EventType;
+}
+
+function readExtraMetadata(
+  raw: RawRow,
+  extra: JsonObject,
+  into: Record<string, JsonValue> | undefined,
+): Record<string, JsonValue> | undefined {
+  let metadata = into;
+  for (const key in extra) {
+    if (!Object.hasOwn(extra, key) || key === 'source_table' || key === 'traceparent') continue;
+    (metadata ??= {})[key] = extra[key] as JsonValue;
+  }
+  const sourceTable = extra.source_table;
+  if (sourceTable !== undefined && sourceTable !== null) {
+    if (typeof sourceTable !== 'string') {
+      failRow(raw, 'extra_metadata.source_table', 'a string', sourceTable);
+    }
+    (metadata ??= {}).sourceTable = sourceTable;
+  }
+  const traceparent = extra.traceparent;
+  if (traceparent !== undefined && traceparent !== null) {
+    if (typeof traceparent !== 'string') {
+      failRow(raw, 'extra_metadata.traceparent', 'a string', traceparent);
+    }
+    (metadata ??= {}).traceparent = traceparent;
+  }
+  return metadata;
+}
+
+function readSeq(raw: RawRow): bigint {
+  const value = raw.pk_entity_change_log;
   if (typeof value === 'bigint' && value >= 0n) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
   if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  return fail('pk_entity_change_log', 'a non-negative integer', value);
+  return failRow(raw, 'pk_entity_change_log', 'a non-negative integer', value);
 }
 
 function optionalText(value: unknown): string | undefined {
@@ -169,7 +205,8 @@ function optionalText(value: unknown): string | undefined {
   return undefined;
 }
 
-function readTimestamp(value: unknown, fail: Fail): Date {
+function readTimestamp(raw: RawRow): Date {
+  const value = raw.created_at;
   const timestamp =
     value instanceof Date
       ? value
@@ -177,7 +214,7 @@ function readTimestamp(value: unknown, fail: Fail): Date {
         ? new Date(value)
         : undefined;
   if (timestamp === undefined || Number.isNaN(timestamp.getTime())) {
-    return fail('created_at', 'a timestamp', value);
+    return failRow(raw, 'created_at', 'a timestamp', value);
   }
   return timestamp;
 }
@@ -190,29 +227,31 @@ function describeKey(value: unknown): string {
 
 // jsonb arrives parsed from node-postgres and PGlite, but as text from json columns, from
 // `::text` casts, or when FraiseQL stored a JSON document as a jsonb string.
-function readObject(value: unknown, column: string, fail: Fail): JsonObject | null {
+function readObject(raw: RawRow, value: unknown, column: string): JsonObject | null {
   if (value === null || value === undefined) return null;
   let parsed: unknown = value;
   if (typeof value === 'string') {
     try {
       parsed = JSON.parse(value) as unknown;
     } catch {
-      return fail(column, 'an object', value);
+      return failRow(raw, column, 'an object', value);
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return fail(column, 'an object', value);
+    return failRow(raw, column, 'an object', value);
   }
   return parsed as JsonObject;
 }
 
-function readUpdatedFields(value: unknown, fail: Fail): readonly string[] | undefined {
+function readUpdatedFields(raw: RawRow): readonly string[] | undefined {
+  const value = raw.updated_fields;
   if (value === null || value === undefined) return undefined;
   const fields = typeof value === 'string' ? parseTextArray(value) : value;
-  if (!Array.isArray(fields)) return fail('updated_fields', 'an array of field names', value);
+  if (!Array.isArray(fields))
+    return failRow(raw, 'updated_fields', 'an array of field names', value);
   const names: unknown[] = fields;
   if (!names.every((field): field is string => typeof field === 'string')) {
-    return fail('updated_fields', 'an array of field names', value);
+    return failRow(raw, 'updated_fields', 'an array of field names', value);
   }
   return names;
 }
