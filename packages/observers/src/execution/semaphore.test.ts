@@ -36,6 +36,21 @@ describe('Semaphore', () => {
     expect(semaphore.inUse).toBe(0);
   });
 
+  it('turns every waiter away at once with cancelWaiting, and keeps the slots it granted', async () => {
+    const semaphore = new Semaphore(1);
+    const release = await semaphore.acquire();
+    const waiting = [semaphore.acquire(), semaphore.acquire()];
+    semaphore.cancelWaiting(new Error('closing'));
+    const results = await Promise.allSettled(waiting);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect({ inUse: semaphore.inUse, waiting: semaphore.waiting }).toEqual({
+      inUse: 1,
+      waiting: 0,
+    });
+    release();
+    expect(semaphore.tryTake()).toBe(true);
+  });
+
   it('rejects a limit below 1', () => {
     expect(() => new Semaphore(0, 'observers.x.concurrency')).toThrow(/observers\.x\.concurrency/);
   });

@@ -88,6 +88,15 @@ export class Semaphore {
     });
   }
 
+  /**
+   * Rejects every caller waiting now with `reason` (one call for all of them, where a signal
+   * per caller would add a listener per waiter).
+   */
+  cancelWaiting(reason: unknown): void {
+    const waiters = this.#waiters.splice(0);
+    for (const waiter of waiters) waiter.reject(reason);
+  }
+
   /** Gives back a slot taken with {@link tryTake} or {@link take}. */
   give(): void {
     this.#inUse -= 1;

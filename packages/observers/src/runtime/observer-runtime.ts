@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import {
   silentLogger,
   type Delivery,
@@ -77,10 +76,19 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
   const slots = new Semaphore(config.concurrency, 'createObserverRuntime.options.concurrency');
   const fetching = new AbortController();
   const queueing = new AbortController();
-  // Every delivery waiting for a slot listens on it; there can be `prefetch` of them.
-  setMaxListeners(0, queueing.signal);
+  // Deliveries waiting for a slot are turned away at once when it aborts (one listener).
+  queueing.signal.addEventListener(
+    'abort',
+    () => {
+      slots.cancelWaiting(queueing.signal.reason);
+    },
+    { once: true },
+  );
   const handlers = new AbortController();
-  const running = new Set<Promise<void>>();
+  // Deliveries handed to the runtime and not yet settled (or given up at shutdown).
+  const running = new Set<Delivery>();
+  let idle: Promise<void> | undefined;
+  let markIdle: (() => void) | undefined;
   let detachedCount = 0;
   let state: RuntimeState = 'idle';
   let lastError: RuntimeHealth['lastError'];
@@ -119,52 +127,78 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
 
   /** Resolves once the delivery is settled, so a source can keep it alive until then. */
   function onDelivery(delivery: Delivery): Promise<void> {
-    const task = slots
-      .acquire(queueing.signal)
-      .then(
-        async (release) => {
-          let failure: { error: unknown } | undefined;
-          let failedFor: string | undefined;
-          // An object, so the flag set inside `detach` is read as such after the handler.
-          const slot = { detached: false };
-          const detach = (): boolean => {
-            if (slot.detached) return true;
-            if (detachedCount >= config.maxDetached) return false;
-            slot.detached = true;
-            detachedCount += 1;
-            release();
-            delivery.detach?.();
-            return true;
-          };
-          try {
-            await handler(delivery.event, {
-              attempt: delivery.attempt,
-              signal: handlers.signal,
-              heartbeat: () => delivery.heartbeat(),
-              reportFailure: (errorType) => {
-                failedFor ??= errorType;
-              },
-              detach,
-            });
-          } catch (error) {
-            failure = { error };
-          } finally {
-            // The slot limits handlers, not settlement writes: sources batch those.
-            release();
-          }
-          try {
-            if (failure === undefined) await succeed(delivery, failedFor);
-            else await fail(delivery, failure.error);
-          } finally {
-            if (slot.detached) detachedCount -= 1;
-          }
-        },
-        // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
-        () => undefined,
-      )
-      .finally(() => running.delete(task));
-    running.add(task);
-    return task;
+    // Shutting down: leave it unsettled, the source hands it back.
+    if (queueing.signal.aborted) return Promise.resolve();
+    running.add(delivery);
+    const release = slots.tryAcquire();
+    return release === undefined
+      ? slots.acquire().then(
+          (granted) => runDelivery(delivery, granted),
+          // Shutting down before a slot freed up: leave it unsettled, the source hands it back.
+          () => {
+            finished(delivery);
+          },
+        )
+      : runDelivery(delivery, release);
+  }
+
+  /** Runs the handler in the slot `release` gives back, then settles the delivery. */
+  async function runDelivery(delivery: Delivery, release: () => void): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    let failedFor: string | undefined;
+    // An object, so the flag set inside `detach` is read as such after the handler.
+    const slot = { detached: false };
+    const detach = (): boolean => {
+      if (slot.detached) return true;
+      if (detachedCount >= config.maxDetached) return false;
+      slot.detached = true;
+      detachedCount += 1;
+      release();
+      delivery.detach?.();
+      return true;
+    };
+    try {
+      try {
+        await handler(delivery.event, {
+          attempt: delivery.attempt,
+          signal: handlers.signal,
+          heartbeat: () => delivery.heartbeat(),
+          reportFailure: (errorType) => {
+            failedFor ??= errorType;
+          },
+          detach,
+        });
+      } catch (error) {
+        failure = { error };
+      } finally {
+        // The slot limits handlers, not settlement writes: sources batch those.
+        release();
+      }
+      if (failure === undefined) await succeed(delivery, failedFor);
+      else await fail(delivery, failure.error);
+    } finally {
+      if (slot.detached) detachedCount -= 1;
+      finished(delivery);
+    }
+  }
+
+  /** The delivery left the runtime (settled, or left unsettled at shutdown). */
+  function finished(delivery: Delivery): void {
+    running.delete(delivery);
+    if (running.size === 0 && markIdle !== undefined) {
+      markIdle();
+      markIdle = undefined;
+      idle = undefined;
+    }
+  }
+
+  /** Resolves once no delivery is in the runtime's hands. */
+  function whenIdle(): Promise<void> {
+    if (running.size === 0) return Promise.resolve();
+    idle ??= new Promise<void>((resolve) => {
+      markIdle = resolve;
+    });
+    return idle;
   }
 
   /** Settles `done`; an event with a failure reported by the handler counts as failed. */
@@ -263,13 +297,13 @@ export function createObserverRuntime(options: ObserverRuntimeOptions): Observer
     state = 'draining';
     fetching.abort();
     queueing.abort();
-    if (!(await settledWithin([...running], config.drainTimeout))) {
+    if (!(await settledWithin(whenIdle(), config.drainTimeout))) {
       logger.warn(
         { running: running.size, drainTimeoutMs: config.drainTimeout },
         'handlers still running after the drain timeout; aborting them',
       );
       handlers.abort(new ObserverError('CLOSED', 'the observer runtime is shutting down'));
-      await settledWithin([...running], config.abortGrace);
+      await settledWithin(whenIdle(), config.abortGrace);
     }
     const results = await Promise.allSettled(sources.map((source) => source.close()));
     for (const result of results) {
@@ -398,9 +432,8 @@ function isSourceList(
   return Array.isArray(value);
 }
 
-/** Resolves true when every promise settled within `ms`, false on timeout. */
-async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
-  if (promises.length === 0) return true;
+/** Resolves true when `done` resolved within `ms`, false on timeout. */
+async function settledWithin(done: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => {
@@ -408,7 +441,7 @@ async function settledWithin(promises: readonly Promise<unknown>[], ms: number):
     }, ms);
   });
   try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+    return await Promise.race([done.then(() => true as const), timeout]);
   } finally {
     clearTimeout(timer);
   }
