@@ -4,6 +4,7 @@ import { ObserverError, isObserverError } from '../errors.js';
 import { abortable } from './abortable.js';
 import type { ActionContext, ActionExecutor, ActionResult } from './action-executor.js';
 import { abortFailure } from './classify-error.js';
+import { EXECUTE_NOW, isPromiseLike, type ExecutesNow } from './execute-now.js';
 
 /** What a registered function handler is given besides the event. */
 export interface FunctionActionContext {
@@ -35,9 +36,16 @@ export type FunctionLookup = (name: string) => FunctionActionHandler | undefined
  * signal aborts.
  */
 export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<FunctionActionConfig> {
-  return {
+  const executor: ActionExecutor<FunctionActionConfig> & ExecutesNow<FunctionActionConfig> = {
     type: 'function',
-    async execute(config, context): Promise<ActionResult> {
+    async execute(config: FunctionActionConfig, context: ActionContext): Promise<ActionResult> {
+      return executor[EXECUTE_NOW](config, context);
+    },
+    /** A handler that returns without a promise is over: its result comes back as it is. */
+    [EXECUTE_NOW](
+      config: FunctionActionConfig,
+      context: ActionContext,
+    ): ActionResult | Promise<ActionResult> {
       const handler = lookup(config.name);
       if (handler === undefined) {
         throw new ObserverError(
@@ -46,29 +54,41 @@ export function createFunctionAction(lookup: FunctionLookup): ActionExecutor<Fun
           { retryable: false, errorType: 'handler' },
         );
       }
-      let summary: string | undefined | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- mirrors the handler type
+      let returned: ReturnType<FunctionActionHandler>;
       try {
-        const returned = handler(context.event, handlerContext(context));
-        // A synchronous handler is over when it returns: only a promise can outlive the signal
-        // (and only then is the signal made, when the context is the executor's lazy one).
-        summary = isPromiseLike(returned)
-          ? await abortable(Promise.resolve(returned), context.signal)
-          : returned;
+        returned = handler(context.event, handlerContext(context));
       } catch (error) {
-        if (isObserverError(error)) throw error;
-        if (context.signal.aborted) {
-          throw abortFailure(context.signal, `function "${config.name}"`, error);
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        throw new ObserverError('ACTION_FAILED', `function "${config.name}" threw: ${message}`, {
-          cause: error,
-          retryable: true,
-          errorType: 'handler',
-        });
+        throw handlerFailure(config.name, context, error);
       }
-      return typeof summary === 'string' ? { summary } : doneResult(config.name);
+      // A synchronous handler is over when it returns: only a promise can outlive the signal
+      // (and only then is the signal made, when the context is the executor's lazy one).
+      if (!isPromiseLike(returned)) return resultOf(config.name, returned);
+      return abortable(Promise.resolve(returned), context.signal).then(
+        (summary) => resultOf(config.name, summary),
+        (error: unknown) => {
+          throw handlerFailure(config.name, context, error);
+        },
+      );
     },
   };
+  return executor;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- mirrors the handler type
+function resultOf(name: string, summary: string | undefined | void): ActionResult {
+  return typeof summary === 'string' ? { summary } : doneResult(name);
+}
+
+/** What a handler's throw (or rejection) becomes. */
+function handlerFailure(name: string, context: ActionContext, error: unknown): ObserverError {
+  if (isObserverError(error)) return error;
+  if (context.signal.aborted) return abortFailure(context.signal, `function "${name}"`, error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new ObserverError('ACTION_FAILED', `function "${name}" threw: ${message}`, {
+    cause: error,
+    retryable: true,
+    errorType: 'handler',
+  });
 }
 
 // One result object per function name: a handler that returns nothing reports the same summary.
@@ -96,12 +116,4 @@ function handlerContext(context: ActionContext): FunctionActionContext {
       return context.signal;
     },
   };
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

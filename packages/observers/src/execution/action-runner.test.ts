@@ -2,6 +2,7 @@ import type { EntityEvent } from '@fraiseql/core';
 import { silentLogger } from '@fraiseql/core';
 import { describe, expect, it } from 'vitest';
 import type { ActionExecutor } from '../actions/action-executor.js';
+import { createFunctionAction } from '../actions/function-action.js';
 import { isObserverError, ObserverError } from '../errors.js';
 import { noopObserverMetrics } from '../metrics/observer-metrics.js';
 import { ActionRunner, type ActionScope } from './action-runner.js';
@@ -100,6 +101,36 @@ describe('ActionRunner (run with retries and breakers)', () => {
     expect(exhausted.attempts).toHaveLength(3);
   });
 
+  it('returns the outcome without a promise when a synchronous function handler succeeds, and retries one that throws', async () => {
+    let throws = 1;
+    const functions = createFunctionAction(() => () => {
+      if (throws > 0) {
+        throws -= 1;
+        throw new Error('first call fails');
+      }
+      return 'ran';
+    });
+    const run = runner(functions);
+    const fn = { type: 'function', name: 'f' };
+    const fnObserver = { name: 'f', actions: [fn] };
+    // The failing first attempt goes through the retry loop: a promise, one failed attempt.
+    const retried = run.run(
+      fnObserver,
+      fn,
+      0,
+      event,
+      scope(() => () => undefined),
+    );
+    expect(retried).toBeInstanceOf(Promise);
+    const outcome = await retried;
+    expect(outcome).toMatchObject({ ok: true, result: { summary: 'ran' } });
+    expect(outcome.attempts.map((a) => a.error)).toEqual(['function "f" threw: first call fails']);
+    // A success at the first attempt comes back as it is.
+    const now = run.run(fnObserver, fn, 0, event, scope());
+    expect(now).toEqual({ ok: true, result: { summary: 'ran' }, attempts: [] });
+    expect(run.load).toEqual({ running: 0, waiting: 0 });
+  });
+
   it('reports an action type nobody registered as a permanent failure', async () => {
     const outcome = await runner({
       type: 'other',
@@ -110,15 +141,14 @@ describe('ActionRunner (run with retries and breakers)', () => {
 
   it('throws the failure instead of waiting when the waiting room is full', async () => {
     const run = runner({ type: 'probe', execute: () => Promise.reject(new Error('reset')) });
-    const thrown = await run
-      .run(
+    const thrown = await (async () =>
+      run.run(
         observer,
         action,
         0,
         event,
         scope(() => undefined),
-      )
-      .catch((error: unknown) => error);
+      ))().catch((error: unknown) => error);
     expect(isObserverError(thrown) && thrown.code).toBe('ACTION_FAILED');
   });
 
@@ -135,15 +165,14 @@ describe('ActionRunner (run with retries and breakers)', () => {
       { maxBreakerWaitMs: 10 },
     );
     // Two failures open the breaker (minimumCalls 2, failure rate 0.5); the next admission is refused.
-    const thrown = await run
-      .run(
+    const thrown = await (async () =>
+      run.run(
         observer,
         action,
         0,
         event,
         scope(() => () => undefined),
-      )
-      .catch((error: unknown) => error);
+      ))().catch((error: unknown) => error);
     expect(isObserverError(thrown) && thrown.code === 'CIRCUIT_OPEN' && thrown.deferred).toBe(true);
     expect(run.breakerStates()).toEqual({ 'down.test': 'open' });
   });

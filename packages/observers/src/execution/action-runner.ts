@@ -1,5 +1,6 @@
 import { parseDuration, type EntityEvent, type Logger } from '@fraiseql/core';
 import type { ActionExecutor, ActionResult } from '../actions/action-executor.js';
+import { isPromiseLike } from '../actions/execute-now.js';
 import type { DeadLetterAttempt } from '../dlq/dead-letter.js';
 import type { ActionAttemptListener } from './action-attempt.js';
 import { ObserverError } from '../errors.js';
@@ -68,6 +69,21 @@ export interface ActionScope {
 export type WaitCause =
   { readonly kind: 'breaker'; readonly endpoint: string } | { readonly kind: 'retry' };
 
+/** One action's run, as {@link ActionRunner.run} hands it to its retry loop. */
+interface ActionRun {
+  readonly observer: ExecutableObserver;
+  readonly action: ExecutableAction;
+  readonly actionIndex: number;
+  readonly event: EntityEvent;
+  readonly scope: ActionScope;
+  readonly executor: ActionExecutor;
+  readonly settings: ActionSettings;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly own: Semaphore | undefined;
+  /** When the run began (`Date.now()`), for `maxElapsed`. */
+  readonly first: number;
+}
+
 /** Settings of {@link ActionRunner}. */
 export interface ActionRunnerSettings {
   readonly registry: ActionExecutorLookup;
@@ -119,17 +135,21 @@ export class ActionRunner {
    * Runs `action` (index `actionIndex` of `observer`) for `event` until it succeeds or the
    * policy gives up.
    *
+   * The outcome comes back without a promise when the first attempt finished at once (an
+   * action that never waits); callers must accept both.
+   *
    * @throws the signal's reason when `scope.signal` aborts, and `CIRCUIT_OPEN` (retryable) when
    * the endpoint's breaker stays open longer than `maxBreakerWait`: both mean "deliver later".
+   * Either may be thrown synchronously or as a rejection.
    */
-  async run(
+  run(
     observer: ExecutableObserver,
     action: ExecutableAction,
     actionIndex: number,
     event: EntityEvent,
     scope: ActionScope,
-  ): Promise<ActionOutcome> {
-    const { metrics, logger } = this.#settings;
+  ): ActionOutcome | Promise<ActionOutcome> {
+    const { metrics } = this.#settings;
     const executor = this.#executorFor(action.type);
     if (executor === undefined) {
       const error = new ObserverError(
@@ -145,45 +165,117 @@ export class ActionRunner {
         attempts: [attemptRecord(1, Date.now(), 0, error)],
       };
     }
-    const { policy, timeoutMs } = this.#settingsFor(observer, action, actionIndex);
+    const run: ActionRun = {
+      observer,
+      action,
+      actionIndex,
+      event,
+      scope,
+      executor,
+      settings: this.#settingsFor(observer, action, actionIndex),
+      breaker: this.#breakerFor(executor, action, observer.name),
+      own: this.#ownSlots(observer),
+      first: Date.now(),
+    };
+    // The first attempt needs no wait when there is no breaker to ask and the slots are free:
+    // an action that finishes at once (a synchronous `function` handler) then returns its
+    // outcome without a promise. Anything else continues in the retry loop.
+    if (run.breaker !== undefined) return this.#loop(run, undefined);
+    scope.throwIfStopped();
+    if (!this.#tryTakeSlots(run.own)) return this.#loop(run, undefined);
+    const started = Date.now();
+    let now: ActionResult | Promise<ActionResult>;
+    try {
+      now = this.#attempt(run, 1).runNow(executor, action, scope.signal, this.#settings.clock);
+    } catch (thrown) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever the executor threw
+      now = Promise.reject(thrown);
+    }
+    if (isPromiseLike(now)) return this.#loop(run, { started, pending: now });
+    this.#giveSlots(run.own);
+    metrics.actionExecuted(action.type, (Date.now() - started) / 1000);
+    this.#settings.onAttempt?.({
+      event,
+      observer: observer.name,
+      actionIndex,
+      actionType: action.type,
+      attempt: 1,
+      startedAt: started,
+      durationMs: Date.now() - started,
+      result: now,
+      error: undefined,
+      aborted: scope.signal.aborted,
+    });
+    return { ok: true, result: now, attempts: NO_ATTEMPTS };
+  }
+
+  #attempt(run: ActionRun, attempt: number): AttemptRun {
+    return new AttemptRun(
+      {
+        event: run.event,
+        observer: run.observer.name,
+        actionIndex: run.actionIndex,
+        attempt,
+        logger: this.#settings.logger,
+      },
+      run.action.type,
+      run.settings.timeoutMs,
+    );
+  }
+
+  /**
+   * The retry loop. `carried` is a first attempt {@link run} started already, holding its
+   * slots (no breaker permit: it only starts one without a breaker).
+   */
+  async #loop(
+    run: ActionRun,
+    carried: { readonly started: number; readonly pending: Promise<ActionResult> } | undefined,
+  ): Promise<ActionOutcome> {
+    const { metrics, logger } = this.#settings;
+    const { observer, action, actionIndex, event, scope, executor, breaker, own, first } = run;
+    const { policy } = run.settings;
     const maxAttempts = Math.min(policy.maxAttempts, scope.maxAttempts ?? Number.POSITIVE_INFINITY);
-    const breaker = this.#breakerFor(executor, action, observer.name);
-    const own = this.#ownSlots(observer);
-    const first = Date.now();
     let attempts: DeadLetterAttempt[] | undefined;
     let deferredMs = 0;
     let attempt = 0;
+    let handOver = carried;
 
     for (;;) {
-      scope.throwIfStopped();
-      if (!this.#tryTakeSlots(own)) await this.#takeSlots(own, scope);
       let permit: BreakerPermit | undefined;
-      if (breaker !== undefined) {
-        const admission = breaker.tryAcquire();
-        if (!admission.admitted) {
-          this.#giveSlots(own);
-          deferredMs += await this.#defer(
-            breaker,
-            admission.retryInMs,
-            deferredMs,
-            scope,
-            logFields(observer, action, actionIndex, event),
-          );
-          continue;
+      let started: number;
+      let pending: Promise<ActionResult> | undefined;
+      if (handOver !== undefined) {
+        ({ started, pending } = handOver);
+        handOver = undefined;
+      } else {
+        scope.throwIfStopped();
+        if (!this.#tryTakeSlots(own)) await this.#takeSlots(own, scope);
+        if (breaker !== undefined) {
+          const admission = breaker.tryAcquire();
+          if (!admission.admitted) {
+            this.#giveSlots(own);
+            deferredMs += await this.#defer(
+              breaker,
+              admission.retryInMs,
+              deferredMs,
+              scope,
+              logFields(observer, action, actionIndex, event),
+            );
+            continue;
+          }
+          permit = admission.permit;
         }
-        permit = admission.permit;
+        started = Date.now();
       }
       attempt += 1;
-      const started = Date.now();
       let error: ObserverError;
       let result: ActionResult | undefined;
       let failure: ObserverError | undefined;
       try {
-        result = await new AttemptRun(
-          { event, observer: observer.name, actionIndex, attempt, logger },
-          action.type,
-          timeoutMs,
-        ).run(executor, action, scope.signal, this.#settings.clock);
+        const now =
+          pending ??
+          this.#attempt(run, attempt).runNow(executor, action, scope.signal, this.#settings.clock);
+        result = isPromiseLike(now) ? await now : now;
         permit?.success();
         metrics.actionExecuted(action.type, (Date.now() - started) / 1000);
         return { ok: true, result, attempts: attempts ?? NO_ATTEMPTS };

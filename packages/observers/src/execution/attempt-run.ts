@@ -1,5 +1,6 @@
 import type { EntityEvent, Logger } from '@fraiseql/core';
 import type { ActionContext, ActionExecutor, ActionResult } from '../actions/action-executor.js';
+import { executeNow, isPromiseLike } from '../actions/execute-now.js';
 import { ObserverError } from '../errors.js';
 import type { DeadlineQueue, Expirable } from './deadline-queue.js';
 import type { ExecutableAction } from './executable-observer.js';
@@ -69,9 +70,34 @@ export class AttemptRun implements Expirable, FanoutChild {
    * Runs the attempt. It rejects with the timeout error or `outer`'s reason as soon as either
    * comes, even when the executor ignores its signal (the executor's work is then abandoned).
    */
-  async run(
+  run(
     executor: ActionExecutor,
     action: ExecutableAction,
+    outer: AbortSignal,
+    clock: AttemptClock,
+  ): Promise<ActionResult> {
+    return this.#guard(() => executor.execute(action, this.context), outer, clock);
+  }
+
+  /**
+   * {@link run}, but an executor that finishes without waiting (see {@link executeNow}) has
+   * its result returned as it is, and a failure it knows at once is thrown: no deadline entry,
+   * fanout membership or promise is made for it, since nothing can interrupt synchronous code.
+   */
+  runNow(
+    executor: ActionExecutor,
+    action: ExecutableAction,
+    outer: AbortSignal,
+    clock: AttemptClock,
+  ): ActionResult | Promise<ActionResult> {
+    if (outer.aborted) return this.run(executor, action, outer, clock);
+    const returned = executeNow(executor, action, this.context);
+    if (!isPromiseLike(returned)) return returned;
+    return this.#guard(() => returned, outer, clock);
+  }
+
+  async #guard(
+    start: () => ActionResult | PromiseLike<ActionResult>,
     outer: AbortSignal,
     clock: AttemptClock,
   ): Promise<ActionResult> {
@@ -79,7 +105,7 @@ export class AttemptRun implements Expirable, FanoutChild {
     if (!joined) this.#abort(outer.reason);
     clock.deadlines.add(this, this.#timeoutMs);
     try {
-      const pending = Promise.resolve(executor.execute(action, this.context));
+      const pending = Promise.resolve(start());
       return await new Promise<ActionResult>((resolve, reject) => {
         // The reason is the handler signal's or the timeout's, whatever its type.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

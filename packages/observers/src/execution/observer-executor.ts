@@ -5,6 +5,7 @@ import {
   type EntityEvent,
   type Logger,
 } from '@fraiseql/core';
+import { isPromiseLike } from '../actions/execute-now.js';
 import type { DedupStore } from '../dedup/dedup-store.js';
 import type { DeadLetterReplayer } from '../dlq/dead-letter.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
@@ -13,8 +14,8 @@ import { noopObserverMetrics, type ObserverMetrics } from '../metrics/observer-m
 import type { ObserverHealth } from '../runtime/observer-runtime-options.js';
 import type { ActionAttemptListener } from './action-attempt.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { ActionRunner } from './action-runner.js';
-import { ClaimStage, NO_CLAIM } from './claim-stage.js';
+import { ActionRunner, type ActionOutcome } from './action-runner.js';
+import { ClaimStage, NO_CLAIM, type ObserverClaim } from './claim-stage.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { EventWaits, ObserverScope } from './observer-scope.js';
 import type {
@@ -31,6 +32,9 @@ import type { RetryPolicyConfig } from './retry-policy.js';
 import { SettleStage, settleEvent } from './settle-stage.js';
 import { SignalFanout } from './signal-fanout.js';
 import { WaitingRooms } from './waiting-room.js';
+
+// What the handler returns for an event whose observers all finished at once.
+const RESOLVED: Promise<void> = Promise.resolve();
 
 // Handlers called without a signal share one that never aborts.
 const NEVER_ABORTED = new AbortController().signal;
@@ -194,8 +198,41 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
   let idle: Promise<void> | undefined;
   let markIdle: (() => void) | undefined;
 
-  /** Runs one observer for one event through the three stages; throws to hand the event back. */
-  const runObserver = async (
+  /**
+   * Runs one observer for one event through the three stages; throws to hand the event back.
+   * Returns nothing (no promise) when every action finished at once, which is the case for
+   * synchronous `function` actions without dedup: the common case pays no promise hops.
+   */
+  const runObserver = (
+    observer: ExecutableObserver,
+    event: EntityEvent,
+    context: ObserverHandlerContext,
+    waits: EventWaits,
+    matcher: ObserverLookup,
+  ): Promise<void> | undefined => {
+    if (
+      claims.enabled ||
+      observer.matchError !== undefined ||
+      ('state' in observer && observer.state === 'paused' && matcher.whenRunning !== undefined)
+    ) {
+      return runObserverAsync(observer, event, context, waits, matcher);
+    }
+    // No claim to take or release: run the actions while they finish at once.
+    const { actions } = observer;
+    const scope = new ObserverScope(waits, observer.name, NO_CLAIM, context, rooms);
+    let index = -1;
+    for (const action of actions) {
+      index += 1;
+      const outcome = runner.run(observer, action, index, event, scope);
+      if (isPromiseLike(outcome) || !outcome.ok) {
+        return runActions(observer, event, context, NO_CLAIM, scope, index, outcome);
+      }
+    }
+    return undefined;
+  };
+
+  /** {@link runObserver} for runs that wait: a paused observer, a claim, a failed condition. */
+  const runObserverAsync = async (
     observer: ExecutableObserver,
     event: EntityEvent,
     context: ObserverHandlerContext,
@@ -216,30 +253,54 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
       await settle.conditionFailed(observer, event, observer.matchError, context);
       return;
     }
-    const { actions } = observer;
     // 1. claim and dedup
     const claim = claims.enabled
-      ? await claims.claim(event, observer.name, actions.length)
+      ? await claims.claim(event, observer.name, observer.actions.length)
       : NO_CLAIM;
     const scope = new ObserverScope(waits, observer.name, claim, context, rooms);
+    await runActions(observer, event, context, claim, scope, 0, undefined);
+  };
+
+  /**
+   * Runs the actions of one observer from `from` on (2. run with retries and breakers, 3.
+   * settle and report), then releases the claim. `started` is the outcome of action `from`
+   * when the caller already ran it.
+   */
+  const runActions = async (
+    observer: ExecutableObserver,
+    event: EntityEvent,
+    context: ObserverHandlerContext,
+    claim: ObserverClaim,
+    scope: ObserverScope,
+    from: number,
+    started: ActionOutcome | Promise<ActionOutcome> | undefined,
+  ): Promise<void> => {
+    const { actions } = observer;
     let skipped = false;
+    let carried = started;
     try {
       let index = -1;
       for (const action of actions) {
         index += 1;
-        if (claim.isDone(index)) {
-          metrics.cacheHit();
-          skipped = true;
-          continue;
-        }
-        if (claims.enabled) metrics.cacheMiss();
-        // 2. run with retries and breakers
-        const outcome = await runner.run(observer, action, index, event, scope);
-        // 3. settle and report
-        if (outcome.ok) {
-          if (claim.held) await claim.complete(index, outcome.result.summary);
+        if (index < from) continue;
+        let outcome: ActionOutcome | Promise<ActionOutcome>;
+        if (carried !== undefined) {
+          outcome = carried;
+          carried = undefined;
         } else {
-          await settle.actionFailed(observer, index, action.type, event, outcome, context);
+          if (claim.isDone(index)) {
+            metrics.cacheHit();
+            skipped = true;
+            continue;
+          }
+          if (claims.enabled) metrics.cacheMiss();
+          outcome = runner.run(observer, action, index, event, scope);
+        }
+        const ended = isPromiseLike(outcome) ? await outcome : outcome;
+        if (ended.ok) {
+          if (claim.held) await claim.complete(index, ended.result.summary);
+        } else {
+          await settle.actionFailed(observer, index, action.type, event, ended, context);
         }
       }
     } finally {
@@ -248,54 +309,79 @@ export function createObserverExecutor(options: ObserverExecutorOptions): Observ
     }
   };
 
-  const handle = async (
-    event: EntityEvent,
-    context: ObserverHandlerContext = {},
-  ): Promise<void> => {
+  /** Leaves the executor's in-flight count (and wakes `close` at zero). */
+  const leave = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0 && markIdle !== undefined) {
+      markIdle();
+      markIdle = undefined;
+      idle = undefined;
+    }
+  };
+
+  const handle = (event: EntityEvent, context: ObserverHandlerContext = {}): Promise<void> => {
     if (shutdown.signal.aborted) {
-      throw new ObserverError('CLOSED', 'observer executor is closed; deliver the event later', {
-        retryable: true,
-        deferred: true,
-        errorType: 'closed',
-      });
+      return Promise.reject(
+        new ObserverError('CLOSED', 'observer executor is closed; deliver the event later', {
+          retryable: true,
+          deferred: true,
+          errorType: 'closed',
+        }),
+      );
     }
     inFlight += 1;
+    let waits: EventWaits | undefined;
+    let pending: Promise<void>[] | undefined;
     try {
       const { matcher } = options;
       const holds = matcher.matchAll !== undefined && matcher.whenRunning !== undefined;
       const observers = holds ? (matcher.matchAll?.(event) ?? []) : matcher.match(event);
-      if (observers.length === 0) return;
-      // `signal` stops everything (the runtime gave up on the handler); waits also stop on close.
-      const waits = new EventWaits(
-        context.signal ?? NEVER_ABORTED,
-        shutdown.signal,
-        fanout,
-        context,
-      );
-      try {
+      if (observers.length > 0) {
+        // `signal` stops everything (the runtime gave up on the handler); waits also stop on
+        // close.
+        const eventWaits = new EventWaits(
+          context.signal ?? NEVER_ABORTED,
+          shutdown.signal,
+          fanout,
+          context,
+        );
+        waits = eventWaits;
         // Per-entity observers take their place in line now, before any await, so the call
-        // order of the handler is the order in which their events run.
-        const start = (observer: ExecutableObserver): Promise<void> =>
-          observer.ordering === 'per-entity'
-            ? entityQueue.run(
-                `${observer.name}\u0000${event.entityType}\u0000${event.entityId}`,
-                () => runObserver(observer, event, context, waits, matcher),
-              )
-            : runObserver(observer, event, context, waits, matcher);
-        const [only] = observers;
-        if (observers.length === 1 && only !== undefined) await start(only);
-        else await settleEvent(observers.map(start));
-      } finally {
-        waits.dispose();
+        // order of the handler is the order in which their events run. Runs that finish at
+        // once leave nothing to wait for; the others are settled together below.
+        for (const observer of observers) {
+          let run: Promise<void> | undefined;
+          try {
+            run =
+              observer.ordering === 'per-entity'
+                ? entityQueue.run(
+                    `${observer.name}\u0000${event.entityType}\u0000${event.entityId}`,
+                    async () => runObserver(observer, event, context, eventWaits, matcher),
+                  )
+                : runObserver(observer, event, context, eventWaits, matcher);
+          } catch (thrown) {
+            // A run that failed before its first wait fails like one that failed after it.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever the run threw
+            run = Promise.reject(thrown);
+          }
+          if (run !== undefined) (pending ??= []).push(run);
+        }
       }
-    } finally {
-      inFlight -= 1;
-      if (inFlight === 0 && markIdle !== undefined) {
-        markIdle();
-        markIdle = undefined;
-        idle = undefined;
-      }
+    } catch (thrown) {
+      waits?.dispose();
+      leave();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever matching threw
+      return Promise.reject(thrown);
     }
+    if (pending === undefined) {
+      waits?.dispose();
+      leave();
+      return RESOLVED;
+    }
+    return settleEvent(pending).finally(() => {
+      waits?.dispose();
+      leave();
+    });
   };
 
   const replay: DeadLetterReplayer = async (item, replayOptions) => {
