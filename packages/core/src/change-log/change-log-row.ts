@@ -20,6 +20,7 @@ export interface ChangeLogRow {
   readonly object_data_before?: unknown;
   readonly updated_fields?: readonly string[] | string | null;
   readonly extra_metadata?: unknown;
-  readonly created_at: Date | string;
+  /** A `Date`, timestamp text, or milliseconds since the epoch. */
+  readonly created_at: Date | string | number;
   readonly transaction_id?: DriverInteger | null;
 }

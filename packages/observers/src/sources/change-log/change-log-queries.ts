@@ -103,9 +103,16 @@ ORDER BY l.transaction_id, l.pk_entity_change_log`;
  * consumer's checkpoint row, takes the next rows after the cursor below the horizon as one
  * batch leased to this worker and moves the cursor (see
  * `sql/migrations/0013_observer_claim_function.sql`, which also says why it is a function).
- * Change-log columns come as text, JSON included.
+ * Change-log columns come as text, JSON included, and `created_at` as epoch milliseconds (a
+ * number becomes a `Date` without parsing timestamp text, which cost more than the rest of the
+ * row in a drain's profile).
  */
-export const CLAIM_BATCH = `SELECT * FROM core.fn_observer_claim_batch($1, $2, $3, $4)`;
+export const CLAIM_BATCH = `
+SELECT registered, batch, beyond, cursor_xid, cursor_pk, pk_entity_change_log, id, tenant_id,
+       fk_contact, object_type, object_id, modification_type, change_status, object_data,
+       object_data_before, updated_fields, extra_metadata, transaction_id,
+       (extract(epoch FROM created_at) * 1000)::float8 AS created_at
+FROM core.fn_observer_claim_batch($1, $2, $3, $4)`;
 
 /**
  * $1 cursor transaction id, $2 cursor pk. The first committed row after the cursor, if any, and
