@@ -35,16 +35,22 @@ describe.skipIf(postgres === undefined)('change-log source across a crash (kill 
     const total = 2000;
     const written = await writeEvents(db, total);
     const batch = 20;
+    // The events after the 300th never finish in the first worker: when it is killed it holds
+    // claims, some started (recorded) and maybe some only prefetched, whatever the machine's
+    // speed. Without the hang, a fast worker can sit between two claim rounds with
+    // nothing claimed at the moment of the kill.
     const first = worker('w1', {
       HANDLER_DELAY_MS: '5',
       BATCH: String(batch),
       CONCURRENCY: '10',
       PREFETCH: '10',
+      HANG_AFTER_SEQ: String(written[299]!.seq),
     });
     await first.waitForLine(/^ready$/);
-    await waitFor(async () => (await count('SELECT count(*) AS n FROM deliveries')) >= 300, {
+    // 300 done, and every one of the 10 slots running an event that never finishes.
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM deliveries')) >= 310, {
       timeoutMs: 30_000,
-      message: '300 deliveries before the crash',
+      message: '310 deliveries before the crash',
     });
     await first.kill('SIGKILL');
 
