@@ -74,6 +74,12 @@ export const serverSettingsSchema = z.object({
       { error: 'expected a comma-separated list of tb_ tables (tb_orders or sales.tb_orders)' },
     )
     .optional(),
+  /** PostgreSQL role Flight SQL statements run as (`SET LOCAL ROLE`); the server's user must be a member. @defaultValue none: the server's own role */
+  FRAISEQL_FLIGHT_SQL_ROLE: z
+    .string()
+    .min(1)
+    .max(63, { error: 'a PostgreSQL role name has at most 63 bytes' })
+    .optional(),
   /** Operator token of the admin API (every admin route). @defaultValue generated into `FRAISEQL_ADMIN_TOKEN_FILE` */
   FRAISEQL_ADMIN_TOKEN: z.string().min(16).optional(),
   /** A read-only token of the admin API: GET routes only. @defaultValue none */
@@ -142,6 +148,8 @@ export interface ServerSettings {
         readonly viewSchemas: readonly string[];
         /** Tables DoPut may write; empty: DoPut is refused. */
         readonly ingestTables: readonly { readonly schema: string; readonly name: string }[];
+        /** Role Flight SQL statements run as; undefined: the server's own. */
+        readonly sqlRole: string | undefined;
       }
     | undefined;
   /** Operator token, when configured (else one is generated into `adminTokenFile`). */
@@ -211,6 +219,7 @@ export function loadServerSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
             const [schema, name] = entry.includes('.') ? entry.split('.') : ['public', entry];
             return { schema: schema ?? 'public', name: name ?? entry };
           }),
+          sqlRole: settings.FRAISEQL_FLIGHT_SQL_ROLE,
         }
       : undefined,
     adminToken: settings.FRAISEQL_ADMIN_TOKEN,

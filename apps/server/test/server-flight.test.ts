@@ -186,8 +186,8 @@ describe('reference server: Arrow Flight on the embedded database', () => {
     expect(schema.fields.map((field) => field.name)).toContain('email');
   }, 60_000);
 
-  it('refuses every DoPut when no ingest table is configured (the default)', async () => {
-    const server = await start();
+  it('refuses every DoPut when no ingest table is configured (the default), and runs Flight SQL as FRAISEQL_FLIGHT_SQL_ROLE', async () => {
+    const server = await start({ FRAISEQL_FLIGHT_SQL_ROLE: 'fraiseql_no_such_role' });
     const client = new FlightClient({ url: server.flight!.server.url, token: ADMIN_TOKEN });
     cleanups.push(() => {
       client.close();
@@ -200,6 +200,10 @@ describe('reference server: Arrow Flight on the embedded database', () => {
         rows.batches,
       ),
     ).rejects.toMatchObject({ code: 'UNIMPLEMENTED' });
+    // Statements run as the configured role; this one does not exist, so they fail.
+    await expect(client.query('SELECT count(*) AS n FROM demo.va_order')).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
   }, 60_000);
 
   it('runs without Flight when FRAISEQL_FLIGHT=off', async () => {

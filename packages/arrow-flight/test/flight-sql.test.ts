@@ -315,6 +315,58 @@ describe.skipIf(pg === undefined)('Flight SQL over PostgreSQL', () => {
     await wrongCount.close();
   });
 
+  it('runs statements as the configured database role, with only its grants', async () => {
+    const role = `fraiseql_sql_${Math.random().toString(36).slice(2, 10)}`;
+    await db.exec(`CREATE ROLE ${role} NOLOGIN;
+      CREATE VIEW va_whoami AS SELECT current_user::text AS who;
+      CREATE VIEW ta_other AS SELECT 1 AS n;
+      CREATE VIEW va_slow AS SELECT pg_sleep(5)::text AS slept;
+      GRANT SELECT ON va_whoami, va_slow TO ${role}`);
+    const roleServer = await startFlightServer({
+      port: 0,
+      extensions: [
+        createFlightSqlService({
+          db,
+          dbRole: role,
+          statementTimeoutMs: 200,
+          relations: [
+            { name: 'va_whoami' },
+            { name: 'va_item' },
+            { name: 'va_slow' },
+            { name: 'ta_other', dbRole: `${role}_missing` },
+          ],
+        }),
+      ],
+    });
+    const reader = new FlightClient({ url: roleServer.url });
+    try {
+      const who = await reader.query('SELECT who FROM va_whoami');
+      expect(who.getChild('who')?.get(0)).toBe(role);
+      // The server's own user reads va_item; the statement's role has no grant on it.
+      const denied = await failure(reader.query('SELECT id FROM va_item'));
+      expect(isFlightError(denied, 'PERMISSION_DENIED')).toBe(true);
+      expect((denied as Error).message).toContain('permission denied for view va_item');
+      const mixed = await failure(
+        reader.query('SELECT who FROM va_whoami, ta_other WHERE ta_other.n = 1'),
+      );
+      expect(isFlightError(mixed, 'INVALID_ARGUMENT')).toBe(true);
+      expect((mixed as Error).message).toContain('different database roles');
+      // A configured role that does not exist is the server's fault: an internal error.
+      const missing = await failure(reader.query('SELECT n FROM ta_other'));
+      expect(isFlightError(missing, 'INTERNAL')).toBe(true);
+      const slow = await failure(reader.query('SELECT slept FROM va_slow'));
+      expect(isFlightError(slow, 'DEADLINE_EXCEEDED')).toBe(true);
+      // Nothing stuck to the pool: the server's own queries still run as its own user.
+      const { rows } = await db.query<{ who: string }>('SELECT current_user::text AS who');
+      expect(rows[0]?.who).not.toBe(role);
+      expect((await reader.query('SELECT who FROM va_whoami')).numRows).toBe(1);
+    } finally {
+      reader.close();
+      await roleServer.close();
+      await db.exec(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  });
+
   it('answers unsupported commands with UNIMPLEMENTED', async () => {
     const error = await failure(
       client

@@ -1,6 +1,7 @@
 import { waitFor } from '@fraiseql/testing';
 import { describe, expect, it } from 'vitest';
 
+import type { SqlClient } from '../src/index.js';
 import { BACKENDS } from './backends.js';
 
 const SERIES = `SELECT g AS n, (g * 1.5)::float8 AS x, '2024-01-01 00:00:00.123456+00'::timestamptz AS at,
@@ -145,6 +146,58 @@ for (const backend of BACKENDS) {
         }
       },
     );
+
+    it("runs as the given role for the read only, with that role's grants", async () => {
+      const database = await backend.open();
+      const role = `fraiseql_reader_${Math.random().toString(36).slice(2, 10)}`;
+      const read = async (client: SqlClient, text: string) => {
+        const rows: unknown[][] = [];
+        for await (const batch of client.cursor<unknown[]>(text, [], { role, rowMode: 'array' })) {
+          rows.push(...batch);
+        }
+        return rows;
+      };
+      try {
+        await database.db.exec(`CREATE ROLE ${role} NOLOGIN;
+          CREATE TABLE t_open (n int); INSERT INTO t_open VALUES (1), (2);
+          CREATE TABLE t_closed (n int); INSERT INTO t_closed VALUES (3);
+          GRANT SELECT ON t_open TO ${role}`);
+        expect(
+          await read(database.db, 'SELECT current_user::text, n FROM t_open ORDER BY n'),
+        ).toEqual([
+          [role, 1],
+          [role, 2],
+        ]);
+        const denied = await read(database.db, 'SELECT n FROM t_closed').catch((e: unknown) => e);
+        expect((denied as { code?: string }).code).toBe('42501'); // insufficient_privilege
+        // The role ended with the read: the client's own queries run as before.
+        const { rows } = await database.db.query<{ user: string; n: number }>(
+          'SELECT current_user::text AS user, count(*)::int AS n FROM t_closed',
+        );
+        expect(rows[0]?.user).not.toBe(role);
+        expect(rows[0]?.n).toBe(1);
+        // A session cursor runs its own transaction, so it takes the role too.
+        expect(await database.db.session((s) => read(s, 'SELECT current_user::text'))).toEqual([
+          [role],
+        ]);
+        // Inside the caller's transaction the role would outlive the read: refused.
+        const inTransaction = await database.db
+          .transaction((tx) => read(tx, 'SELECT 1'))
+          .catch((e: unknown) => e);
+        expect(inTransaction).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        // A role that does not exist fails the read, and the client stays usable.
+        const unknown = await (async () => {
+          for await (const batch of database.db.cursor('SELECT 1', [], { role: `${role}_x` })) {
+            expect(batch).toBeUndefined();
+          }
+        })().catch((e: unknown) => e);
+        expect((unknown as Error).message).toContain('does not exist');
+        expect((await database.db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await database.db.exec(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
+        await database.close();
+      }
+    });
 
     it('reads inside a transaction what the transaction wrote', async () => {
       const database = await backend.open();

@@ -57,6 +57,8 @@ export async function startFlightService(options: {
   readonly viewSchemas: readonly string[];
   /** `tb_` tables DoPut may write; none: DoPut answers UNIMPLEMENTED. */
   readonly ingestTables?: readonly { readonly schema: string; readonly name: string }[];
+  /** The database role Flight SQL statements run as (the server's own when absent). */
+  readonly sqlRole?: string | undefined;
   readonly tokens: readonly AdminToken[];
   readonly registry: ReturnType<typeof createMetricsRegistry>;
   readonly logger: Logger;
@@ -86,6 +88,7 @@ export async function startFlightService(options: {
         createFlightSqlService({
           db,
           schemas: options.viewSchemas.map((name) => ({ name, tenantColumn: 'tenant_id' })),
+          dbRole: options.sqlRole,
         }),
         // Uploads only into the tables the operator named; off when none are.
         ...((options.ingestTables ?? []).length === 0

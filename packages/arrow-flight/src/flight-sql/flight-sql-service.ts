@@ -61,6 +61,13 @@ export interface FlightSqlOptions {
   /** @defaultValue 60000 */
   readonly statementTimeoutMs?: number | undefined;
   /**
+   * The PostgreSQL role statements run as (`SET LOCAL ROLE` in their read-only transaction),
+   * unless the relation's grant names its own `dbRole`. Give it `SELECT` on what the allow-list
+   * names and nothing else; the server's database user must be a member of it. Absent: the
+   * server's own role.
+   */
+  readonly dbRole?: string | undefined;
+  /**
    * A result with more rows than this fails with `RESOURCE_EXHAUSTED`.
    * @defaultValue 10000000
    */
@@ -226,6 +233,49 @@ export function createFlightSqlService(options: FlightSqlOptions): FlightSqlServ
     return databaseName;
   };
 
+  // Roles known to exist and to be settable by the server's user (failures are not kept).
+  const checkedRoles = new Map<string, Promise<void>>();
+  const checkRole = (role: string): Promise<void> => {
+    let check = checkedRoles.get(role);
+    if (check === undefined) {
+      check = db
+        .query<{ member: boolean }>(
+          "SELECT pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = $1",
+          [role],
+        )
+        .then(({ rows }) => {
+          const problem =
+            rows.length === 0
+              ? 'does not exist'
+              : rows[0]?.member === true
+                ? undefined
+                : "is not granted to the server's database user";
+          if (problem !== undefined) {
+            throw new FlightError('INTERNAL', `sql: the database role "${role}" ${problem}`);
+          }
+        });
+      check.catch(() => checkedRoles.delete(role));
+      checkedRoles.set(role, check);
+    }
+    return check;
+  };
+
+  /** The one database role a statement runs as, from the relations it reads. */
+  const roleOf = async (guarded: GuardedSql): Promise<string | undefined> => {
+    const roles = new Map<string | undefined, string>();
+    for (const relation of guarded.relations) {
+      roles.set(relation.dbRole ?? options.dbRole, `${relation.schema}.${relation.name}`);
+    }
+    if (roles.size > 1) {
+      throw invalid(
+        `sql: ${[...roles.values()].join(' and ')} are read as different database roles; query them in separate statements`,
+      );
+    }
+    const role = roles.size === 0 ? options.dbRole : [...roles.keys()][0];
+    if (role !== undefined) await checkRole(role);
+    return role;
+  };
+
   const guard = (sql: string, principal: Principal): Promise<GuardedSql> =>
     guardSql(sql, {
       resolve: (references) => catalog.resolve(references, principal),
@@ -268,12 +318,13 @@ export function createFlightSqlService(options: FlightSqlOptions): FlightSqlServ
       );
       text = `SELECT ${select.join(', ')} FROM (${guarded.sql}) AS q(${names.join(', ')})`;
     }
+    const role = await roleOf(guarded);
     const inner = sqlStream(
       db,
       { sql: text, parameters: [...request.parameters, ...guarded.extraParameters] },
       streamColumns(shape.columns),
       context,
-      { statementTimeoutMs: timeout },
+      { statementTimeoutMs: timeout, role },
     );
     return {
       schema: inner.schema,

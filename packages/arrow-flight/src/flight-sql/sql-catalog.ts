@@ -11,6 +11,11 @@ export interface SqlRelationGrant {
   readonly tenantColumn?: string | undefined;
   /** Roles that may read it; every authenticated caller when absent. */
   readonly roles?: readonly string[] | undefined;
+  /**
+   * The PostgreSQL role statements reading it run as (`SET LOCAL ROLE`), so that they have
+   * that role's grants and no more; the service's `dbRole` when absent.
+   */
+  readonly dbRole?: string | undefined;
 }
 
 /** Every relation of a schema whose name matches `pattern`. */
@@ -23,6 +28,8 @@ export interface SqlSchemaGrant {
   readonly pattern?: string | undefined;
   readonly tenantColumn?: string | undefined;
   readonly roles?: readonly string[] | undefined;
+  /** As {@link SqlRelationGrant.dbRole}, for every relation of the schema. */
+  readonly dbRole?: string | undefined;
 }
 
 /** An allowed relation as found in the catalog. */
@@ -79,10 +86,7 @@ export class SqlCatalog {
     return names;
   }
 
-  #grantOf(
-    schema: string,
-    name: string,
-  ): { tenantColumn?: string | undefined; roles?: readonly string[] | undefined } | undefined {
+  #grantOf(schema: string, name: string): SqlRelationGrant | SqlSchemaGrant | undefined {
     const explicit = this.#relations.get(`${schema}.${name}`);
     if (explicit !== undefined) return explicit;
     return this.#schemas.find((grant) => grant.name === schema && grant.regex.test(name));
@@ -137,6 +141,7 @@ export class SqlCatalog {
           schema,
           name: reference.name,
           tenantColumn: grant.tenantColumn,
+          dbRole: grant.dbRole,
         });
         break;
       }

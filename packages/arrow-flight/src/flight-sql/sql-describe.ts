@@ -39,6 +39,17 @@ interface PgErrorLike {
 /** A PostgreSQL error about the statement, as the caller's INVALID_ARGUMENT. */
 export function statementError(error: unknown): FlightError {
   const pg = error as PgErrorLike;
+  if (pg.code === '42501') {
+    // insufficient_privilege: the statement's database role may not read what it names.
+    return new FlightError('PERMISSION_DENIED', `sql: ${String(pg.message)}`, { cause: error });
+  }
+  if (pg.code === '57014') {
+    return new FlightError(
+      'DEADLINE_EXCEEDED',
+      'sql: the statement ran longer than the statement timeout',
+      { cause: error },
+    );
+  }
   if (typeof pg.code === 'string' && /^(42|22|0A|21)/.test(pg.code)) {
     const hint = pg.code === '42701' ? '; give each result column a distinct name (AS …)' : '';
     return new FlightError('INVALID_ARGUMENT', `sql: ${String(pg.message)}${hint}`, {

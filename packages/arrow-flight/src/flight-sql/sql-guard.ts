@@ -16,6 +16,8 @@ export interface ResolvedRelation {
   readonly name: string;
   /** Column holding the tenant; a tenant-bound caller reads only its rows. */
   readonly tenantColumn?: string | undefined;
+  /** The database role a statement reading it runs as (the server's own when absent). */
+  readonly dbRole?: string | undefined;
 }
 
 /** Options of {@link guardSql}. */
@@ -45,6 +47,8 @@ export interface GuardedSql {
   readonly extraParameters: readonly unknown[];
   /** Where each `$n` of {@link GuardedSql.sql} is, as UTF-8 byte offsets. */
   readonly parameterRefs: readonly { readonly number: number; readonly location: number }[];
+  /** The relations the statement reads, as they resolved. */
+  readonly relations: readonly ResolvedRelation[];
 }
 
 interface ParseFailure {
@@ -111,6 +115,7 @@ export async function guardSql(text: string, options: SqlGuardOptions): Promise<
     parameterCount: first.parameterCount,
     extraParameters: rewritten.extraParameters,
     parameterRefs: second.parameterRefs,
+    relations: [...new Set(first.resolved.values())],
   };
 }
 

@@ -17,6 +17,8 @@ export interface SqlStreamOptions {
    * @defaultValue min(batch rows, 8192)
    */
   readonly fetchRows?: number | undefined;
+  /** The database role the read runs as (see `CursorOptions.role`). */
+  readonly role?: string | undefined;
 }
 
 /**
@@ -44,6 +46,7 @@ export function sqlStream(
         signal,
         statementTimeoutMs: options.statementTimeoutMs,
         batchSize: fetchRows,
+        role: options.role,
       });
       // The next rows are fetched while this chunk is converted (one chunk ahead, so a stalled
       // client still stops the cursor within a chunk).

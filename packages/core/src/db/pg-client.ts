@@ -4,7 +4,13 @@ import { ServiceHealthTracker } from '../health/service-health-tracker.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { isConnectionLoss } from './pg-connection-loss.js';
 import { PgListener } from './pg-listener.js';
-import { pgCursorRows, type CursorConnection, type CursorOptions } from './query-cursor.js';
+import {
+  cursorPrelude,
+  pgCursorRows,
+  refuseRoleInTransaction,
+  type CursorConnection,
+  type CursorOptions,
+} from './query-cursor.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
 import {
   isPlainIdentifier,
@@ -235,9 +241,12 @@ async function* pinnedCursor<Row>(
 ): AsyncGenerator<Row[]> {
   const name = `fraiseql_cursor_${String(++pinnedCursorId)}`;
   const own = scope === 'session';
-  if (own) await connection.query('BEGIN READ ONLY');
+  const prelude = own ? cursorPrelude(options, 'BEGIN READ ONLY') : [];
+  if (!own) refuseRoleInTransaction(options);
   let ok = false;
   try {
+    // In the finally below, a failed prelude statement rolls its transaction back.
+    for (const statement of prelude) await connection.query(statement);
     await connection.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, [...params]);
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
     for (;;) {

@@ -55,6 +55,7 @@ export function pgliteClient(db: PGliteLike, options: PGliteClientOptions = {}):
               text,
               params,
               options,
+              'transaction',
             ),
           exec: (sql) => raw.exec(sql),
         });

@@ -1,4 +1,5 @@
 import { CoreError } from '../errors/core-error.js';
+import { quoteIdent } from './sql-client.js';
 
 /** Options of {@link SqlClient.cursor}. */
 export interface CursorOptions {
@@ -22,6 +23,36 @@ export interface CursorOptions {
   raw?: boolean | undefined;
   /** Statement timeout in ms for the cursor's query (PostgreSQL only; 0 or absent: none). */
   statementTimeoutMs?: number | undefined;
+  /**
+   * A database role the read runs as (`SET LOCAL ROLE`, for this transaction only), so that it
+   * has that role's grants and no more. The connecting user must be a member of it.
+   */
+  role?: string | undefined;
+}
+
+/** Refuses `role` for a cursor inside the caller's own transaction (it would outlive the read). */
+export function refuseRoleInTransaction(options: CursorOptions): void {
+  if (options.role !== undefined) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      'cursor: the role option needs a cursor of its own; it is not available inside a transaction',
+    );
+  }
+}
+
+/** The statements that open a cursor's transaction, with its timeout and role. */
+export function cursorPrelude(options: CursorOptions, begin: string): string[] {
+  const prelude = [begin];
+  const timeout = options.statementTimeoutMs;
+  if (timeout !== undefined && timeout > 0) {
+    prelude.push(`SET LOCAL statement_timeout = ${String(Math.floor(timeout))}`);
+  }
+  if (options.role !== undefined) {
+    if (options.role === '')
+      throw new CoreError('INVALID_ARGUMENT', 'cursor: role must not be empty');
+    prelude.push(`SET LOCAL ROLE ${quoteIdent(options.role)}`);
+  }
+  return prelude;
 }
 
 /** The slice of `pg-cursor` this module calls. */
@@ -172,6 +203,7 @@ export async function* pgCursorRows<Row>(
 ): AsyncGenerator<Row[]> {
   const { signal } = options;
   if (signal !== undefined && aborted(signal)) throw abortError(signal);
+  const prelude = cursorPrelude(options, 'BEGIN READ ONLY');
   const Cursor = await loadPgCursor();
   const connection = await connect();
   let broken: Error | undefined;
@@ -190,13 +222,8 @@ export async function* pgCursorRows<Row>(
   signal?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
   try {
-    // The transaction, its timeout, the cursor and its first fetch go out as one pipeline:
-    // the first rows are one round trip away, as for a plain query.
-    const timeout = options.statementTimeoutMs;
-    const prelude =
-      timeout !== undefined && timeout > 0
-        ? ['BEGIN READ ONLY', `SET LOCAL statement_timeout = ${String(Math.floor(timeout))}`]
-        : ['BEGIN READ ONLY'];
+    // The transaction, its timeout and role, the cursor and its first fetch go out as one
+    // pipeline: the first rows are one round trip away, as for a plain query.
     const cursor = connection.query(
       new (withPrelude(Cursor))(prelude, text, [...params], {
         ...(options.rowMode === 'array' ? { rowMode: 'array' as const } : {}),
@@ -266,14 +293,29 @@ export async function* pgliteCursorRows<Row>(
   text: string,
   params: readonly unknown[],
   options: CursorOptions,
+  scope: 'database' | 'transaction' = 'database',
 ): AsyncGenerator<Row[]> {
   const { signal } = options;
   if (signal !== undefined && aborted(signal)) throw abortError(signal);
+  if (scope === 'transaction') refuseRoleInTransaction(options);
   const name = `fraiseql_cursor_${String(++pgliteCursorId)}`;
-  await db.query(
-    `DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${text}`,
-    params.map(normaliseParam),
-  );
+  const declare = `DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${text}`;
+  if (options.role === undefined) {
+    await db.query(declare, params.map(normaliseParam));
+  } else {
+    // The role holds while the cursor is declared (where its privileges are checked) and
+    // materialised at COMMIT; the FETCHes read the held result.
+    const [begin = 'BEGIN', ...settings] = cursorPrelude(options, 'BEGIN');
+    await db.query(begin);
+    try {
+      for (const statement of settings) await db.query(statement);
+      await db.query(declare, params.map(normaliseParam));
+      await db.query('COMMIT');
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
   const queryOptions = {
     rowMode: options.rowMode ?? 'object',
