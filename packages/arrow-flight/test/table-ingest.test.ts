@@ -169,6 +169,37 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
     expect(await count('SELECT count(*) AS n FROM tb_order WHERE id >= 8000')).toBe(0);
   });
 
+  it('commits nothing for uploads cancelled after their last batch, where a Node client half-closes before it resets', async () => {
+    // grpc-js (through Node's http2) ends the stream cleanly and resets it right after, so the
+    // server reads a complete stream first; none of these may be taken for a finished upload.
+    for (let i = 0; i < 20; i++) {
+      const controller = new AbortController();
+      async function* batches() {
+        yield* orders(9000 + i * 10, 10).batches;
+        // The server has written the rows and waits for the next message when the cut comes.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        controller.abort();
+      }
+      const error = await failure(
+        client.doPut(commandDescriptor({ kind: 'ingest', table: 'tb_order' }), batches(), {
+          signal: controller.signal,
+        }),
+      );
+      expect(error).toMatchObject({ code: 'CANCELLED' });
+    }
+    for (
+      let i = 0;
+      i < 50 &&
+      (await count(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()",
+      )) > 0;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await count('SELECT count(*) AS n FROM tb_order WHERE id >= 9000')).toBe(0);
+  });
+
   it('answers GetSchema of an ingest command with the columns the table accepts', async () => {
     const schema = await client.getSchema(commandDescriptor({ kind: 'ingest', table: 'tb_order' }));
     expect(

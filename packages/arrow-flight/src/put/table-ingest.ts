@@ -128,10 +128,8 @@ export function createTableIngest(options: TableIngestOptions): TableIngest {
           total += batch.numRows;
           if (context.signal.aborted) break;
         }
-        // A stream cut mid-way must not commit what arrived before the cut. A client that
-        // cancels can have its HTTP/2 stream half-closed just before the reset arrives, so
-        // the reset gets a moment to land before the commit.
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        // A stream cut mid-way must not commit what arrived before the cut (DoPut ends the
+        // batches only after ruling out a reset behind the client's half-close).
         if (context.signal.aborted) {
           throw new FlightError(
             'CANCELLED',

@@ -33,6 +33,51 @@ async function* frames(
   for await (const frame of readable.iterator({ destroyOnReturn: false })) yield frame;
 }
 
+interface PingableSession {
+  ping(callback: (error: Error | null) => void): boolean;
+  readonly destroyed?: boolean;
+}
+
+/** The HTTP/2 session under a grpc-js server call (internal fields, looked up defensively). */
+function sessionOf(call: object): PingableSession | undefined {
+  let node = (call as { call?: unknown }).call;
+  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null; depth++) {
+    const session = (node as { stream?: { session?: unknown } }).stream?.session;
+    if (typeof (session as PingableSession | undefined)?.ping === 'function') {
+      return session as PingableSession;
+    }
+    node = (node as { nextCall?: unknown }).nextCall;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves once every frame the client sent before it saw this moment has been read. A Node
+ * client that cancels an upload half-closes its stream and resets it right after, in one
+ * write: the clean end of the stream arrives first and must not be taken for a complete
+ * upload. An HTTP/2 PING's answer comes after anything the client queued before it, so once
+ * it is back a reset that followed the half-close has been seen. Without access to the
+ * session (an unknown grpc-js layout) a short wait stands in for it.
+ */
+function frameBarrier(call: object): Promise<void> {
+  const session = sessionOf(call);
+  if (session === undefined || session.destroyed === true) {
+    return new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return new Promise((resolve) => {
+    let sent = false;
+    try {
+      // A failed ping (the session is closing) ends the wait too; the caller checks the call.
+      sent = session.ping(() => {
+        setImmediate(resolve);
+      });
+    } catch {
+      sent = false;
+    }
+    if (!sent) setTimeout(resolve, 25);
+  });
+}
+
 /**
  * DoPut: the first message's CMD descriptor picks the upload target; the Arrow stream is
  * decoded batch by batch and handed to it, and what it returns goes back as `PutResult`s.
@@ -85,7 +130,15 @@ export function createDoPut(deps: DoPutDeps) {
         yield first.value as FlightDataView;
         for (;;) {
           const next = await iterator.next();
-          if (next.done === true) return;
+          if (next.done === true) {
+            // The client's side ended: complete, unless a reset right behind it says the
+            // client cancelled (targets commit when the stream ends, so this is decided here).
+            await frameBarrier(call);
+            if (call.cancelled || controller.signal.aborted) {
+              throw new FlightError('CANCELLED', 'DoPut: the client cancelled the upload');
+            }
+            return;
+          }
           yield next.value;
         }
       }
