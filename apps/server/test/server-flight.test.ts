@@ -177,6 +177,21 @@ describe('reference server: Arrow Flight on the embedded database', () => {
       }
     }
     expect(names).toEqual(expect.arrayContaining(['Ada ☕', 'Grace']));
+    // And to a durable consumer over DoExchange, which keeps its progress in the database.
+    const consumed: string[] = [];
+    const exchange = client.exchangeEvents({ consumer: 'crm-sync', entityTypes: ['Customer'] });
+    for await (const batch of exchange) {
+      for (const row of batch.batch.toArray() as unknown as { data: string }[]) {
+        consumed.push((JSON.parse(row.data) as { name: string }).name);
+      }
+      await batch.ack();
+      if (consumed.includes('Grace')) break;
+    }
+    expect(consumed).toEqual(expect.arrayContaining(['Ada ☕', 'Grace']));
+    const consumers = await server.db.query<{ consumer: string }>(
+      'SELECT consumer FROM core.tb_observer_checkpoint',
+    );
+    expect(consumers.rows.map((row) => row.consumer).join(',')).toContain('flight:crm-sync');
     // Flight SQL answers on the same port.
     const counted = await client.query('SELECT count(*) AS n FROM demo.va_order');
     expect(counted.numRows).toBe(1);

@@ -1,5 +1,6 @@
 import {
   ARROW_STREAM_CONTENT_TYPE,
+  createEventExchange,
   createEventsHandler,
   createFlightSqlService,
   createTableIngest,
@@ -11,6 +12,7 @@ import {
 } from '@fraiseql/arrow-flight';
 import type { AdminToken, SqlClient } from '@fraiseql/core';
 import { createFlightMetrics, type createMetricsRegistry } from '@fraiseql/metrics';
+import { createChangeLogSource } from '@fraiseql/observers';
 import type { Logger } from 'pino';
 import { HttpError, readBody, type Route } from '../http/http-server.js';
 
@@ -46,8 +48,8 @@ const HTTP_STATUS: Partial<Record<FlightErrorCode, number>> = {
 
 /**
  * Starts Flight on `host:port` serving the `va_`/`ta_`/`tv_` views of `viewSchemas` (as view
- * reads and through Flight SQL) and the change log's event stream (range and live tail), and
- * taking DoPut uploads into `ingestTables`. The admin tokens are its credentials: each
+ * reads and through Flight SQL), the change log's event stream (range and live tail), durable
+ * event consumers over DoExchange, and DoPut uploads into `ingestTables`. The admin tokens are its credentials: each
  * is an API key (sent as `authorization: Bearer <token>`, or through Handshake) with every role.
  */
 export async function startFlightService(options: {
@@ -89,6 +91,16 @@ export async function startFlightService(options: {
           db,
           schemas: options.viewSchemas.map((name) => ({ name, tenantColumn: 'tenant_id' })),
           dbRole: options.sqlRole,
+        }),
+        // Durable event consumers over DoExchange, with change-log progress like observers.
+        createEventExchange({
+          source: (consumer, { startFrom }) =>
+            createChangeLogSource(db, {
+              consumer,
+              startFrom,
+              logger: flightLogger.child({ component: 'exchange' }),
+            }),
+          logger: flightLogger,
         }),
         // Uploads only into the tables the operator named; off when none are.
         ...((options.ingestTables ?? []).length === 0
