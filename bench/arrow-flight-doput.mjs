@@ -13,7 +13,7 @@
 // unless exactly ROWS events arrive, one per row.
 //
 //   pnpm build && node bench/arrow-flight-doput.mjs
-//   env: ROWS=1000000 ROUNDS=3 BATCH=65536 PROOF=1 DATABASE_URL=postgres://…
+//   env: ROWS=1000000 ROUNDS=3 BATCH=16384 PROOF=1 DATABASE_URL=postgres://…
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 
@@ -29,7 +29,7 @@ const flight = await import('../packages/arrow-flight/dist/index.js');
 const env = process.env;
 const ROWS = Number(env.ROWS ?? 1_000_000);
 const ROUNDS = Number(env.ROUNDS ?? 3);
-const BATCH = Number(env.BATCH ?? 65_536);
+const BATCH = Number(env.BATCH ?? 16_384);
 const PROOF = env.PROOF !== '0';
 const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -116,18 +116,29 @@ export function createTableIngest(options: TableIngestOptions): TableIngest {
       let total = 0;
       await db.transaction(async (tx) => {
         let plan: { targets: TargetColumn[]; sql: string } | undefined;
+        // One INSERT in flight while the next batch is read and converted: the database and
+        // this process work at the same time. Each failure still names its own rows.
+        let inFlight: Promise<void> | undefined;
         for await (const batch of batches) {
           plan ??= planInsert(batch.schema, columns, grant, context.principal);
           if (batch.numRows === 0) continue;
           const parameters = arraysOf(batch, plan.targets, grant, context.principal, total);
-          try {
-            await tx.query(plan.sql, parameters);
-          } catch (error) {
-            throw rowError(error, total, batch.numRows);
-          }
-          total += batch.numRows;
+          await inFlight;
+          const first = total;
+          const rows = batch.numRows;
+          inFlight = tx.query(plan.sql, parameters).then(
+            () => undefined,
+            (error: unknown) => {
+              throw rowError(error, first, rows);
+            },
+          );
+          // Observed by the next await; this only keeps a failure during the next read from
+          // surfacing as unhandled.
+          inFlight.catch(() => undefined);
+          total += rows;
           if (context.signal.aborted) break;
         }
+        await inFlight;
         // A stream cut mid-way must not commit what arrived before the cut (DoPut ends the
         // batches only after ruling out a reset behind the client's half-close).
         if (context.signal.aborted) {
