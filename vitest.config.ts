@@ -15,6 +15,9 @@ const packageDirs = ['packages', 'apps'].flatMap((group) =>
 
 export default defineConfig({
   test: {
+    // Most suites wait on services and child processes rather than compute, so three files at
+    // a time keep two cores busy (Vitest's default is one fewer worker than cores: serial here).
+    maxWorkers: 3,
     projects: packageDirs.flatMap((dir) => {
       const name = dir.split('/').at(-1) ?? dir;
       return [
