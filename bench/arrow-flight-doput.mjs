@@ -16,10 +16,9 @@
 //   env: ROWS=1000000 ROUNDS=3 BATCH=16384 PROOF=1 DATABASE_URL=postgres://…
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { createBenchDatabase } from './bench-database.mjs';
 
-const require = createRequire(new URL('../packages/arrow-flight/package.json', import.meta.url));
 const rootRequire = createRequire(new URL('../package.json', import.meta.url));
-const pg = require('pg');
 const { from: copyFrom } = rootRequire('pg-copy-streams');
 const arrow = await import('../packages/arrow-flight/node_modules/apache-arrow/Arrow.node.mjs');
 const core = await import('../packages/core/dist/index.js');
@@ -31,17 +30,9 @@ const ROWS = Number(env.ROWS ?? 1_000_000);
 const ROUNDS = Number(env.ROUNDS ?? 3);
 const BATCH = Number(env.BATCH ?? 16_384);
 const PROOF = env.PROOF !== '0';
-const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const name = `fraiseql_bench_flight_doput_${process.pid}`;
-const admin = new pg.Client({ connectionString: serverUrl });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
-pool.on('error', () => undefined);
+const database = await createBenchDatabase('fraiseql_bench_flight_doput');
+const { pool } = database;
 const db = core.pgClient(pool, { ownsPool: true });
 await core.migrate(db, { sets: [core.coreMigrations, observers.observerMigrations] });
 await db.exec(`CREATE TABLE public.tb_bench_put (
@@ -261,7 +252,6 @@ try {
   client.close();
   await server.close();
   await db.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }
 if (failed) process.exitCode = 1;

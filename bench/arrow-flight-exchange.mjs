@@ -1,4 +1,4 @@
-/* global console, process, URL, performance, setTimeout */
+/* global console, process, performance, setTimeout */
 // Flight DoExchange consumer throughput against the change-log source's own, same run, same
 // database, same events. Each round writes EVENTS change-log events (one statement) and times
 // how long a consumer registered just before takes to have every one of them done:
@@ -11,10 +11,8 @@
 //
 //   pnpm build && node bench/arrow-flight-exchange.mjs
 //   env: EVENTS=100000 ROUNDS=3 WINDOW=2000 BATCH_ROWS=1000 DATABASE_URL=postgres://…
-import { createRequire } from 'node:module';
+import { createBenchDatabase } from './bench-database.mjs';
 
-const require = createRequire(new URL('../packages/arrow-flight/package.json', import.meta.url));
-const pg = require('pg');
 const core = await import('../packages/core/dist/index.js');
 const observers = await import('../packages/observers/dist/index.js');
 const flight = await import('../packages/arrow-flight/dist/index.js');
@@ -24,17 +22,9 @@ const EVENTS = Number(env.EVENTS ?? 100_000);
 const ROUNDS = Number(env.ROUNDS ?? 3);
 const WINDOW = Number(env.WINDOW ?? 2000);
 const BATCH_ROWS = Number(env.BATCH_ROWS ?? 1000);
-const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const name = `fraiseql_bench_flight_exchange_${process.pid}`;
-const admin = new pg.Client({ connectionString: serverUrl });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
-pool.on('error', () => undefined);
+const database = await createBenchDatabase('fraiseql_bench_flight_exchange');
+const { pool } = database;
 const db = core.pgClient(pool, { ownsPool: true });
 await core.migrate(db, { sets: [core.coreMigrations, observers.observerMigrations] });
 
@@ -157,6 +147,5 @@ try {
   client.close();
   await server.close();
   await db.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }

@@ -53,6 +53,19 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
 
   const count = async (sql: string) =>
     Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? -1);
+  /** The server notices a cancellation and rolls back asynchronously: wait up to 5 s for it. */
+  const openTransactionsGone = async (): Promise<void> => {
+    for (
+      let i = 0;
+      i < 50 &&
+      (await count(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()",
+      )) > 0;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   const failure = (promise: Promise<unknown>) =>
     promise.then(
       () => {
@@ -155,17 +168,7 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
       }),
     );
     expect(error).toBeInstanceOf(Error);
-    // Poll: the server notices the cancellation and rolls back asynchronously.
-    for (
-      let i = 0;
-      i < 50 &&
-      (await count(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()",
-      )) > 0;
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await openTransactionsGone();
     expect(await count('SELECT count(*) AS n FROM tb_order WHERE id >= 8000')).toBe(0);
   });
 
@@ -187,16 +190,7 @@ describe.skipIf(pg === undefined)('DoPut into allow-listed tb_ tables', () => {
       );
       expect(error).toMatchObject({ code: 'CANCELLED' });
     }
-    for (
-      let i = 0;
-      i < 50 &&
-      (await count(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()",
-      )) > 0;
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await openTransactionsGone();
     expect(await count('SELECT count(*) AS n FROM tb_order WHERE id >= 9000')).toBe(0);
   });
 
