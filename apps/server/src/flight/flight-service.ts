@@ -49,8 +49,9 @@ const HTTP_STATUS: Partial<Record<FlightErrorCode, number>> = {
 /**
  * Starts Flight on `host:port` serving the `va_`/`ta_`/`tv_` views of `viewSchemas` (as view
  * reads and through Flight SQL), the change log's event stream (range and live tail), durable
- * event consumers over DoExchange, and DoPut uploads into `ingestTables`. The admin tokens are its credentials: each
- * is an API key (sent as `authorization: Bearer <token>`, or through Handshake) with every role.
+ * event consumers over DoExchange, and DoPut uploads into `ingestTables`. The admin tokens are
+ * its credentials: each is an API key (sent as `authorization: Bearer <token>`, or through
+ * Handshake) with every role.
  */
 export async function startFlightService(options: {
   readonly db: SqlClient;

@@ -270,6 +270,8 @@ export interface PGliteCursorTarget {
       parsers?: Record<number, (value: string) => unknown>;
     },
   ): Promise<{ rows: unknown[] }>;
+  /** PGlite's exclusive transaction: no other caller's statement runs inside it. */
+  transaction?<T>(fn: (tx: PGliteCursorTarget) => Promise<T>): Promise<T>;
 }
 
 // Every type PGlite parses by default, handed back as text in raw mode.
@@ -304,17 +306,16 @@ export async function* pgliteCursorRows<Row>(
     await db.query(declare, params.map(normaliseParam));
   } else {
     // The role holds while the cursor is declared (where its privileges are checked) and
-    // materialised at COMMIT; the FETCHes read the held result.
-    const [begin = 'BEGIN', ...settings] = cursorPrelude(options, 'BEGIN');
-    await db.query(begin);
-    try {
-      for (const statement of settings) await db.query(statement);
-      await db.query(declare, params.map(normaliseParam));
-      await db.query('COMMIT');
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
+    // materialised at COMMIT; the FETCHes read the held result. PGlite's own transaction keeps
+    // every other caller's statements out of it (one connection serves them all).
+    if (db.transaction === undefined) {
+      throw new CoreError('INVALID_ARGUMENT', 'cursor: the role option needs PGlite transactions');
     }
+    const settings = cursorPrelude(options, 'BEGIN').slice(1);
+    await db.transaction(async (tx) => {
+      for (const statement of settings) await tx.query(statement);
+      await tx.query(declare, params.map(normaliseParam));
+    });
   }
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
   const queryOptions = {
