@@ -119,6 +119,12 @@ function toInfo(raw: FlightInfo): FlightInfoResult {
   };
 }
 
+/** A running grpc-js call as the client tracks it. */
+interface ActiveCall {
+  cancel(): void;
+  on(event: 'status', listener: () => void): unknown;
+}
+
 /**
  * An Arrow Flight client for Node on `@grpc/grpc-js`: authenticate, list and describe flights,
  * read streams as record batches or a `Table`, run actions. Failures are {@link FlightError}s
@@ -135,6 +141,8 @@ function toInfo(raw: FlightInfo): FlightInfoResult {
  */
 export class FlightClient {
   readonly #rpc: Rpc;
+  /** Calls started and not yet finished (their final status not yet received). */
+  readonly #active = new Set<ActiveCall>();
   #token: string | undefined;
 
   constructor(options: FlightClientOptions) {
@@ -445,8 +453,13 @@ export class FlightClient {
     return types;
   }
 
-  /** Closes the channel. */
+  /**
+   * Closes the channel and cancels every call still running on it: a stream being read ends
+   * with `CANCELLED`, a pending unary call rejects with it, and the server sees the cancel.
+   */
   close(): void {
+    for (const call of [...this.#active]) call.cancel();
+    this.#active.clear();
     this.#rpc.close();
   }
 
@@ -457,7 +470,13 @@ export class FlightClient {
   #call(method: string, ...args: unknown[]): unknown {
     const fn = this.#rpc[method];
     if (fn === undefined) throw new FlightError('INTERNAL', `no RPC ${method}`);
-    return fn.apply(this.#rpc, args);
+    const call = fn.apply(this.#rpc, args) as ActiveCall;
+    // Kept until its final status, so that close() can cancel it.
+    this.#active.add(call);
+    call.on('status', () => {
+      this.#active.delete(call);
+    });
+    return call;
   }
 
   #callOptions(): CallOptions {
@@ -505,7 +524,8 @@ export class FlightClient {
     doing: string,
     options: CallOptionsWithSignal,
   ): AsyncGenerator<T> {
-    const call = this.#rpc[method]?.(
+    const call = this.#call(
+      method,
       request,
       this.#metadata(),
       this.#callOptions(),
