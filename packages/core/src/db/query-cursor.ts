@@ -112,6 +112,9 @@ type SubmittableCursor = PgCursorLike & {
   handleCommandComplete(message: unknown, connection: unknown): void;
   /** pg-cursor's hand-over of the rows read so far to the pending `read`. */
   _sendRows(): void;
+  /** pg-cursor's rows of the current fetch. */
+  _rows: unknown[];
+  handleDataRow(message: { fields: unknown[] }): void;
 };
 
 type PreludeCursorConstructor = new (
@@ -139,11 +142,22 @@ function withPrelude(Cursor: PgCursorConstructor): PreludeCursorConstructor {
     readonly #prelude: readonly string[];
     // Command completions that belong to the prelude, not to the cursor's portal.
     #preludeLeft: number;
+    // Raw text in array rows: a DataRow's fields are the row as it is.
+    readonly #rawArrays: boolean;
 
     constructor(prelude: readonly string[], ...args: ConstructorParameters<PgCursorConstructor>) {
       super(...args);
       this.#prelude = prelude;
       this.#preludeLeft = prelude.length;
+      const config = args[2];
+      this.#rawArrays = config.rowMode === 'array' && config.types === RAW_TYPES;
+    }
+
+    override handleDataRow(message: { fields: unknown[] }): void {
+      // pg-cursor would copy the fields through identity parsers into a new array and emit a
+      // 'row' event for each row, which nobody here listens to.
+      if (this.#rawArrays) this._rows.push(message.fields);
+      else super.handleDataRow(message);
     }
 
     override submit(connection: WireConnection): void {
