@@ -17,6 +17,7 @@
 //
 //   pnpm build && node bench/arrow-flight.mjs [all|doget|graphql|ttfb]
 //   env: ROWS=10000000 PG_ROWS=1000000 ROUNDS=5 TTFB_N=300 DATABASE_URL=postgres://…/postgres
+//        SERVER_BATCH_ROWS=n: the server cuts batches at n rows (64 MiB) instead of its defaults
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -331,7 +332,12 @@ console.log(
     .join(' ')}`,
 );
 if (mode === 'serve-table') {
-  const server = await flight.startFlightServer({ port: 0 });
+  const server = await flight.startFlightServer({
+    port: 0,
+    ...(env.SERVER_BATCH_ROWS === undefined
+      ? {}
+      : { batch: { rows: Number(env.SERVER_BATCH_ROWS), bytes: 64 << 20 } }),
+  });
   server.registerTable('bench', sampleTable(Number(process.argv[3])));
   await serve(server);
 }
@@ -340,6 +346,9 @@ if (mode === 'serve-graphql') {
   const server = await flight.startFlightServer({
     port: 0,
     handlers: [flight.createGraphqlHandler({ db, schema: SCHEMA })],
+    ...(env.SERVER_BATCH_ROWS === undefined
+      ? {}
+      : { batch: { rows: Number(env.SERVER_BATCH_ROWS), bytes: 64 << 20 } }),
   });
   await serve(server, () => db.close());
 }
