@@ -89,6 +89,13 @@ export function spawnNode(scriptPath: string, options: SpawnNodeOptions = {}): S
   child.stderr.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-8192);
   });
+  // stdout can close before the last stderr chunk is read: a report of an ended process waits
+  // for stderr too (at most a second, for a child that closed stdout and runs on).
+  const stderrClosed = new Promise<void>((resolve) => {
+    child.stderr.once('close', resolve);
+  });
+  const stderrRead = (): Promise<void> =>
+    Promise.race([stderrClosed, new Promise<void>((resolve) => setTimeout(resolve, 1000))]);
 
   const exited = new Promise<ExitResult>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -112,12 +119,14 @@ export function spawnNode(scriptPath: string, options: SpawnNodeOptions = {}): S
         }
         if (stdoutEnded) {
           done();
-          reject(
-            new TestingError(
-              'PROCESS_EXITED',
-              `spawnNode(${scriptPath}): output ended before a line matched ${String(pattern)}; stderr:\n${stderrTail}`,
-            ),
-          );
+          void stderrRead().then(() => {
+            reject(
+              new TestingError(
+                'PROCESS_EXITED',
+                `spawnNode(${scriptPath}): output ended before a line matched ${String(pattern)}; stderr:\n${stderrTail}`,
+              ),
+            );
+          });
         }
       };
       const timer = setTimeout(() => {
