@@ -5,6 +5,7 @@ import { openDatabase } from '../context/open-database.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../output/format-table.js';
 import { print } from '../output/print.js';
+import { clearStatus, redrawStatus } from '../output/terminal.js';
 import { DATABASE_OPTION } from './common-options.js';
 
 type ClickHouseModule = typeof ClickHousePackage;
@@ -173,10 +174,11 @@ async function runBackfill(context: CommandContext): Promise<number> {
         onProgress: ({ events, lastSeq }) => {
           if (context.json) return;
           const line = `backfill: ${String(events)} events stored, up to sequence ${String(lastSeq)} of ${String(to)}`;
-          context.terminal.err(context.terminal.interactive ? `\r\u001b[2K${line}` : `${line}\n`);
+          if (context.terminal.interactive) redrawStatus(context.terminal, line);
+          else context.terminal.err(`${line}\n`);
         },
       });
-      if (!context.json && context.terminal.interactive) context.terminal.err('\r\u001b[2K');
+      if (!context.json && context.terminal.interactive) clearStatus(context.terminal);
       print(
         context,
         { events: result.events, lastSeq: result.lastSeq, database },

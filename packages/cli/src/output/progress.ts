@@ -1,4 +1,4 @@
-import type { Terminal } from './terminal.js';
+import { clearStatus, redrawStatus, type Terminal } from './terminal.js';
 
 /** Reports the progress of a long operation. */
 export interface Progress {
@@ -32,10 +32,10 @@ export function createProgress(
       const ratio = total === 0 ? 1 : Math.min(1, current / total);
       const filled = Math.round(ratio * WIDTH);
       const bar = `${'█'.repeat(filled)}${'░'.repeat(WIDTH - filled)}`;
-      terminal.err(`\r\u001b[2K${title} ${bar} ${String(current)}/${String(total)} ${label}`);
+      redrawStatus(terminal, `${title} ${bar} ${String(current)}/${String(total)} ${label}`);
     },
     done() {
-      if (!quiet && terminal.interactive) terminal.err('\r\u001b[2K');
+      if (!quiet && terminal.interactive) clearStatus(terminal);
     },
   };
 }

@@ -10,6 +10,19 @@ export interface Terminal {
   readonly color: boolean;
 }
 
+/** Carriage return and erase-line: a status line on a TTY is redrawn after it. */
+const CLEAR_LINE = '\r\u001b[2K';
+
+/** Replaces the status line on standard error with `text` (for an interactive terminal). */
+export function redrawStatus(terminal: Terminal, text: string): void {
+  terminal.err(`${CLEAR_LINE}${text}`);
+}
+
+/** Erases the status line on standard error (for an interactive terminal). */
+export function clearStatus(terminal: Terminal): void {
+  terminal.err(CLEAR_LINE);
+}
+
 /** The terminal of this process, honouring `NO_COLOR` and `FORCE_COLOR`. */
 export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';

@@ -1,4 +1,4 @@
-import type { Terminal } from './terminal.js';
+import { clearStatus, redrawStatus, type Terminal } from './terminal.js';
 
 /** Reports how much of an upload has been sent. */
 export interface UploadProgress {
@@ -27,7 +27,7 @@ export function createUploadProgress(
     update(rows, fraction) {
       if (options.quiet === true) return;
       if (terminal.interactive) {
-        terminal.err(`\r\u001b[2K${line(rows, fraction)}`);
+        redrawStatus(terminal, line(rows, fraction));
         return;
       }
       if (Math.floor(rows / every) > Math.floor(reported / every)) {
@@ -36,7 +36,7 @@ export function createUploadProgress(
       reported = rows;
     },
     done() {
-      if (options.quiet !== true && terminal.interactive) terminal.err('\r\u001b[2K');
+      if (options.quiet !== true && terminal.interactive) clearStatus(terminal);
     },
   };
 }
