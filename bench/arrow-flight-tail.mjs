@@ -6,6 +6,7 @@
 //   pnpm exec tsc -b && RATE=1000 SECONDS=15 node bench/arrow-flight-tail.mjs
 //   env: RATE=1000 SECONDS=15 WRITERS=4 DATABASE_URL=postgres://…
 import { createRequire } from 'node:module';
+import { createBenchDatabase } from './bench-database.mjs';
 
 const require = createRequire(new URL('../packages/arrow-flight/package.json', import.meta.url));
 const pg = require('pg');
@@ -16,7 +17,6 @@ const env = process.env;
 const RATE = Number(env.RATE ?? 1000);
 const SECONDS = Number(env.SECONDS ?? 15);
 const WRITERS = Number(env.WRITERS ?? 4);
-const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const now = () => performance.now();
 
 function percentile(sorted, p) {
@@ -25,15 +25,9 @@ function percentile(sorted, p) {
 }
 const fmt = (ms) => `${ms.toFixed(2)} ms`;
 
-const name = `fraiseql_bench_flight_tail_${process.pid}`;
-const admin = new pg.Client({ connectionString: serverUrl });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
-pool.on('error', () => undefined);
+const database = await createBenchDatabase('fraiseql_bench_flight_tail');
+const { pool } = database;
+const url = database.url;
 const db = core.pgClient(pool, { ownsPool: true });
 await core.migrate(db, { sets: [core.coreMigrations] });
 
@@ -44,7 +38,7 @@ const acked = new Map(); // seq → commit acknowledged (ms)
 const received = new Map(); // seq → batch received by the Flight client (ms)
 const notified = new Map(); // max seq of a statement → NOTIFY arrival (ms)
 
-const listener = new pg.Client({ connectionString: url.toString() });
+const listener = new pg.Client({ connectionString: url });
 await listener.connect();
 listener.on('notification', (message) => {
   notified.set(message.payload, now());
@@ -68,7 +62,7 @@ await new Promise((resolve) => setTimeout(resolve, 500));
 
 const writers = [];
 for (let i = 0; i < WRITERS; i++) {
-  const writer = new pg.Client({ connectionString: url.toString() });
+  const writer = new pg.Client({ connectionString: url });
   await writer.connect();
   await writer.query('SET synchronous_commit = off');
   writers.push(writer);
@@ -131,6 +125,5 @@ client.close();
 await server.close();
 await events.close();
 await db.close();
-await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-await admin.end();
+await database.drop();
 if (missing > 0) process.exitCode = 1;
