@@ -4,20 +4,21 @@
 //   doget    DoGet over loopback of an in-memory Arrow table (ROWS rows: int64, float64, utf8 of
 //            20 bytes, timestamp µs UTC), read to the last batch by FlightClient, vs
 //            `tableToIPC` of the same table (serialising it once in process). MB are the IPC
-//            stream's bytes. ROUNDS rounds, baseline and DoGet alternating; medians, and the
-//            median of the per-round ratios.
+//            stream's bytes. WARMUP uncounted rounds, then ROUNDS rounds, baseline and DoGet
+//            alternating; medians, and the median of the per-round ratios.
 //   graphql  a GraphQL ticket over a FraiseQL `tv_`-style view (PG_ROWS rows, 6 fields out of a
 //            `data` jsonb document) read to the last batch, vs a raw `pg` + `pg-cursor` read of
-//            the same compiled SELECT (rows as arrays, same cursor batch size). ROUNDS rounds,
-//            alternating; medians and the median per-round ratio.
+//            the same compiled SELECT (rows as arrays, same cursor batch size). WARMUP uncounted
+//            rounds, then ROUNDS rounds, alternating; medians and the median per-round ratio.
 //   ttfb     time to first batch of a 100-row GraphQL query (LIMIT 100 over a 100,000-row
 //            view): DoGet of a fresh ticket until the first record batch arrives, and
 //            GetFlightInfo + DoGet; baseline: the same SELECT through a raw `pg` client (one
 //            round trip on an open connection), alternating; TTFB_N runs, p50/p99.
 //
 //   pnpm build && node bench/arrow-flight.mjs [all|doget|graphql|ttfb]
-//   env: ROWS=10000000 PG_ROWS=1000000 ROUNDS=5 TTFB_N=300 DATABASE_URL=postgres://…/postgres
-//        SERVER_BATCH_ROWS=n: the server cuts batches at n rows (64 MiB) instead of its defaults
+//   env: ROWS=10000000 PG_ROWS=1000000 ROUNDS=5 WARMUP=1 TTFB_N=300 DATABASE_URL=postgres://…/postgres
+//        SERVER_BATCH_ROWS=n / SERVER_BATCH_BYTES=n: the server's batch limits (each unset: its
+//        default)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -36,6 +37,8 @@ const env = process.env;
 const ROWS = Number(env.ROWS ?? 10_000_000);
 const PG_ROWS = Number(env.PG_ROWS ?? 1_000_000);
 const ROUNDS = Number(env.ROUNDS ?? 5);
+// Rounds run first and not counted (both sides): JIT, first connection, first allocation.
+const WARMUP = Number(env.WARMUP ?? 1);
 const TTFB_N = Number(env.TTFB_N ?? 300);
 const TTFB_TABLE_ROWS = 100_000;
 const ADMIN_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -125,15 +128,15 @@ async function doget() {
   const ipcMs = [];
   const getMs = [];
   try {
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = -WARMUP; round < ROUNDS; round++) {
       let started = performance.now();
       ipcBytes = arrow.tableToIPC(table, 'stream').byteLength;
-      ipcMs.push(performance.now() - started);
+      if (round >= 0) ipcMs.push(performance.now() - started);
       const info = await client.getFlightInfo(flight.pathDescriptor('table', 'bench'));
       started = performance.now();
       let rows = 0;
       for await (const batch of client.doGet(info.endpoints[0].ticket)) rows += batch.numRows;
-      getMs.push(performance.now() - started);
+      if (round >= 0) getMs.push(performance.now() - started);
       if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
     }
   } finally {
@@ -232,7 +235,7 @@ async function graphql() {
     const flightMs = [];
     const rawMs = [];
     try {
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = -WARMUP; round < ROUNDS; round++) {
         let started = performance.now();
         let rows = 0;
         const cursor = raw.query(new Cursor(text, params, { rowMode: 'array' }));
@@ -242,7 +245,7 @@ async function graphql() {
           rows += chunk.length;
         }
         await cursor.close();
-        rawMs.push(performance.now() - started);
+        if (round >= 0) rawMs.push(performance.now() - started);
         if (rows !== PG_ROWS) throw new Error(`raw read ${rows} rows`);
 
         const info = await client.getFlightInfo(
@@ -251,7 +254,7 @@ async function graphql() {
         started = performance.now();
         rows = 0;
         for await (const batch of client.doGet(info.endpoints[0].ticket)) rows += batch.numRows;
-        flightMs.push(performance.now() - started);
+        if (round >= 0) flightMs.push(performance.now() - started);
         if (rows !== PG_ROWS) throw new Error(`flight read ${rows} rows`);
       }
     } finally {
@@ -331,12 +334,21 @@ console.log(
     .map((n) => n.toFixed(1))
     .join(' ')}`,
 );
+/** The server's batch limits from SERVER_BATCH_ROWS / SERVER_BATCH_BYTES (defaults otherwise). */
+function serverBatch() {
+  if (env.SERVER_BATCH_ROWS === undefined && env.SERVER_BATCH_BYTES === undefined) return {};
+  return {
+    batch: {
+      ...(env.SERVER_BATCH_ROWS === undefined ? {} : { rows: Number(env.SERVER_BATCH_ROWS) }),
+      ...(env.SERVER_BATCH_BYTES === undefined ? {} : { bytes: Number(env.SERVER_BATCH_BYTES) }),
+    },
+  };
+}
+
 if (mode === 'serve-table') {
   const server = await flight.startFlightServer({
     port: 0,
-    ...(env.SERVER_BATCH_ROWS === undefined
-      ? {}
-      : { batch: { rows: Number(env.SERVER_BATCH_ROWS), bytes: 64 << 20 } }),
+    ...serverBatch(),
   });
   server.registerTable('bench', sampleTable(Number(process.argv[3])));
   await serve(server);
@@ -346,9 +358,7 @@ if (mode === 'serve-graphql') {
   const server = await flight.startFlightServer({
     port: 0,
     handlers: [flight.createGraphqlHandler({ db, schema: SCHEMA })],
-    ...(env.SERVER_BATCH_ROWS === undefined
-      ? {}
-      : { batch: { rows: Number(env.SERVER_BATCH_ROWS), bytes: 64 << 20 } }),
+    ...serverBatch(),
   });
   await serve(server, () => db.close());
 }

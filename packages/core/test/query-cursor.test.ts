@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { SqlClient } from '../src/index.js';
 import { BACKENDS } from './backends.js';
 
+interface Stamped {
+  n: number;
+  at: number;
+}
+
 const SERIES = `SELECT g AS n, (g * 1.5)::float8 AS x, '2024-01-01 00:00:00.123456+00'::timestamptz AS at,
   (g::bigint * 10000000000) AS big FROM generate_series(1, $1::int) AS g ORDER BY g`;
 
@@ -108,6 +113,41 @@ for (const backend of BACKENDS) {
         await database.close();
       }
     });
+
+    it.skipIf(backend.name !== 'postgres')(
+      'fetches the next batch while the consumer works on the current one, and no further',
+      async () => {
+        const database = await backend.open();
+        // Each row carries the database's clock at the moment the row was produced.
+        const text = `SELECT g AS n, (extract(epoch FROM clock_timestamp()) * 1e6)::float8 AS at
+          FROM generate_series(1, 30) AS g`;
+        const now = async (): Promise<number> => {
+          const { rows } = await database.db.query<{ at: number }>(
+            'SELECT (extract(epoch FROM clock_timestamp()) * 1e6)::float8 AS at',
+          );
+          return rows[0]!.at;
+        };
+        const cursor = database.db.cursor<Stamped>(text, [], { batchSize: 10 });
+        const batches = cursor[Symbol.asyncIterator]();
+        try {
+          const first = await batches.next();
+          expect(first.done).toBe(false);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const asked = await now();
+          const second = (await batches.next()).value as Stamped[];
+          const third = (await batches.next()).value as Stamped[];
+          // The second batch was produced before the consumer asked for it; the third only
+          // after (one batch ahead, not the whole result).
+          expect(second[0]?.n).toBe(11);
+          expect(Math.max(...second.map((row) => row.at))).toBeLessThan(asked);
+          expect(Math.min(...third.map((row) => row.at))).toBeGreaterThan(asked);
+          expect((await batches.next()).done).toBe(true);
+        } finally {
+          await batches.return?.(undefined);
+          await database.close();
+        }
+      },
+    );
 
     it.skipIf(backend.name !== 'postgres')(
       'runs in a read-only transaction under the statement timeout, and the pool stays usable',

@@ -1,4 +1,4 @@
-import type { Table } from 'apache-arrow';
+import type { Data, RecordBatch, Table } from 'apache-arrow';
 import { hasAnyRole } from '../auth/principal.js';
 import { FlightError } from '../errors.js';
 import type { FlightStream, StreamHandler } from './flight-stream.js';
@@ -20,6 +20,28 @@ export interface TableHandler extends StreamHandler<TableRequest> {
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Bytes held by a column's buffers (its dictionary excluded: that goes out as its own message). */
+function dataBytes(data: Data): number {
+  const buffers = [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (
+    ArrayBufferView | undefined
+  )[];
+  let bytes = 0;
+  for (const buffer of buffers) bytes += buffer?.byteLength ?? 0;
+  for (const child of data.children) bytes += dataBytes(child);
+  return bytes;
+}
+
+/**
+ * Rows per slice of `batch` under both limits: the byte limit is applied with the batch's
+ * average row size.
+ */
+export function rowsPerSlice(batch: RecordBatch, limits: { rows: number; bytes: number }): number {
+  if (batch.numRows === 0) return limits.rows;
+  const rowBytes = dataBytes(batch.data) / batch.numRows;
+  const byBytes = rowBytes > 0 ? Math.floor(limits.bytes / rowBytes) : limits.rows;
+  return Math.max(1, Math.min(limits.rows, byBytes));
+}
 
 /** Creates the handler of registered in-memory tables. */
 export function createTableHandler(): TableHandler {
@@ -64,14 +86,13 @@ export function createTableHandler(): TableHandler {
         schema: table.schema,
         *batches(signal) {
           for (const batch of table.batches) {
-            // Re-slice batches larger than the configured row limit so that one huge batch
+            // Re-slice batches over the configured row or byte limit so that one huge batch
             // never becomes one huge message.
-            for (let offset = 0; offset < batch.numRows; offset += context.batch.rows) {
+            const step = rowsPerSlice(batch, context.batch);
+            for (let offset = 0; offset < batch.numRows; offset += step) {
               if (signal.aborted) return;
               const slice =
-                offset === 0 && batch.numRows <= context.batch.rows
-                  ? batch
-                  : batch.slice(offset, offset + context.batch.rows);
+                offset === 0 && batch.numRows <= step ? batch : batch.slice(offset, offset + step);
               yield { batch: slice };
             }
           }

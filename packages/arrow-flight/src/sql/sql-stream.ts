@@ -24,9 +24,9 @@ export interface SqlStreamOptions {
 /**
  * A Flight stream over one read: rows come from a server-side cursor (raw text, array rows)
  * into record batches cut by the context's row and byte limits; the rows of the first fetch are
- * sent as a batch of their own, so the time to the first batch is one fetch. The cursor reads a batch only
- * when the previous one was handed on, so the gRPC stream's backpressure reaches PostgreSQL; an
- * abort closes the cursor and its transaction.
+ * sent as a batch of their own, so the time to the first batch is one fetch. The cursor stays one
+ * fetch ahead of the conversion and no further, so the gRPC stream's backpressure reaches
+ * PostgreSQL; an abort closes the cursor and its transaction.
  */
 export function sqlStream(
   db: SqlClient,
@@ -48,37 +48,25 @@ export function sqlStream(
         batchSize: fetchRows,
         role: options.role,
       });
-      // The next rows are fetched while this chunk is converted (one chunk ahead, so a stalled
-      // client still stops the cursor within a chunk).
-      const iterator = rows[Symbol.asyncIterator]();
-      try {
-        let pending = iterator.next();
-        let first = true;
-        for (;;) {
-          const next = await pending;
-          if (next.done === true) break;
-          pending = iterator.next();
-          // Observed by the await above; this only keeps an abort while converting from
-          // surfacing as an unhandled rejection.
-          pending.catch(() => undefined);
-          for (const row of next.value) {
-            const batch = batcher.append(row);
-            if (batch !== undefined) yield { batch };
-          }
-          if (first || next.value.length < fetchRows) {
-            // The first fetch goes out as a batch at once, however small, and so does the last
-            // (a short fetch ends the read): the client has rows without waiting for the rest
-            // of the cursor or for the commit.
-            first = false;
-            const batch = batcher.flush();
-            if (batch !== undefined) yield { batch };
-          }
+      // The cursor fetches the next rows while this chunk is converted (one chunk ahead, so a
+      // stalled client still stops it within a chunk).
+      let first = true;
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          const batch = batcher.append(row);
+          if (batch !== undefined) yield { batch };
         }
-        const last = batcher.flush();
-        if (last !== undefined) yield { batch: last };
-      } finally {
-        await iterator.return?.();
+        if (first || chunk.length < fetchRows) {
+          // The first fetch goes out as a batch at once, however small, and so does the last
+          // (a short fetch ends the read): the client has rows without waiting for the rest
+          // of the cursor or for the commit.
+          first = false;
+          const batch = batcher.flush();
+          if (batch !== undefined) yield { batch };
+        }
       }
+      const last = batcher.flush();
+      if (last !== undefined) yield { batch: last };
     },
   };
 }

@@ -204,8 +204,9 @@ function abortError(signal: AbortSignal): unknown {
 
 /**
  * Streams a query's rows from a server-side cursor on a dedicated node-postgres connection,
- * inside a READ ONLY transaction: one `read(batchSize)` per batch the consumer asks for, so a
- * slow consumer holds the cursor still instead of buffering the result. Abort, an error or an
+ * inside a READ ONLY transaction, one `read(batchSize)` ahead of the consumer: the next batch is
+ * fetched while the consumer works on the current one, and a slow consumer holds the cursor still
+ * with at most one batch buffered instead of the result. Abort, an error or an
  * early `break` ends the transaction and gives the connection back; an abort while a read is in
  * flight destroys the connection, which ends the server-side transaction immediately.
  */
@@ -245,16 +246,28 @@ export async function* pgCursorRows<Row>(
       }),
     );
     const batchSize = options.batchSize ?? 1000;
-    for (;;) {
-      if (signal !== undefined && aborted(signal)) throw abortError(signal);
+    const read = (): Promise<Row[]> => {
       state.reading = true;
-      const rows = (await cursor.read(batchSize)) as Row[];
+      const next = cursor.read(batchSize) as Promise<Row[]>;
+      // A fetch still in flight when the consumer stops ends with the connection; its
+      // rejection, if any, has nobody left to hear it.
+      next.catch(() => undefined);
+      return next;
+    };
+    let pending = read();
+    for (;;) {
+      const rows = await pending;
       state.reading = false;
       if (broken !== undefined) throw broken;
       if (signal !== undefined && aborted(signal)) throw abortError(signal);
       if (rows.length === 0) break;
+      const last = rows.length < batchSize;
+      // The next fetch goes out before this batch is handed over, so the database produces
+      // it while the consumer works on this one (one batch ahead, never more).
+      if (!last) pending = read();
       yield rows;
-      if (rows.length < batchSize) break;
+      if (last) break;
+      if (signal !== undefined && aborted(signal)) throw abortError(signal);
     }
     await cursor.close();
     await connection.query('COMMIT');
