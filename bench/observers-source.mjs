@@ -10,11 +10,13 @@
 //               commit → NOTIFY arrival latency of a plain LISTEN connection
 //   capture     INSERT throughput on a table with core's capture triggers vs the same table
 //               without them (single-row autocommit INSERTs and 1000-row INSERT statements)
-//   memory      RSS of this process while the source drains a continuous write load of
-//               EVENTS events (sampled every 2 s)
+//   memory      RSS of this process while the source and runtime drain a continuous write
+//               load of EVENTS events (sampled every SAMPLE_MS; CHART=file.svg draws the samples)
 //
 //   pnpm exec tsc -b && node bench/observers-source.mjs [all|throughput|latency|capture|memory]
-//   env: N=50000 ROUNDS=3 RATE=500 SECONDS=10 EVENTS=1000000 MAX_SECONDS=300 DATABASE_URL=postgres://…
+//   env: N=50000 ROUNDS=3 RATE=500 SECONDS=10 EVENTS=1000000 MAX_SECONDS=300 SAMPLE_MS=1000
+//        CHART=docs/x.svg DATABASE_URL=postgres://…
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../packages/observers/package.json', import.meta.url));
@@ -35,6 +37,7 @@ const RATE = Number(env.RATE ?? 500);
 const SECONDS = Number(env.SECONDS ?? 10);
 const EVENTS = Number(env.EVENTS ?? 1_000_000);
 const MAX_SECONDS = Number(env.MAX_SECONDS ?? 300);
+const SAMPLE_MS = Number(env.SAMPLE_MS ?? 1000);
 const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const now = () => performance.now();
 
@@ -320,11 +323,11 @@ async function memory() {
     const started = now();
     const sampler = setInterval(() => {
       samples.push({
-        s: Math.round((now() - started) / 1000),
+        s: Math.round((now() - started) / 100) / 10,
         handled,
         rssMb: Math.round(process.memoryUsage().rss / 1048576),
       });
-    }, 2000);
+    }, SAMPLE_MS);
     let written = 0;
     // Keep a bounded backlog (at most 20k rows ahead) so the writer does not outrun the reader.
     while (written < EVENTS && now() - started < MAX_SECONDS * 1000) {
@@ -343,14 +346,51 @@ async function memory() {
     await runtime.close();
     // Skip the first 10 s (pools, JIT and buffers warming up).
     const steady = samples.filter((sample) => sample.s >= 10).map((sample) => sample.rssMb);
+    if (env.CHART !== undefined) {
+      writeFileSync(env.CHART, rssChart(samples, written));
+      console.error(`chart written to ${env.CHART}`);
+    }
     return {
       events: written,
       seconds: Math.round(elapsed),
       eventsPerSecond: Math.round(written / elapsed),
+      samplesTaken: samples.length,
       rssMbAfterWarmup: { min: Math.min(...steady), max: Math.max(...steady), last: steady.at(-1) },
-      samples: samples.filter((_, i) => i % 10 === 0),
+      samples: samples.filter((_, i) => i % Math.max(1, Math.round(30_000 / SAMPLE_MS)) === 0),
     };
   });
+}
+
+/** An SVG line chart of RSS (MiB) and events handled against time, one point per sample. */
+function rssChart(samples, events) {
+  const width = 720;
+  const height = 320;
+  const left = 56;
+  const bottom = 40;
+  const top = 24;
+  const right = 64;
+  const maxS = Math.max(1, ...samples.map((sample) => sample.s));
+  const maxRss = Math.max(100, ...samples.map((sample) => sample.rssMb));
+  const rssTop = Math.ceil(maxRss / 100) * 100;
+  const x = (s) => left + ((width - left - right) * s) / maxS;
+  const yRss = (mb) => height - bottom - ((height - bottom - top) * mb) / rssTop;
+  const yDone = (n) => height - bottom - ((height - bottom - top) * n) / Math.max(1, events);
+  const line = (points) => points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
+  const rssLine = line(samples.map((sample) => [x(sample.s), yRss(sample.rssMb)]));
+  const doneLine = line(samples.map((sample) => [x(sample.s), yDone(sample.handled)]));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const mb = Math.round(rssTop * f);
+    return `<line x1="${left}" x2="${width - right}" y1="${yRss(mb)}" y2="${yRss(mb)}" stroke="#ddd"/><text x="${left - 6}" y="${yRss(mb) + 4}" text-anchor="end">${mb}</text><text x="${width - right + 6}" y="${yRss(mb) + 4}">${Math.round((events * f) / 1e5) / 10}M</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+${ticks.join('\n')}
+<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${rssLine}"/>
+<polyline fill="none" stroke="#ff7f0e" stroke-width="1" stroke-dasharray="4 3" points="${doneLine}"/>
+<text x="${left}" y="14">RSS (MiB, left, solid) and events handled (right, dashed), ${samples.length} samples every ${SAMPLE_MS} ms</text>
+<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle">seconds (0 – ${Math.round(maxS)})</text>
+</svg>
+`;
 }
 
 const runs = { throughput, latency, capture, memory };
