@@ -1,5 +1,6 @@
 import type { Delivery } from '@fraiseql/core';
 import { requireService, waitFor } from '@fraiseql/testing';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChangeLogSource } from '../src/sources/change-log/change-log-source.js';
 import {
@@ -26,6 +27,39 @@ describe.skipIf(postgres === undefined)('change-log claims by batch', () => {
     const result = await database.db.query<{ n: string }>(sql);
     return Number(result.rows[0]?.n ?? 0);
   }
+
+  it('claims without JIT compilation, whatever the planner estimates for the log', async () => {
+    // auto_explain reports the plan of the statement inside the claim function; with every
+    // statement's cost over jit_above_cost, only the function's own setting keeps JIT out.
+    await writeEvents(database.db, 10);
+    const client = new pg.Client({ connectionString: database.url });
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    await client.connect();
+    try {
+      await client.query("INSERT INTO core.tb_observer_checkpoint (consumer) VALUES ('jit')");
+      for (const statement of [
+        "LOAD 'auto_explain'",
+        'SET auto_explain.log_min_duration = 0',
+        'SET auto_explain.log_nested_statements = on',
+        'SET auto_explain.log_level = notice',
+        'SET jit_above_cost = 0',
+      ]) {
+        await client.query(statement);
+      }
+      const claimed = await client.query(
+        "SELECT * FROM core.fn_observer_claim_batch('jit', 5, 'w', 30000)",
+      );
+      expect(claimed.rows).toHaveLength(5);
+      const inner = notices.filter((message) => message.includes('FROM fresh'));
+      expect(inner.length).toBeGreaterThan(0);
+      for (const plan of inner) expect(plan).not.toContain('JIT:');
+      // The check can see JIT where it happens: the outer statement, which has no such setting.
+      expect(notices.some((message) => message.includes('JIT:'))).toBe(true);
+    } finally {
+      await client.end();
+    }
+  });
 
   it('writes one claim row per batch, not per event, and leaves the claim tables empty and small', async () => {
     const { db } = database;
