@@ -24,6 +24,7 @@
 //   pnpm exec tsc -b && node bench/job-queue.mjs [all|throughput|drain|latency|bulk|processor]
 //   env: N=5000 CONCURRENCY=50 CHUNK=100 REPS=5 LAT=200 GAP=5 BULK=20000 PROC=100000
 //        REDIS_URL=redis://…
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 
@@ -185,6 +186,8 @@ async function throughput(kind) {
   await side.start();
   await warm(side);
   const all = side.count.expect(N);
+  const cpu0 = process.cpuUsage();
+  const redis0 = redisCpuMs();
   const t0 = performance.now();
   for (let i = 0; i < N; i += CHUNK) {
     const batch = [];
@@ -193,8 +196,28 @@ async function throughput(kind) {
   }
   await all;
   const rate = N / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const redis = redisCpuMs() - redis0;
+  console.error(
+    `  ${kind} throughput cpu: this process ${((cpu.user + cpu.system) / N).toFixed(0)} µs/job, redis-server ${Number.isNaN(redis) ? '?' : ((redis * 1000) / N).toFixed(0)} µs/job`,
+  );
   await side.close();
   return rate;
+}
+
+/** CPU ms used so far by the local redis-server processes (NaN when none is found). */
+function redisCpuMs() {
+  let total = Number.NaN;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server')) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total = (Number.isNaN(total) ? 0 : total) + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** jobs/s processing N jobs that wait before the worker starts (first to last action start). */
