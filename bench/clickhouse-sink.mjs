@@ -1,5 +1,4 @@
 /* global console, process, URL, setTimeout, setInterval, clearInterval, performance, Buffer */
-import { readFileSync, readdirSync } from 'node:fs';
 // The ClickHouse sink against a raw @clickhouse/client insert, same server, same run:
 //
 //   throughput  N events (change-log rows, read once from PostgreSQL) stored by the sink
@@ -23,6 +22,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 //        DATABASE_URL (default the local PostgreSQL, a fresh database per run)
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { findProcesses, processCpuMs } from './proc-cpu.mjs';
 
 const require = createRequire(new URL('../packages/clickhouse/package.json', import.meta.url));
 const { createClient } = require('@clickhouse/client');
@@ -75,19 +75,12 @@ const chConnection = ch.createHttpConnection({ url: server.url });
 
 /** CPU seconds used so far by the private ClickHouse server (found by its config path). */
 function serverCpuSeconds() {
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes(`${server.dir}/config.xml`)) continue;
-      // The reaper (a node process) names the config file in its arguments too.
-      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('clickhouse')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return Number.NaN;
+  // The reaper (a node process) names the config file in its arguments too.
+  const [pid] = findProcesses(
+    (cmdline, comm) =>
+      cmdline.includes(`${server.dir}/config.xml`) && comm.startsWith('clickhouse'),
+  );
+  return pid === undefined ? Number.NaN : processCpuMs(pid) / 1000;
 }
 
 /** Runs `fn`; returns events/s and the CPU seconds per 100,000 events here and in the server. */

@@ -22,10 +22,9 @@
 // the local loopback server), dropped at the end.
 //
 //   pnpm exec tsc -b && node bench/core-capture.mjs [rounds]   (default rounds: 7; SINGLE=1000 statements)
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import { processCpuMs } from './proc-cpu.mjs';
 
 const require = createRequire(new URL('../packages/core/package.json', import.meta.url));
 const pg = require('pg');
@@ -34,7 +33,6 @@ const { installCapture, migrate, pgClient } = await import('../packages/core/dis
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = Number(process.argv[2] ?? 7);
 const SINGLE = Number(process.env.SINGLE ?? 1000);
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const BULK_INSERTS = 10;
 const BULK_ROWS = 1000;
 const BIG_UPDATES = 3;
@@ -132,8 +130,7 @@ async function setup(mode, rows) {
 // shared, loaded machine it moves far less than wall-clock time. Needs the server on this host.
 let backendPid;
 function backendCpuMs() {
-  const fields = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return processCpuMs(backendPid);
 }
 
 async function each(count, sql, args) {

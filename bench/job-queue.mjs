@@ -24,9 +24,9 @@
 //   pnpm exec tsc -b && node bench/job-queue.mjs [all|throughput|drain|latency|bulk|processor]
 //   env: N=5000 CONCURRENCY=50 CHUNK=100 REPS=5 LAT=200 GAP=5 BULK=20000 PROC=100000
 //        REDIS_URL=redis://…
-import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
+import { findProcesses, processCpuMs } from './proc-cpu.mjs';
 
 const require = createRequire(new URL('../packages/job-queue/package.json', import.meta.url));
 const { Queue, Worker } = require('bullmq');
@@ -207,17 +207,8 @@ async function throughput(kind) {
 
 /** CPU ms used so far by the local redis-server processes (NaN when none is found). */
 function redisCpuMs() {
-  let total = Number.NaN;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      total = (Number.isNaN(total) ? 0 : total) + (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return total;
+  const pids = findProcesses((cmdline) => cmdline.startsWith('redis-server'));
+  return pids.length === 0 ? Number.NaN : pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
 }
 
 /** jobs/s processing N jobs that wait before the worker starts (first to last action start). */

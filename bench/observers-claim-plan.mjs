@@ -8,8 +8,8 @@
 //
 //   pnpm exec tsc -b && node bench/observers-claim-plan.mjs
 //   env: SIZES=10000,100000,1000000 ROUNDS=50 DATABASE_URL=postgres://…
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { processCpuMs } from './proc-cpu.mjs';
 
 const require = createRequire(new URL('../packages/observers/package.json', import.meta.url));
 const pg = require('pg');
@@ -22,13 +22,6 @@ const env = process.env;
 const SIZES = (env.SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const ROUNDS = Number(env.ROUNDS ?? 50);
 const serverUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const TICK_MS = 10; // USER_HZ = 100 on Linux
-
-function backendCpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 function planSummary(node, depth = 0, out = []) {
   const what = [node['Node Type'], node['Relation Name'], node['Index Name']]
@@ -85,7 +78,7 @@ async function measure(size) {
     const plan = explained.rows[0]['QUERY PLAN'][0];
     const times = [];
     let claimed = 0;
-    const cpuBefore = backendCpuMs(pid);
+    const cpuBefore = processCpuMs(pid);
     for (let round = 0; round < ROUNDS; round += 1) {
       const t = performance.now();
       const result = await client.query(queries.CLAIM_BATCH, params);
@@ -94,7 +87,7 @@ async function measure(size) {
       claimed += result.rows.length;
       await client.query(queries.SETTLE_DONE, ['bench', 'w', [batch], [''], []]);
     }
-    const cpuMs = backendCpuMs(pid) - cpuBefore;
+    const cpuMs = processCpuMs(pid) - cpuBefore;
     const tables = await client.query(
       `SELECT relname, n_live_tup, n_dead_tup, pg_relation_size(relid) AS bytes
        FROM pg_stat_user_tables WHERE relname IN ('tb_observer_claim', 'tb_observer_claim_batch')

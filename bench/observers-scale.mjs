@@ -9,8 +9,8 @@
 //   pnpm exec tsc -b && node bench/observers-scale.mjs
 //   env: N=200000 PROCESSES=1,2,4 ROUNDS=1 BATCH=1000 IN_FLIGHT=2000 DATABASE_URL=postgres://…
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { processCpuMs } from './proc-cpu.mjs';
 import { createInterface } from 'node:readline';
 
 const require = createRequire(new URL('../packages/observers/package.json', import.meta.url));
@@ -66,15 +66,8 @@ if (process.argv[2] === 'worker') {
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
   pool.on('error', () => undefined);
   const db = core.pgClient(pool, { ownsPool: true });
-  const ticks = (pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10_000; // µs, USER_HZ = 100
-    } catch {
-      return 0;
-    }
-  };
+  // CPU µs of a process so far; 0 once it is gone.
+  const ticks = (pid) => (processCpuMs(pid) || 0) * 1000;
   try {
     await core.migrate(db, { sets: [core.coreMigrations, observerMigrations] });
     for (let from = 1; from <= N; from += 50_000) {
