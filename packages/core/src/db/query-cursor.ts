@@ -206,9 +206,9 @@ function abortError(signal: AbortSignal): unknown {
  * Streams a query's rows from a server-side cursor on a dedicated node-postgres connection,
  * inside a READ ONLY transaction, one `read(batchSize)` ahead of the consumer: the next batch is
  * fetched while the consumer works on the current one, and a slow consumer holds the cursor still
- * with at most one batch buffered instead of the result. Abort, an error or an
- * early `break` ends the transaction and gives the connection back; an abort while a read is in
- * flight destroys the connection, which ends the server-side transaction immediately.
+ * with at most one batch buffered instead of the result. Abort, an error or an early `break` ends
+ * the transaction and gives the connection back; an abort while a read is in flight destroys the
+ * connection, which ends the server-side transaction immediately.
  */
 export async function* pgCursorRows<Row>(
   connect: () => Promise<CursorConnection>,
