@@ -40,8 +40,10 @@ export {
   createClickHouseSink,
   type ClickHouseSink,
   type ClickHouseSinkOptions,
+  type ConsumeChangeLogOptions,
   type SinkPipe,
 } from './sink/clickhouse-sink.js';
+export type { ChangeLogPipe } from './sink/change-log-pipe.js';
 export type { ClickHouseSinkHealth } from './sink/sink-health.js';
 export { RAW_COLUMNS, eventToRow, type SinkRow } from './sink/sink-row.js';
 export type { ArrowData, ArrowRecordBatch, ArrowVector } from './arrow/arrow-types.js';

@@ -12,6 +12,7 @@ import {
   commitChanges,
   createChangeLogDb,
   directCounts,
+  readerBacklog,
 } from './support/change-log.js';
 
 const postgres = await requireService('postgres');
@@ -43,69 +44,80 @@ async function nextLine(lines: AsyncIterator<string>, wanted: string): Promise<v
 describe.skipIf(postgres === undefined || clickhouse === undefined)(
   'sink process killed between insert and acknowledgement',
   () => {
-    it('20 kill -9 in a row: nothing is counted twice or lost', async () => {
-      const pg = await createChangeLogDb(postgres!);
-      const consumer = uniqueName('crash');
-      const database = uniqueName('crash').replace(/-/g, '_');
-      const env = {
-        DATABASE_URL: pg.url,
-        CLICKHOUSE_URL: clickhouse!.url,
-        CONSUMER: consumer,
-        CH_DATABASE: database,
-      };
-      const connection = createHttpConnection({ url: clickhouse!.url });
-      const tables = eventTables(database, 'fraiseql_events');
-      const source = createChangeLogSource(pg.db, { consumer });
-      try {
-        await commitChanges(pg.db, 1500);
-        let kills = 0;
-        while (kills < 20) {
-          const { child, lines } = startWorker({ ...env, HOLD_AFTER_INSERT: '1' });
-          await nextLine(lines, 'ready');
-          await nextLine(lines, 'inserted');
-          const exited = once(child, 'exit');
-          child.kill('SIGKILL');
-          await exited;
-          kills += 1;
-        }
-        const afterKills = await clickHouseCounts(connection, tables);
-        // Every kill left an inserted batch unacknowledged.
-        expect(afterKills.rawRows).toBeGreaterThanOrEqual(20);
-
-        await commitChanges(pg.db, 300);
-        const { child } = startWorker(env);
+    it.each(['observers source', 'change-log reader'] as const)(
+      '20 kill -9 in a row: nothing is counted twice or lost (%s)',
+      async (path) => {
+        const pg = await createChangeLogDb(postgres!);
+        const consumer = uniqueName('crash');
+        const database = uniqueName('crash').replace(/-/g, '_');
+        const env = {
+          DATABASE_URL: pg.url,
+          CLICKHOUSE_URL: clickhouse!.url,
+          CONSUMER: consumer,
+          CH_DATABASE: database,
+          MODE: path === 'observers source' ? 'source' : 'reader',
+        };
+        const connection = createHttpConnection({ url: clickhouse!.url });
+        const tables = eventTables(database, 'fraiseql_events');
+        const source = createChangeLogSource(pg.db, { consumer });
         try {
-          await waitFor(async () => (await source.backlog()).events === 0, {
-            timeoutMs: 120_000,
-            intervalMs: 250,
-          });
+          await commitChanges(pg.db, 1500);
+          let kills = 0;
+          while (kills < 20) {
+            const { child, lines } = startWorker({ ...env, HOLD_AFTER_INSERT: '1' });
+            await nextLine(lines, 'ready');
+            await nextLine(lines, 'inserted');
+            const exited = once(child, 'exit');
+            child.kill('SIGKILL');
+            await exited;
+            kills += 1;
+          }
+          const afterKills = await clickHouseCounts(connection, tables);
+          // Every kill left an inserted batch unacknowledged.
+          expect(afterKills.rawRows).toBeGreaterThanOrEqual(20);
+
+          await commitChanges(pg.db, 300);
+          const { child } = startWorker(env);
+          try {
+            await waitFor(
+              async () =>
+                path === 'observers source'
+                  ? (await source.backlog()).events === 0
+                  : (await readerBacklog(pg.db, consumer)) === 0,
+              {
+                timeoutMs: 120_000,
+                intervalMs: 250,
+              },
+            );
+          } finally {
+            const exited = once(child, 'exit');
+            child.kill('SIGTERM');
+            await exited;
+          }
+          const truth = await directCounts(pg.db);
+          expect(truth.total).toBe(1800);
+          const stored = await clickHouseCounts(connection, tables);
+          // Not merged away later: each event was inserted once.
+          expect(stored.rawRows).toBe(truth.total);
+          expect(stored.perMinute).toEqual(truth);
+          expect(stored.perHour).toEqual(truth);
+          expect(stored.tenantDaily).toBe(truth.total);
+          expect(stored.tenantKinds).toEqual(truth.byKind);
+          expect(stored.payloadEvents).toBe(truth.total);
+          const skipped = await connection.query<{ n: string }>(
+            `SELECT count() AS n FROM ${tables.deadLetter}`,
+          );
+          expect(Number(skipped[0]?.n)).toBe(0);
         } finally {
-          const exited = once(child, 'exit');
-          child.kill('SIGTERM');
-          await exited;
+          await source.close();
+          await connection
+            .command(`DROP DATABASE IF EXISTS ${tables.database}`)
+            .catch(() => undefined);
+          await connection.close();
+          await pg.close();
         }
-        const truth = await directCounts(pg.db);
-        expect(truth.total).toBe(1800);
-        const stored = await clickHouseCounts(connection, tables);
-        // Not merged away later: each event was inserted once.
-        expect(stored.rawRows).toBe(truth.total);
-        expect(stored.perMinute).toEqual(truth);
-        expect(stored.perHour).toEqual(truth);
-        expect(stored.tenantDaily).toBe(truth.total);
-        expect(stored.tenantKinds).toEqual(truth.byKind);
-        expect(stored.payloadEvents).toBe(truth.total);
-        const skipped = await connection.query<{ n: string }>(
-          `SELECT count() AS n FROM ${tables.deadLetter}`,
-        );
-        expect(Number(skipped[0]?.n)).toBe(0);
-      } finally {
-        await source.close();
-        await connection
-          .command(`DROP DATABASE IF EXISTS ${tables.database}`)
-          .catch(() => undefined);
-        await connection.close();
-        await pg.close();
-      }
-    }, 300_000);
+      },
+      300_000,
+    );
   },
 );

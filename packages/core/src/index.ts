@@ -135,6 +135,13 @@ export {
   type ChangeLogPageOptions,
   type ChangeLogPosition,
 } from './change-log/read-change-log-page.js';
+export {
+  createChangeLogReader,
+  type ChangeLogReader,
+  type ChangeLogReaderOptions,
+  type ChangeLogReaderPage,
+  type MalformedChangeLogRow,
+} from './change-log/change-log-reader.js';
 export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
 export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';
 export {

@@ -19,6 +19,7 @@ const CORE_IDS = [
   '0002_capture',
   '0003_capture_notify',
   '0004_capture_per_table',
+  '0005_change_log_reader',
 ];
 
 async function exists(db: SqlClient, relation: string): Promise<boolean> {

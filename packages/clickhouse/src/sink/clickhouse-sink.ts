@@ -1,7 +1,11 @@
 import {
   ServiceHealthTracker,
+  createChangeLogReader,
   serializeEvent,
   silentLogger,
+  type ChangeLogReaderPage,
+  type DurationInput,
+  type SqlClient,
   type ServiceHealth,
   type ServiceHealthReporter,
   type Delivery,
@@ -30,6 +34,7 @@ import type { ArrowRecordBatch } from '../arrow/arrow-types.js';
 import { recordBatchRows } from '../arrow/record-batch-rows.js';
 import { backoffDelay, pause } from './backoff.js';
 import { BatchInserter, type PreparedBatch, type StoredRows } from './batch-inserter.js';
+import { startChangeLogPipe, type ChangeLogPipe } from './change-log-pipe.js';
 import { encodeRow } from './encode-row.js';
 import { PartsGuard } from './parts-guard.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
@@ -57,6 +62,21 @@ export interface SinkPipe extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Options of {@link ClickHouseSink.consumeChangeLog}. */
+export interface ConsumeChangeLogOptions {
+  /**
+   * The change-log reader's name: its saved position and lease in
+   * `core.tb_change_log_reader`. @defaultValue 'clickhouse'
+   */
+  readonly reader?: string | undefined;
+  /** Change-log rows per page. @defaultValue the sink's `batch.maxRows` */
+  readonly pageSize?: number | undefined;
+  /** Pause between reads while the change log has nothing new. @defaultValue '250ms' */
+  readonly pollInterval?: DurationInput | undefined;
+  /** Lease of the reader (one instance loads at a time). @defaultValue '30s' */
+  readonly leaseTtl?: DurationInput | undefined;
+}
+
 /** The ClickHouse event sink: see {@link createClickHouseSink}. */
 export interface ClickHouseSink extends EventSink, ServiceHealthReporter {
   readonly kind: 'clickhouse';
@@ -81,6 +101,19 @@ export interface ClickHouseSink extends EventSink, ServiceHealthReporter {
     source: EventSource,
     options?: { readonly maxInFlight?: number; readonly signal?: AbortSignal },
   ): Promise<SinkPipe>;
+  /**
+   * Loads `db`'s change log into ClickHouse in pages through a change-log reader
+   * (`createChangeLogReader` of `@fraiseql/core`): each page's position is committed only
+   * after ClickHouse accepted all of its rows, so a crash or restart reads the page again and
+   * the sink skips what it already holds. The fastest way from PostgreSQL into ClickHouse: no
+   * per-event bookkeeping in PostgreSQL (the observers' change-log source behind
+   * {@link consume} claims and settles every event). One instance holds a reader at a time;
+   * a second one waits for the lease. Returns at once; the load runs in the background,
+   * waiting and retrying while PostgreSQL or ClickHouse is away.
+   *
+   * @throws {CoreError} `INVALID_ARGUMENT` for bad options
+   */
+  consumeChangeLog(db: SqlClient, options?: ConsumeChangeLogOptions): ChangeLogPipe;
   health(): ClickHouseSinkHealth;
   /** The sink's one connection, for a host's health report. */
   services(): readonly ServiceHealth[];
@@ -262,6 +295,27 @@ class Sink implements ClickHouseSink {
     return { close, [Symbol.asyncDispose]: close };
   }
 
+  consumeChangeLog(db: SqlClient, options: ConsumeChangeLogOptions = {}): ChangeLogPipe {
+    this.#assertOpen();
+    const reader = createChangeLogReader(db, {
+      reader: options.reader ?? 'clickhouse',
+      pageSize: options.pageSize ?? this.#config.batch.maxRows,
+      pollInterval: options.pollInterval,
+      leaseTtl: options.leaseTtl,
+      logger: this.#logger,
+    });
+    return startChangeLogPipe({
+      reader,
+      store: async (page, signal) => {
+        await this.#room(signal);
+        return { stored: this.#acceptPage(page) };
+      },
+      flush: () => this.flush(),
+      retry: this.#config.retry,
+      logger: this.#logger,
+    });
+  }
+
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     const target = this.#enqueued;
     const failuresBefore = this.#failures;
@@ -343,6 +397,19 @@ class Sink implements ClickHouseSink {
     );
     this.#acceptRow(delivery.event, eventToRow(delivery.event), ack, Date.now());
     this.#accepted();
+  }
+
+  /** Buffers a change-log page under one acknowledgement; see consumeChangeLog. */
+  #acceptPage(page: ChangeLogReaderPage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ack = new RowAck(page.events.length + page.malformed.length, resolve, reject);
+      const now = Date.now();
+      for (const event of page.events) this.#acceptRow(event, eventToRow(event), ack, now);
+      for (const row of page.malformed) {
+        this.#dead.push({ eventId: row.id, seq: row.seq, error: row.error, event: row.row, ack });
+      }
+      this.#accepted();
+    });
   }
 
   /** Encodes and buffers one row, or sets it aside for the dead-letter table; see #accepted. */

@@ -37,6 +37,19 @@ export async function commitChanges(db: SqlClient, count: number): Promise<void>
   );
 }
 
+/** Change-log rows after the committed position of change-log reader `reader` (all when it has none). */
+export async function readerBacklog(db: SqlClient, reader: string): Promise<number> {
+  const result = await db.query<{ n: string }>(
+    `WITH r AS (
+       SELECT COALESCE(max(transaction_id::text::bigint), 0) AS x, COALESCE(max(seq), 0) AS s
+       FROM core.tb_change_log_reader WHERE reader = $1)
+     SELECT count(*)::text AS n FROM core.tb_entity_change_log l, r
+     WHERE (l.transaction_id::text::bigint, l.pk_entity_change_log) > (r.x, r.s)`,
+    [reader],
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
 /** What PostgreSQL's change log says, counted directly: the truth the aggregates must equal. */
 export interface DirectCounts {
   readonly total: number;

@@ -11,6 +11,7 @@ export type CoreErrorCode =
   | 'MIGRATION_CHECKSUM_MISMATCH'
   | 'CAPTURE_TARGET_MISSING'
   | 'DATABASE_ERROR'
+  | 'LEASE_LOST'
   | 'CLOSED';
 
 /** An error from `@fraiseql/core`. */

@@ -55,6 +55,7 @@ describe('loadMigrationsFromDirectory', () => {
       '0002_capture',
       '0003_capture_notify',
       '0004_capture_per_table',
+      '0005_change_log_reader',
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE IF NOT EXISTS core.tb_entity_change_log');
   });

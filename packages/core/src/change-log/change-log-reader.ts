@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { SqlClient } from '../db/sql-client.js';
+import { CoreError } from '../errors/core-error.js';
+import type { EntityEvent } from '../events/entity-event.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import { parseDuration, type DurationInput } from '../time/duration.js';
+import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
+import { readChangeLogPage, type ChangeLogPosition } from './read-change-log-page.js';
+
+/** Options of {@link createChangeLogReader}. */
+export interface ChangeLogReaderOptions {
+  /** The reader's name: its saved position and its lease (`core.tb_change_log_reader`). */
+  readonly reader: string;
+  /** Most change-log rows per page. @defaultValue 10_000 */
+  readonly pageSize?: number | undefined;
+  /** Pause between reads while no new row is below the horizon. @defaultValue '250ms' */
+  readonly pollInterval?: DurationInput | undefined;
+  /**
+   * How long the lease lasts without renewal; it is renewed every third of that while the
+   * reader is open. Another instance takes the reader over once it has run out.
+   * @defaultValue '30s'
+   */
+  readonly leaseTtl?: DurationInput | undefined;
+  /** @defaultValue silence */
+  readonly logger?: Logger | undefined;
+}
+
+/** A change-log row that is not a valid event, returned instead of thrown. */
+export interface MalformedChangeLogRow {
+  /** The row's `pk_entity_change_log`, 0 when it has none readable. */
+  readonly seq: bigint;
+  /** The row's `id` (the event id it would have had), `''` when missing. */
+  readonly id: string;
+  readonly error: string;
+  /** The row as JSON text, for a dead-letter store. */
+  readonly row: string;
+}
+
+/** One page of a {@link ChangeLogReader}. */
+export interface ChangeLogReaderPage {
+  /** The page's events in change-log order (`NOOP` rows are skipped). */
+  readonly events: readonly EntityEvent[];
+  /** Rows of the page that are not valid events. */
+  readonly malformed: readonly MalformedChangeLogRow[];
+  /** The position after this page: {@link ChangeLogReader.commit} it once the page is stored. */
+  readonly end: ChangeLogPosition;
+}
+
+/**
+ * Loads the change log into another store in pages, with one saved position per reader: read
+ * a page, store it, commit its end. Pages follow the visibility horizon (see
+ * {@link readChangeLogPage}), so a late commit is never skipped; a restart reads again from
+ * the last committed position, so a page stored but not committed is read again (the store
+ * must absorb a re-sent page). No per-event bookkeeping is written to PostgreSQL, unlike the
+ * observers' change-log source, whose claims are what per-event retries and parallel workers
+ * need.
+ */
+export interface ChangeLogReader extends AsyncDisposable {
+  readonly reader: string;
+  /**
+   * Waits until this instance holds the reader's lease (another live instance holds it
+   * meanwhile), then resolves with the saved position, where reading starts.
+   *
+   * @throws the abort reason when `signal` aborts; {@link CoreError} `CLOSED` after close()
+   */
+  acquire(signal?: AbortSignal): Promise<ChangeLogPosition>;
+  /**
+   * The next page after the last one read, waiting while no new row is below the horizon.
+   * Rows that are not valid events come back in `malformed`; nothing is thrown for row data.
+   *
+   * @throws {CoreError} `LEASE_LOST` when another instance took the reader over; the abort
+   * reason when `signal` aborts; the database's error when the read fails
+   */
+  read(signal?: AbortSignal): Promise<ChangeLogReaderPage>;
+  /**
+   * Saves `position` (a page's `end`) as the reader's progress. Commit pages in the order they
+   * were read; a position behind the saved one is ignored.
+   *
+   * @throws {CoreError} `LEASE_LOST` when another instance took the reader over
+   */
+  commit(position: ChangeLogPosition): Promise<void>;
+  /** The next read starts after the last committed position again (after a failed store). */
+  rewind(): void;
+  /** The last position committed (or acquired). */
+  readonly committed: ChangeLogPosition | undefined;
+  /** Stops renewing and releases the lease. */
+  close(): Promise<void>;
+}
+
+const READER_TABLE = 'core.tb_change_log_reader';
+
+/**
+ * A {@link ChangeLogReader} over `db`'s change log, for loaders that store events elsewhere
+ * (ClickHouse, a search index) and can absorb a re-sent page.
+ *
+ * @throws {CoreError} `INVALID_ARGUMENT` for a bad name, page size or duration
+ * @example
+ * const reader = createChangeLogReader(db, { reader: 'warehouse' });
+ * await reader.acquire();
+ * for (;;) {
+ *   const page = await reader.read();
+ *   await store(page.events);
+ *   await reader.commit(page.end);
+ * }
+ */
+export function createChangeLogReader(
+  db: SqlClient,
+  options: ChangeLogReaderOptions,
+): ChangeLogReader {
+  const name = options.reader;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new CoreError('INVALID_ARGUMENT', 'reader: expected a name of 1 to 200 characters');
+  }
+  const pageSize = options.pageSize ?? 10_000;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `pageSize: expected a positive integer, got ${String(pageSize)}`,
+    );
+  }
+  const pollMs = parseDuration(options.pollInterval ?? '250ms', 'pollInterval');
+  const ttlMs = parseDuration(options.leaseTtl ?? '30s', 'leaseTtl');
+  if (ttlMs < 1000) {
+    throw new CoreError('INVALID_ARGUMENT', 'leaseTtl: expected at least 1s');
+  }
+  return new Reader(db, name, pageSize, pollMs, ttlMs, options.logger ?? silentLogger);
+}
+
+class Reader implements ChangeLogReader {
+  readonly #owner = `${hostname()}:${String(process.pid)}:${randomUUID().slice(0, 8)}`;
+  #next: ChangeLogPosition | undefined;
+  #committed: ChangeLogPosition | undefined;
+  #held = false;
+  #lost = false;
+  #closed = false;
+  #renewal: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
+
+  constructor(
+    readonly db: SqlClient,
+    readonly reader: string,
+    readonly pageSize: number,
+    readonly pollMs: number,
+    readonly ttlMs: number,
+    readonly logger: Logger,
+  ) {}
+
+  get committed(): ChangeLogPosition | undefined {
+    return this.#committed;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<ChangeLogPosition> {
+    await this.db.query(
+      `INSERT INTO ${READER_TABLE} (reader) VALUES ($1) ON CONFLICT (reader) DO NOTHING`,
+      [this.reader],
+    );
+    for (let waited = false; ; waited = true) {
+      this.#assertOpen();
+      signal?.throwIfAborted();
+      const result = await this.db.query<{ transaction_id: string; seq: string }>(
+        `UPDATE ${READER_TABLE}
+         SET owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+         WHERE reader = $1
+           AND (owner IS NULL OR owner = $2 OR lease_until < clock_timestamp())
+         RETURNING transaction_id::text AS transaction_id, seq::text AS seq`,
+        [this.reader, this.#owner, this.ttlMs],
+      );
+      const row = result.rows[0];
+      if (row !== undefined) {
+        const position = { transactionId: BigInt(row.transaction_id), seq: BigInt(row.seq) };
+        this.#held = true;
+        this.#lost = false;
+        this.#committed = position;
+        this.#next = position;
+        this.#startRenewal();
+        if (waited) this.logger.info({ reader: this.reader }, 'change-log reader: lease taken');
+        return position;
+      }
+      if (!waited) {
+        this.logger.info(
+          { reader: this.reader },
+          'change-log reader: another instance holds the lease, waiting',
+        );
+      }
+      await pause(Math.min(this.ttlMs / 3, 5000), signal);
+    }
+  }
+
+  async read(signal?: AbortSignal): Promise<ChangeLogReaderPage> {
+    for (;;) {
+      const after = this.#assertHeld();
+      signal?.throwIfAborted();
+      const page = await readChangeLogPage(this.db, { after, limit: this.pageSize });
+      this.#assertHeld();
+      this.#next = page.next;
+      if (page.rows.length > 0) {
+        const events: EntityEvent[] = [];
+        const malformed: MalformedChangeLogRow[] = [];
+        for (const row of page.rows) {
+          try {
+            if (isDeliverableRow(row)) events.push(changeLogRowToEvent(row));
+          } catch (error) {
+            malformed.push(malformedRow(row as unknown as Record<string, unknown>, error));
+          }
+        }
+        return { events, malformed, end: page.next };
+      }
+      await pause(this.pollMs, signal);
+    }
+  }
+
+  async commit(position: ChangeLogPosition): Promise<void> {
+    this.#assertHeld();
+    const result = await this.db.query(
+      `UPDATE ${READER_TABLE}
+       SET (transaction_id, seq) = (
+             CASE WHEN (transaction_id, seq) < ($3::xid8, $4::bigint) THEN $3::xid8 ELSE transaction_id END,
+             CASE WHEN (transaction_id, seq) < ($3::xid8, $4::bigint) THEN $4::bigint ELSE seq END),
+           lease_until = clock_timestamp() + $5 * interval '1 millisecond',
+           updated_at = clock_timestamp()
+       WHERE reader = $1 AND owner = $2`,
+      [
+        this.reader,
+        this.#owner,
+        position.transactionId.toString(),
+        position.seq.toString(),
+        this.ttlMs,
+      ],
+    );
+    if (result.rowCount === 0) this.#leaseLost();
+    if (this.#committed === undefined || comparePositions(position, this.#committed) > 0) {
+      this.#committed = position;
+    }
+  }
+
+  rewind(): void {
+    this.#next = this.#committed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#renewal !== undefined) clearInterval(this.#renewal);
+    await this.#renewing;
+    if (!this.#held || this.#lost) return;
+    this.#held = false;
+    await this.db
+      .query(
+        `UPDATE ${READER_TABLE} SET owner = NULL, lease_until = NULL
+         WHERE reader = $1 AND owner = $2`,
+        [this.reader, this.#owner],
+      )
+      .catch((error: unknown) => {
+        // The lease runs out on its own.
+        this.logger.warn(
+          { reader: this.reader, error: error instanceof Error ? error.message : String(error) },
+          'change-log reader: releasing the lease failed',
+        );
+      });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #startRenewal(): void {
+    if (this.#renewal !== undefined) return;
+    this.#renewal = setInterval(() => {
+      if (this.#renewing !== undefined || this.#lost) return;
+      this.#renewing = this.#renew().finally(() => {
+        this.#renewing = undefined;
+      });
+    }, this.ttlMs / 3);
+    this.#renewal.unref();
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      const result = await this.db.query(
+        `UPDATE ${READER_TABLE}
+         SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+         WHERE reader = $1 AND owner = $2`,
+        [this.reader, this.#owner, this.ttlMs],
+      );
+      if (result.rowCount === 0) {
+        this.#lost = true;
+        this.logger.warn(
+          { reader: this.reader },
+          'change-log reader: another instance took the lease over',
+        );
+      }
+    } catch (error) {
+      // A database that is away: the next renewal tries again before the lease runs out.
+      this.logger.warn(
+        { reader: this.reader, error: error instanceof Error ? error.message : String(error) },
+        'change-log reader: renewing the lease failed',
+      );
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CoreError('CLOSED', `change-log reader ${this.reader}: closed`);
+  }
+
+  /** Throws unless the lease is held; returns where the next read starts. */
+  #assertHeld(): ChangeLogPosition {
+    this.#assertOpen();
+    if (this.#lost) this.#leaseLost();
+    const next = this.#next;
+    if (!this.#held || next === undefined) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `change-log reader ${this.reader}: call acquire() before reading`,
+      );
+    }
+    return next;
+  }
+
+  #leaseLost(): never {
+    this.#lost = true;
+    throw new CoreError(
+      'LEASE_LOST',
+      `change-log reader ${this.reader}: another instance took the lease over`,
+    );
+  }
+}
+
+function comparePositions(a: ChangeLogPosition, b: ChangeLogPosition): number {
+  if (a.transactionId !== b.transactionId) return a.transactionId < b.transactionId ? -1 : 1;
+  return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
+}
+
+function malformedRow(row: Record<string, unknown>, error: unknown): MalformedChangeLogRow {
+  const pk = row.pk_entity_change_log;
+  let seq = 0n;
+  try {
+    if (typeof pk === 'string' || typeof pk === 'number' || typeof pk === 'bigint')
+      seq = BigInt(pk);
+  } catch {
+    // Keeps 0.
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(row, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    );
+  } catch {
+    text = '{}';
+  }
+  return {
+    seq,
+    id: typeof row.id === 'string' ? row.id : '',
+    error: error instanceof Error ? error.message : String(error),
+    row: text,
+  };
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
