@@ -5,12 +5,15 @@
 //               (`write` + `flush`, batches of BATCH rows) vs `client.insert` of the same rows in
 //               the sink's format (TabSeparated, encoding timed) in batches of BATCH into an
 //               identical table (views included); `client.insert` of JSONEachRow objects for
-//               reference; then the same N events from a change-log backlog through
-//               `createChangeLogSource` + `consume`. ROUNDS rounds, the first three variants in
+//               reference; then the same N events from a change-log backlog, once through
+//               `sink.consumeChangeLog` (a change-log reader: pages, one position) and once
+//               through `createChangeLogSource` + `consume` (claims and settles every event),
+//               alternating which goes first. ROUNDS rounds, the first three variants in
 //               a rotated order each round (no variant always runs first); each figure is a
 //               ratio to the raw TabSeparated insert of its own round; medians. Beside each
-//               rate: CPU seconds of this process and of the ClickHouse server per 100,000
-//               events (what the two cores spent on it, whoever waited).
+//               rate: CPU seconds of this process, of the ClickHouse server and (change-log
+//               variants) of PostgreSQL per 100,000 events (what the two cores spent on it,
+//               whoever waited). The change log is ANALYZEd once written, as autovacuum would.
 //   latency     commit → visible in the per-minute aggregate at RATE events/s for SECONDS s:
 //               commits of RATE/50 rows every 20 ms; a poller reads sum(events) every 20 ms.
 //   memory      ClickHouse stopped for DOWN s under RATE_DOWN events/s: heap and buffered rows
@@ -83,10 +86,20 @@ function serverCpuSeconds() {
   return pid === undefined ? Number.NaN : processCpuMs(pid) / 1000;
 }
 
-/** Runs `fn`; returns events/s and the CPU seconds per 100,000 events here and in the server. */
+/** CPU seconds used so far by every PostgreSQL process of this host. */
+function postgresCpuSeconds() {
+  const pids = findProcesses((_cmdline, comm) => comm.startsWith('postgres'));
+  return pids.reduce((sum, pid) => sum + (processCpuMs(pid) || 0), 0) / 1000;
+}
+
+/**
+ * Runs `fn`; returns events/s and the CPU seconds per 100,000 events here, in the ClickHouse
+ * server and in PostgreSQL.
+ */
 async function measured(events, fn) {
   const cpu = process.cpuUsage();
   const serverCpu = serverCpuSeconds();
+  const pgCpu = postgresCpuSeconds();
   const started = performance.now();
   await fn();
   const seconds = (performance.now() - started) / 1000;
@@ -96,6 +109,7 @@ async function measured(events, fn) {
     rate: events / seconds,
     nodeCpu: ((used.user + used.system) / 1e6) * per,
     serverCpu: (serverCpuSeconds() - serverCpu) * per,
+    pgCpu: (postgresCpuSeconds() - pgCpu) * per,
   };
 }
 const raw = createClient({ url: server.url, log: { level: 127 } });
@@ -139,6 +153,8 @@ async function sinkFor(database, options = {}) {
 async function throughput() {
   const before = await maxSeq();
   await commit(N);
+  // As autovacuum would soon: without statistics, a page read may sort the whole log.
+  await db.query('ANALYZE core.tb_entity_change_log');
   const events = [];
   for await (const event of core.readChangeLogRange(db, {
     from: before + 1n,
@@ -181,8 +197,8 @@ async function throughput() {
     ]
       .map((v) => String(v).replace(/[\\\t\n\r\0]/g, (c) => TSV_ESCAPES[c]))
       .join('\t');
-  const results = { rawJson: [], raw: [], sink: [], source: [] };
-  const ratios = { rawJson: [], sink: [], source: [] };
+  const results = { rawJson: [], raw: [], sink: [], source: [], reader: [] };
+  const ratios = { rawJson: [], sink: [], source: [], reader: [] };
   const fresh = async (label) => {
     const sink = await sinkFor(chName(label));
     await sink.close();
@@ -232,7 +248,7 @@ async function throughput() {
     sink: sinkWrite,
   };
   const order = Object.keys(variants);
-  const cpu = { raw: [], sink: [] };
+  const cpu = { raw: [], sink: [], reader: [], source: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     const shift = (round - 1) % order.length;
     for (const key of [...order.slice(shift), ...order.slice(0, shift)]) {
@@ -240,31 +256,47 @@ async function throughput() {
       results[key].push(result.rate);
       if (key in cpu) cpu[key].push(result);
     }
-    // The sink behind the change-log source, from a backlog of the same rows.
-    {
-      const sink = await sinkFor(chName('source'));
-      const source = createChangeLogSource(db, {
-        consumer: chName('c'),
-        batchSize: 5000,
-        pollInterval: '100ms',
-        listen: false,
+    // The sink fed from a backlog of the same rows in the change log, both ways.
+    const fromChangeLog = {
+      reader: (sink) => sink.consumeChangeLog(db, { reader: chName('r'), pollInterval: 50 }),
+      source: (sink) =>
+        sink.consume(
+          createChangeLogSource(db, {
+            consumer: chName('c'),
+            batchSize: 5000,
+            pollInterval: '100ms',
+            listen: false,
+          }),
+          { maxInFlight: BATCH * 3 },
+        ),
+    };
+    const logOrder = round % 2 === 1 ? ['reader', 'source'] : ['source', 'reader'];
+    for (const key of logOrder) {
+      const sink = await sinkFor(chName(key));
+      const total = Number(await maxSeq()); // every row of the log
+      let pipe;
+      const result = await measured(total, async () => {
+        pipe = await fromChangeLog[key](sink);
+        while ((await count(sink.tables.raw)) < total) await sleep(50);
       });
-      const started = performance.now();
-      const pipe = await sink.consume(source, { maxInFlight: BATCH * 3 });
-      const total = Number(await maxSeq()); // every row of the log (earlier rounds' rows too)
-      while ((await count(sink.tables.raw)) < total) await sleep(50);
-      const seconds = (performance.now() - started) / 1000;
-      results.source.push(total / seconds);
+      results[key].push(result.rate);
+      cpu[key].push(result);
       await pipe.close();
       await sink.close();
       await chConnection.command(`DROP DATABASE ${sink.tables.database}`);
     }
     const base = results.raw.at(-1);
-    for (const key of ['rawJson', 'sink', 'source']) ratios[key].push(results[key].at(-1) / base);
-    const c = (key) =>
-      `${cpu[key].at(-1).nodeCpu.toFixed(2)} s here + ${cpu[key].at(-1).serverCpu.toFixed(2)} s server`;
+    for (const key of ['rawJson', 'sink', 'source', 'reader']) {
+      ratios[key].push(results[key].at(-1) / base);
+    }
+    const c = (key) => {
+      const last = cpu[key].at(-1);
+      const pg =
+        key === 'reader' || key === 'source' ? ` + ${last.pgCpu.toFixed(2)} s PostgreSQL` : '';
+      return `${last.nodeCpu.toFixed(2)} s here + ${last.serverCpu.toFixed(2)} s server${pg}`;
+    };
     console.log(
-      `round ${round} (${order.slice(shift).concat(order.slice(0, shift)).join(', ')} first to last; CPU per 100k events: raw ${c('raw')}, sink ${c('sink')}): raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
+      `round ${round} (${order.slice(shift).concat(order.slice(0, shift)).join(', ')}, then ${logOrder.join(', ')}; CPU per 100k events: raw ${c('raw')}, sink ${c('sink')}, reader ${c('reader')}, source ${c('source')}): raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log reader → sink ${fmt(results.reader.at(-1))}/s (${ratios.reader.at(-1).toFixed(2)}×), change-log source → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
     );
   }
   console.log(
@@ -280,11 +312,14 @@ async function throughput() {
     `  sink write + flush                           ${fmt(median(results.sink))} events/s = ${median(ratios.sink).toFixed(2)}×`,
   );
   console.log(
-    `  change-log backlog → sink                    ${fmt(median(results.source))} events/s = ${median(ratios.source).toFixed(2)}×`,
+    `  change-log backlog → consumeChangeLog        ${fmt(median(results.reader))} events/s = ${median(ratios.reader).toFixed(2)}× (rounds ${ratios.reader.map((r) => r.toFixed(2)).join(' ')})`,
+  );
+  console.log(
+    `  change-log backlog → source → consume        ${fmt(median(results.source))} events/s = ${median(ratios.source).toFixed(2)}× (rounds ${ratios.source.map((r) => r.toFixed(2)).join(' ')})`,
   );
   const m = (key, part) => median(cpu[key].map((r) => r[part])).toFixed(2);
   console.log(
-    `  CPU per 100,000 events (medians): raw ${m('raw', 'nodeCpu')} s here + ${m('raw', 'serverCpu')} s server; sink ${m('sink', 'nodeCpu')} s here + ${m('sink', 'serverCpu')} s server`,
+    `  CPU per 100,000 events (medians): raw ${m('raw', 'nodeCpu')} s here + ${m('raw', 'serverCpu')} s server; sink ${m('sink', 'nodeCpu')} s here + ${m('sink', 'serverCpu')} s server; reader ${m('reader', 'nodeCpu')} s here + ${m('reader', 'serverCpu')} s server + ${m('reader', 'pgCpu')} s PostgreSQL; source ${m('source', 'nodeCpu')} s here + ${m('source', 'serverCpu')} s server + ${m('source', 'pgCpu')} s PostgreSQL`,
   );
 }
 

@@ -106,11 +106,16 @@ describe.skipIf(clickhouse === undefined)('reference server with CLICKHOUSE_URL'
     await allStored(server, clickhouse!.url, database);
     expect(await clickhouseHealth(server)).toMatchObject({ state: 'up' });
 
-    // The sink's progress is its own consumer's, beside the observers'.
+    // The sink's progress is its own change-log reader's, apart from the observers' consumers.
+    const readers = await server.db.query<{ reader: string; position: string }>(
+      `SELECT reader, transaction_id::text AS position FROM core.tb_change_log_reader ORDER BY reader`,
+    );
+    expect(readers.rows.map((row) => row.reader)).toEqual(['fraiseql-server:clickhouse']);
+    expect(Number(readers.rows[0]?.position)).toBeGreaterThan(0);
     const consumers = await server.db.query<{ consumer: string }>(
       `SELECT DISTINCT consumer FROM core.tb_observer_checkpoint ORDER BY consumer`,
     );
-    expect(consumers.rows.map((row) => row.consumer)).toContain('fraiseql-server:clickhouse');
+    expect(consumers.rows.map((row) => row.consumer)).not.toContain('fraiseql-server:clickhouse');
 
     const get = (path: string, token: string) =>
       fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });

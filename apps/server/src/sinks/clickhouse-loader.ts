@@ -20,8 +20,9 @@ export interface ClickHouseLoader extends SinkLoader<ClickHouseSink> {
 }
 
 /**
- * Runs the ClickHouse sink behind its own change-log consumer (`consumer`). The package is
- * imported only when `CLICKHOUSE_URL` is set.
+ * Runs the ClickHouse sink on its own change-log reader (named `consumer`: its position and
+ * lease in `core.tb_change_log_reader`), which commits each page once ClickHouse stored it.
+ * The package is imported only when `CLICKHOUSE_URL` is set.
  */
 export async function startClickHouseLoader(options: {
   readonly db: SqlClient;
@@ -63,6 +64,7 @@ export async function startClickHouseLoader(options: {
       }),
     db: options.db,
     consumer: options.consumer,
+    pipe: (sink) => sink.consumeChangeLog(options.db, { reader: options.consumer }),
     connection,
   });
   return Object.assign(loader, {

@@ -24,8 +24,13 @@ export interface SinkLoaderOptions<S extends EventSink> {
   open(signal: AbortSignal): Promise<S>;
   /** The database whose change log feeds the sink. */
   readonly db: SqlClient;
-  /** The sink's own change-log consumer name (its durable progress). */
+  /** The sink's own change-log consumer (or reader) name: its durable progress. */
   readonly consumer: string;
+  /**
+   * Feeds the opened sink from the change log itself (ClickHouse: a change-log reader, no
+   * per-event claims). Without it the sink runs behind an observers change-log source.
+   */
+  readonly pipe?: ((sink: S) => SinkFeed) | undefined;
   /** The client the sink talks through, closed after the sink. */
   readonly connection: { close(): Promise<void> };
   /** Pause between health probes while running. */
@@ -33,6 +38,13 @@ export interface SinkLoaderOptions<S extends EventSink> {
   /** Backoff between failed attempts: first delay and ceiling (full jitter). */
   readonly retry: { readonly initialMs: number; readonly maxMs: number };
   readonly logger: Logger;
+}
+
+/** A running feed of the change log into a sink. */
+export interface SinkFeed {
+  /** Events stored and acknowledged since start. */
+  acknowledged(): number;
+  close(): Promise<void>;
 }
 
 /** A sink fed by the change log in the background. */
@@ -61,7 +73,7 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
   });
   const stop = new AbortController();
   let sink: S | undefined;
-  let consumer: EventSinkConsumer | undefined;
+  let consumer: SinkFeed | undefined;
   let everUp = false;
 
   const stopped = (): boolean => stop.signal.aborted;
@@ -72,20 +84,10 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
         await options.probe(stop.signal, sink);
         if (sink === undefined) {
           const opened = await options.open(stop.signal);
-          const next = createEventSinkConsumer({
-            source: createChangeLogSource(options.db, {
-              consumer: options.consumer,
-              logger: logger.child({ component: 'change-log' }),
-            }),
-            sink: opened,
-            retryDelay: options.retry.initialMs,
-            maxRetryDelay: options.retry.maxMs,
-            logger,
-          });
+          let next: SinkFeed;
           try {
-            await next.start();
+            next = options.pipe?.(opened) ?? (await consumeBySource(options, opened, logger));
           } catch (error) {
-            await next.close().catch(() => undefined);
             await opened.close().catch(() => undefined);
             throw error;
           }
@@ -127,7 +129,7 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
     get sink() {
       return sink;
     },
-    acknowledged: () => consumer?.stats().acknowledged ?? 0,
+    acknowledged: () => consumer?.acknowledged() ?? 0,
     services: (): readonly ServiceHealth[] => [tracker.snapshot()],
     close() {
       closing ??= (async () => {
@@ -141,6 +143,31 @@ export function startSinkLoader<S extends EventSink>(options: SinkLoaderOptions<
       return closing;
     },
   };
+}
+
+/** The sink behind its own observers change-log source, acknowledged per stored batch. */
+async function consumeBySource<S extends EventSink>(
+  options: SinkLoaderOptions<S>,
+  sink: S,
+  logger: Logger,
+): Promise<SinkFeed> {
+  const consumer: EventSinkConsumer = createEventSinkConsumer({
+    source: createChangeLogSource(options.db, {
+      consumer: options.consumer,
+      logger: logger.child({ component: 'change-log' }),
+    }),
+    sink,
+    retryDelay: options.retry.initialMs,
+    maxRetryDelay: options.retry.maxMs,
+    logger,
+  });
+  try {
+    await consumer.start();
+  } catch (error) {
+    await consumer.close().catch(() => undefined);
+    throw error;
+  }
+  return { acknowledged: () => consumer.stats().acknowledged, close: () => consumer.close() };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

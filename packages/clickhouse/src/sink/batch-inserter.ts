@@ -312,14 +312,14 @@ WHERE timestamp >= ${literal(minT, false)} AND timestamp <= ${literal(maxT, true
   }
 }
 
-/** The rows' encoded lines end to end: the insert's request body. */
+/** The rows' encoded lines end to end, as UTF-8: the insert's request body. */
 function batchBody(rows: readonly PendingRow[]): Buffer {
   let bytes = 0;
-  const lines = rows.map((row) => {
-    bytes += row.line.length;
-    return row.line;
-  });
-  return Buffer.concat(lines, bytes);
+  for (const row of rows) bytes += row.bytes;
+  const body = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const row of rows) offset += body.write(row.line, offset);
+  return offset === bytes ? body : body.subarray(0, offset);
 }
 
 /** The same rows always give the same token, so a re-sent batch is dropped by the server. */

@@ -56,12 +56,15 @@ export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
         const page = await reader.read(stop.signal);
         const { stored } = await deps.store(page, stop.signal);
         stored.catch(() => undefined); // handled in the chain below
+        // Only the end and the count are kept: the events can go once they are encoded.
+        const { end } = page;
+        const events = page.events.length;
         commits = commits.then(async () => {
           try {
             await stored;
             if (broken !== undefined) return;
-            await reader.commit(page.end);
-            acknowledged += page.events.length;
+            await reader.commit(end);
+            acknowledged += events;
           } catch (error) {
             broken ??= { error };
           }

@@ -9,11 +9,11 @@ const DATETIME64_MAX_MICROS = 10_413_791_999n * 1_000_000n;
 /** A row as one `TabSeparated` line plus what the batch limits count. */
 export interface EncodedRow {
   /**
-   * The line as UTF-8, newline included: encoded once when the row is buffered, so a batch
-   * body is these bytes put end to end.
+   * The line, newline included: a batch body is these lines end to end, encoded to UTF-8 once
+   * per batch (one buffer per row would cost an allocation and a copy per row).
    */
-  readonly line: Buffer;
-  /** `line.length`. */
+  readonly line: string;
+  /** The line's length in UTF-8 bytes. */
   readonly bytes: number;
 }
 
@@ -52,13 +52,12 @@ export function encodeRow(
     return { error: `timestamp: ${String(micros)} µs is outside what the column holds` };
   }
   const payloadBytes = Buffer.byteLength(row.data);
-  const line = Buffer.from(
+  const line =
     `${tsvField(row.eventId)}\t${String(row.seq)}\t${tsvField(row.eventType)}\t` +
-      `${tsvField(row.entityType)}\t${tsvField(row.entityId)}\t${tsvField(row.tenantId)}\t` +
-      `${tsvField(row.userId)}\t${formatTimestamp(micros, dateTime64)}\t${tsvField(row.data)}\t` +
-      `${String(Math.min(payloadBytes, 4_294_967_295))}\n`,
-  );
-  return { line, bytes: line.length };
+    `${tsvField(row.entityType)}\t${tsvField(row.entityId)}\t${tsvField(row.tenantId)}\t` +
+    `${tsvField(row.userId)}\t${formatTimestamp(micros, dateTime64)}\t${tsvField(row.data)}\t` +
+    `${String(Math.min(payloadBytes, 4_294_967_295))}\n`;
+  return { line, bytes: Buffer.byteLength(line) };
 }
 
 // Rows of one batch mostly share their commit second: its text is formatted once.

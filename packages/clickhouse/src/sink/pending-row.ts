@@ -4,8 +4,9 @@ import type { SinkRow } from './sink-row.js';
 /** A buffered row: its encoded line, its size, and who to tell once it is stored. */
 export interface PendingRow {
   readonly row: SinkRow;
-  /** The encoded `TabSeparated` line as UTF-8, newline included (see `encodeRow`). */
-  readonly line: Buffer;
+  /** The encoded `TabSeparated` line, newline included (see `encodeRow`). */
+  readonly line: string;
+  /** The line's length in UTF-8 bytes. */
   readonly bytes: number;
   readonly ack: RowAck | undefined;
 }

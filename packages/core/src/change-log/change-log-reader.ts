@@ -191,7 +191,11 @@ class Reader implements ChangeLogReader {
     for (;;) {
       const after = this.#assertHeld();
       signal?.throwIfAborted();
-      const page = await readChangeLogPage(this.db, { after, limit: this.pageSize });
+      const page = await readChangeLogPage(this.db, {
+        after,
+        limit: this.pageSize,
+        epochCreatedAt: true,
+      });
       this.#assertHeld();
       this.#next = page.next;
       if (page.rows.length > 0) {

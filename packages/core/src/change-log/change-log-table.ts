@@ -30,11 +30,16 @@ const COLUMNS: readonly (readonly [name: string, cast: boolean])[] = [
 /**
  * The SELECT list for change-log rows, optionally qualified with a table alias. Identifier-like
  * columns are read as text so every driver returns the same values (int8 and uuid included).
+ * With `epochCreatedAt`, `created_at` comes as epoch milliseconds (`float8`), which
+ * {@link changeLogRowToEvent} reads without parsing a timestamp text per row.
  *
  * @throws {CoreError} `INVALID_ARGUMENT` for an alias that is not a plain lower-case identifier.
  * @example `SELECT ${changeLogColumns('l')} FROM core.tb_entity_change_log l WHERE ...`
  */
-export function changeLogColumns(alias?: string): string {
+export function changeLogColumns(
+  alias?: string,
+  options: { readonly epochCreatedAt?: boolean } = {},
+): string {
   if (alias !== undefined && !/^[a-z_][a-z0-9_]*$/.test(alias)) {
     throw new CoreError(
       'INVALID_ARGUMENT',
@@ -42,9 +47,12 @@ export function changeLogColumns(alias?: string): string {
     );
   }
   const prefix = alias === undefined ? '' : `${alias}.`;
-  return COLUMNS.map(([name, cast]) =>
-    cast ? `${prefix}${name}::text AS ${name}` : `${prefix}${name}`,
-  ).join(', ');
+  return COLUMNS.map(([name, cast]) => {
+    if (name === 'created_at' && options.epochCreatedAt === true) {
+      return `(extract(epoch FROM ${prefix}created_at) * 1000)::float8 AS created_at`;
+    }
+    return cast ? `${prefix}${name}::text AS ${name}` : `${prefix}${name}`;
+  }).join(', ');
 }
 
 /** {@link changeLogColumns} without an alias: exactly what {@link changeLogRowToEvent} reads. */

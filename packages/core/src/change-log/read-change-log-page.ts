@@ -27,6 +27,8 @@ export interface ChangeLogPageOptions {
    * them back). @defaultValue false
    */
   readonly probeHeldBack?: boolean | undefined;
+  /** `created_at` as epoch milliseconds instead of a timestamp. @defaultValue false */
+  readonly epochCreatedAt?: boolean | undefined;
 }
 
 /** One page of change-log rows below the visibility horizon. */
@@ -72,7 +74,7 @@ export async function readChangeLogPage<Row extends ChangeLogRow = ChangeLogRow>
      h AS MATERIALIZED (SELECT hx.x, ${probe} AS held_back FROM hx)
      SELECT h.x::text AS horizon, h.held_back, r.*
      FROM h LEFT JOIN LATERAL (
-       SELECT ${changeLogColumns('l')}${select}
+       SELECT ${changeLogColumns('l', { epochCreatedAt: options.epochCreatedAt === true })}${select}
        FROM ${CHANGE_LOG_TABLE} l
        WHERE (l.transaction_id, l.pk_entity_change_log) > ($1::xid8, $2::bigint)
          AND l.transaction_id < h.x AND ${where}
