@@ -213,6 +213,10 @@ async function compiledStatement(db, query) {
       recorded.push({ text, params }),
       db.cursor(text, params, options)
     ),
+    copyOut: (text, params, options) => (
+      recorded.push({ text, params }),
+      db.copyOut(text, params, options)
+    ),
   };
   const probe = flight.createGraphqlHandler({ db: recording, schema: SCHEMA });
   const signal = new AbortController().signal;

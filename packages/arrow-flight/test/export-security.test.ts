@@ -105,8 +105,13 @@ describe.skipIf(pg === undefined)(
         sizes.push(batch.numRows);
         for (const id of batch.getChild('id')!.toArray() as Int32Array) sum += BigInt(id);
       }
-      // The first fetch (8192 rows) is a batch of its own.
-      expect(sizes).toEqual([8192, 50_000, 50_000, 11_808]);
+      // An export goes through COPY: the rows of its first chunk are a batch of their own,
+      // then batches of the configured 50,000 rows.
+      const [first = 0, ...rest] = sizes;
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(8192);
+      expect(rest.slice(0, -1)).toEqual([50_000, 50_000]);
+      expect(sizes.reduce((total, size) => total + size, 0)).toBe(120_000);
       expect(sum).toBe((120_000n * 120_001n) / 2n);
       expect(info.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
         'id:Int32',

@@ -50,6 +50,10 @@ describe.skipIf(pg === undefined)('GraphQL query tickets', () => {
         statements.push(text);
         return db.cursor(text, params, options);
       },
+      copyOut: (text, params, options) => {
+        statements.push(text);
+        return db.copyOut!(text, params, options);
+      },
     };
     server = await startFlightServer({
       port: 0,

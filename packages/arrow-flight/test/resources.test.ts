@@ -61,7 +61,7 @@ describe.skipIf(pg === undefined)('resources of GraphQL and export streams', () 
   let db: SqlClient;
   let server: FlightServer;
   let client: FlightClient;
-  /** Rows the server has pulled from PostgreSQL cursors so far. */
+  /** Rows the server has pulled from PostgreSQL (cursors and COPY streams) so far. */
   let rowsFetched = 0;
 
   const openTransactions = async (): Promise<number> => {
@@ -91,6 +91,18 @@ describe.skipIf(pg === undefined)('resources of GraphQL and export streams', () 
           }
         })() as never;
       },
+      copyOut: (text, params, options) => {
+        const source = db.copyOut!(text, params, options);
+        return (async function* () {
+          for await (const chunk of source) {
+            // One newline per row: a newline inside a value is escaped (\n).
+            for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) {
+              rowsFetched += 1;
+            }
+            yield chunk;
+          }
+        })();
+      },
     };
     server = await startFlightServer({
       port: 0,
@@ -119,7 +131,10 @@ describe.skipIf(pg === undefined)('resources of GraphQL and export streams', () 
     const stream = client.doGet(ticket);
     try {
       const first = await stream.next();
-      expect(first.done === true ? 0 : first.value.numRows).toBe(8192);
+      // A long read goes through COPY: its first batch holds the rows of the first chunk.
+      const firstRows = first.done === true ? 0 : first.value.numRows;
+      expect(firstRows).toBeGreaterThan(0);
+      expect(firstRows).toBeLessThanOrEqual(8192);
       const rssAtFirstBatch = process.memoryUsage().rss;
       // The client now stops reading. Wait until the server stops pulling rows (same count on
       // ten polls in a row), then check how far it got.
@@ -138,7 +153,7 @@ describe.skipIf(pg === undefined)('resources of GraphQL and export streams', () 
         `stalled client: server pulled ${rowsFetched} of ${HUGE_ROWS} rows, RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`,
       );
       // What the client's 16 MiB HTTP/2 receive window (about 470,000 rows of ~36 bytes), the
-      // stream buffers and one cursor chunk ahead hold: far from the whole result.
+      // stream buffers and the COPY stream's socket buffers hold: far from the whole result.
       expect(rowsFetched).toBeLessThan(1_000_000);
       expect(growth).toBeLessThan(256 * 2 ** 20);
     } finally {

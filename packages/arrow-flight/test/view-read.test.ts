@@ -14,6 +14,15 @@ import {
 
 const pg = await requireService('postgres');
 
+// Text that COPY has to escape, and more: kept raw so every backslash reaches PostgreSQL.
+const HOSTILE_DDL = String.raw`CREATE TABLE tb_hostile AS SELECT g AS id,
+  (ARRAY[E'tab\there', E'new\nline', E'cr\rlf', E'back\\slash', '\N', '\\N', '', NULL,
+         E'\b\f\x0b end', 'ünïcødé 🦀 漢字', repeat('é', 3000), E'\t\n\\'])[1 + g % 12] AS t,
+  (g * 1.25)::float8 AS f, (g::int8 * 1000003) AS big,
+  ('2024-01-01'::timestamptz + g * interval '1.5 s') AS at
+  FROM generate_series(1, 3000) g;
+CREATE VIEW va_hostile AS SELECT * FROM tb_hostile;`;
+
 const TYPES_DDL = `
 CREATE TABLE tb_types (
   id int PRIMARY KEY, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, n numeric(38,10),
@@ -33,6 +42,7 @@ INSERT INTO tb_types VALUES
 CREATE VIEW va_types AS SELECT * FROM tb_types;
 CREATE VIEW va_secret AS SELECT 1 AS x;
 CREATE VIEW v_not_allowed AS SELECT 1 AS x;
+${HOSTILE_DDL}
 CREATE TABLE tb_big AS SELECT g AS id, 'row ' || g AS label, (g % 7) AS bucket FROM generate_series(1, 200000) g;
 CREATE VIEW va_big AS SELECT * FROM tb_big;`;
 
@@ -41,6 +51,7 @@ describe.skipIf(pg === undefined)('view reads from PostgreSQL', () => {
   let db: SqlClient;
   let server: FlightServer;
   let client: FlightClient;
+  const paths: string[] = [];
 
   const read = async (command: Record<string, unknown>): Promise<Table> => {
     const info = await client.getFlightInfo(commandDescriptor({ kind: 'view', ...command }));
@@ -58,6 +69,19 @@ describe.skipIf(pg === undefined)('view reads from PostgreSQL', () => {
     database = await createTestDatabase(pg);
     db = await connectDatabase({ url: database.url });
     await db.exec(TYPES_DDL);
+    const base = db;
+    // Counts which way each read went: COPY or cursor.
+    db = {
+      ...base,
+      cursor: (text, params, options) => {
+        paths.push('cursor');
+        return base.cursor(text, params, options);
+      },
+      copyOut: (text, params, options) => {
+        paths.push('copy');
+        return base.copyOut!(text, params, options);
+      },
+    };
     server = await startFlightServer({
       port: 0,
       batch: { rows: 50_000, bytes: 1 << 24 },
@@ -67,6 +91,7 @@ describe.skipIf(pg === undefined)('view reads from PostgreSQL', () => {
           views: [
             { name: 'va_types', tenantColumn: 'tenant' },
             { name: 'va_big' },
+            { name: 'va_hostile' },
             { name: 'va_secret', roles: ['admin-only'] },
           ],
         }),
@@ -169,6 +194,48 @@ describe.skipIf(pg === undefined)('view reads from PostgreSQL', () => {
     expect(col('by').get(2)).toBeNull();
   });
 
+  it('reads the same values through COPY as through a cursor, whatever the text holds', async () => {
+    for (const view of ['va_hostile', 'va_types']) {
+      paths.length = 0;
+      const copied = await read({ view, orderBy: [{ field: 'id' }] });
+      // A read of at most 1000 rows takes a cursor (fewer round trips to the first batch).
+      const cursored = await read({ view, orderBy: [{ field: 'id' }], limit: 1000 });
+      expect(paths).toEqual(['copy', 'cursor']);
+      expect(copied.numRows).toBe(view === 'va_hostile' ? 3000 : 3);
+      expect(cursored.numRows).toBe(Math.min(copied.numRows, 1000));
+      for (const field of copied.schema.fields) {
+        const a = copied.getChild(field.name)!.toArray() as ArrayLike<unknown>;
+        const b = cursored.getChild(field.name)!.toArray() as ArrayLike<unknown>;
+        expect(Array.from(a).slice(0, 1000), `${view}.${field.name}`).toEqual(Array.from(b));
+        for (let i = 0; i < cursored.numRows; i++) {
+          expect(copied.getChild(field.name)!.isValid(i)).toBe(
+            cursored.getChild(field.name)!.isValid(i),
+          );
+        }
+      }
+    }
+    // Through COPY, every escape comes back as the text it was.
+    const hostile = await read({ view: 'va_hostile', orderBy: [{ field: 'id' }] });
+    const texts = [
+      'tab\there',
+      'new\nline',
+      'cr\rlf',
+      'back\\slash',
+      '\\N',
+      '\\\\N',
+      '',
+      null,
+      '\b\f\v end',
+      'ünïcødé 🦀 漢字',
+      'é'.repeat(3000),
+      '\t\n\\',
+    ];
+    const t = hostile.getChild('t')!;
+    expect(Array.from({ length: 12 }, (_, i): unknown => t.get(i))).toEqual(
+      Array.from({ length: 12 }, (_, i) => texts[(i + 1) % 12]),
+    );
+  });
+
   it('filters with every operator, orders, limits and selects only the asked columns', async () => {
     const ids = async (where: Record<string, unknown>): Promise<number[]> => {
       const table = await read({
@@ -207,8 +274,13 @@ describe.skipIf(pg === undefined)('view reads from PostgreSQL', () => {
     const info = await client.getFlightInfo(pathDescriptor('view', 'va_big'));
     const sizes: number[] = [];
     for await (const batch of client.doGet(info.endpoints[0]!.ticket)) sizes.push(batch.numRows);
-    // The first fetch (8192 rows) is a batch of its own.
-    expect(sizes).toEqual([8192, 50_000, 50_000, 50_000, 41_808]);
+    // A read without a limit goes through COPY: the rows of its first chunk are a batch of
+    // their own, then batches of the configured 50,000 rows.
+    const [first = 0, ...rest] = sizes;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(8192);
+    expect(rest.slice(0, -1)).toEqual([50_000, 50_000, 50_000]);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(200_000);
   });
 
   it('restricts a tenant-bound caller to its rows and refuses views without a tenant column', async () => {

@@ -90,6 +90,7 @@ export {
 } from './logging/redact.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
 export type { CursorOptions } from './db/query-cursor.js';
+export type { CopyOutOptions } from './db/query-copy.js';
 export {
   createMigration,
   defineMigrationSet,

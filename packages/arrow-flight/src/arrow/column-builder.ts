@@ -22,6 +22,8 @@ import {
 } from 'apache-arrow';
 import { Validity } from './validity.js';
 import {
+  isoTimestampMicrosBytes,
+  plainDecimalBytes,
   parseBool,
   parseDateDays,
   decimalInteger,
@@ -43,6 +45,12 @@ export interface ColumnBuilder {
   /** Bytes the column's buffers hold so far. */
   readonly byteSize: number;
   append(value: unknown): void;
+  /**
+   * Appends a value given as PostgreSQL's text form in `bytes[start, end)` (UTF-8, not NULL),
+   * as a COPY stream carries it: text columns copy the bytes, integers are read from them, and
+   * other kinds read a string of them. Never throws.
+   */
+  appendText(bytes: Buffer, start: number, end: number): void;
   /** The column as Arrow `Data`; the builder starts empty again. */
   finish(): Data;
 }
@@ -125,6 +133,37 @@ class Words {
 }
 
 type Writer = (words: Words, index: number, value: unknown) => boolean;
+/** Reads a value from PostgreSQL text bytes into what the writer takes. */
+type TextReader = (bytes: Buffer, start: number, end: number) => unknown;
+
+/** ASCII text of a value (numbers, dates, booleans); other text as UTF-8. */
+const asciiText: TextReader = (bytes, start, end) => bytes.toString('latin1', start, end);
+
+/** A timestamp read from bytes in its common shape; other text as a string for the full parser. */
+const timestampText: TextReader = (bytes, start, end) =>
+  isoTimestampMicrosBytes(bytes, start, end) ?? bytes.toString('latin1', start, end);
+
+/** A plain decimal read from bytes; other text (exponents, NaN, Infinity) as a string. */
+const floatText: TextReader = (bytes, start, end) =>
+  plainDecimalBytes(bytes, start, end) ?? bytes.toString('latin1', start, end);
+
+/**
+ * A decimal integer of up to 15 digits read from bytes (no string); longer or other text comes
+ * back as a string for the full parser.
+ */
+const integerText: TextReader = (bytes, start, end) => {
+  let at = start;
+  const negative = bytes[at] === 45;
+  if (negative) at++;
+  if (at === end || end - at > 15) return bytes.toString('latin1', start, end);
+  let value = 0;
+  for (; at < end; at++) {
+    const digit = (bytes[at] ?? 0) - 48;
+    if (digit < 0 || digit > 9) return bytes.toString('latin1', start, end);
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+};
 
 /**
  * Fixed-width columns (bit-packed for booleans). 64-bit values are written as two 32-bit words,
@@ -137,11 +176,17 @@ class FixedBuilder implements ColumnBuilder {
   readonly #validity = new Validity(128);
   readonly #bits: number;
   readonly #write: Writer;
+  readonly #readText: TextReader;
 
-  constructor(field: Field, bitsPerValue: number, write: Writer) {
+  constructor(field: Field, bitsPerValue: number, write: Writer, readText = asciiText) {
     this.field = field;
     this.#bits = bitsPerValue;
     this.#write = write;
+    this.#readText = readText;
+  }
+
+  appendText(bytes: Buffer, start: number, end: number): void {
+    this.append(this.#readText(bytes, start, end));
   }
 
   get byteSize(): number {
@@ -190,13 +235,22 @@ function writeInt64(words: Int32Array, index: number, value: number | bigint): v
   }
 }
 
-function int64Builder(field: Field, parse: (value: unknown) => number | bigint | undefined) {
-  return new FixedBuilder(field, 64, (words, index, value) => {
-    const parsed = parse(value);
-    if (parsed === undefined) return false;
-    writeInt64(words.i32, index, parsed);
-    return true;
-  });
+function int64Builder(
+  field: Field,
+  parse: (value: unknown) => number | bigint | undefined,
+  readText?: TextReader,
+) {
+  return new FixedBuilder(
+    field,
+    64,
+    (words, index, value) => {
+      const parsed = parse(value);
+      if (parsed === undefined) return false;
+      writeInt64(words.i32, index, parsed);
+      return true;
+    },
+    readText,
+  );
 }
 
 function integer(value: unknown, min: number, max: number): number | undefined {
@@ -237,13 +291,31 @@ class VarBuilder implements ColumnBuilder {
     this.#data = grown;
   }
 
-  append(value: unknown): void {
+  appendText(bytes: Buffer, start: number, end: number): void {
+    if (this.#binary) {
+      this.append(bytes.toString('latin1', start, end));
+      return;
+    }
+    // UTF-8 in, UTF-8 out: the bytes are copied as they are.
+    const index = this.#nextIndex();
+    this.#reserve(end - start);
+    this.#used += bytes.copy(this.#data, this.#used, start, end);
+    this.#offsets[index + 1] = this.#used;
+    this.#validity.set(index, true);
+  }
+
+  #nextIndex(): number {
     const index = this.length++;
     if (index + 2 > this.#offsets.length) {
       const grown = new Int32Array(this.#offsets.length * 2);
       grown.set(this.#offsets);
       this.#offsets = grown;
     }
+    return index;
+  }
+
+  append(value: unknown): void {
+    const index = this.#nextIndex();
     let valid = value !== null && value !== undefined;
     if (valid) {
       if (this.#binary) {
@@ -348,39 +420,59 @@ export function createColumnBuilder(name: string, kind: ColumnKind, top = true):
     case 'list':
       return new ListBuilder(field, createColumnBuilder('item', kind.item, false), top);
     case 'int16':
-      return new FixedBuilder(field, 16, (words, index, value) => {
-        const parsed = integer(value, -32_768, 32_767);
-        if (parsed === undefined) return false;
-        words.i16[index] = parsed;
-        return true;
-      });
+      return new FixedBuilder(
+        field,
+        16,
+        (words, index, value) => {
+          const parsed = integer(value, -32_768, 32_767);
+          if (parsed === undefined) return false;
+          words.i16[index] = parsed;
+          return true;
+        },
+        integerText,
+      );
     case 'int32':
-      return new FixedBuilder(field, 32, (words, index, value) => {
-        const parsed = integer(value, -2_147_483_648, 2_147_483_647);
-        if (parsed === undefined) return false;
-        words.i32[index] = parsed;
-        return true;
-      });
+      return new FixedBuilder(
+        field,
+        32,
+        (words, index, value) => {
+          const parsed = integer(value, -2_147_483_648, 2_147_483_647);
+          if (parsed === undefined) return false;
+          words.i32[index] = parsed;
+          return true;
+        },
+        integerText,
+      );
     case 'int64':
-      return int64Builder(field, parseInt64);
+      return int64Builder(field, parseInt64, integerText);
     case 'timestamp':
-      return int64Builder(field, parseTimestampMicros);
+      return int64Builder(field, parseTimestampMicros, timestampText);
     case 'time':
       return int64Builder(field, parseTimeMicros);
     case 'float32':
-      return new FixedBuilder(field, 32, (words, index, value) => {
-        const parsed = parseFloat64(value);
-        if (parsed === undefined) return false;
-        words.f32[index] = parsed;
-        return true;
-      });
+      return new FixedBuilder(
+        field,
+        32,
+        (words, index, value) => {
+          const parsed = parseFloat64(value);
+          if (parsed === undefined) return false;
+          words.f32[index] = parsed;
+          return true;
+        },
+        floatText,
+      );
     case 'float64':
-      return new FixedBuilder(field, 64, (words, index, value) => {
-        const parsed = parseFloat64(value);
-        if (parsed === undefined) return false;
-        words.f64[index] = parsed;
-        return true;
-      });
+      return new FixedBuilder(
+        field,
+        64,
+        (words, index, value) => {
+          const parsed = parseFloat64(value);
+          if (parsed === undefined) return false;
+          words.f64[index] = parsed;
+          return true;
+        },
+        floatText,
+      );
     case 'date':
       return new FixedBuilder(field, 32, (words, index, value) => {
         const parsed = parseDateDays(value);

@@ -35,6 +35,10 @@ export class StructBuilder implements ColumnBuilder {
     return bytes;
   }
 
+  appendText(bytes: Buffer, start: number, end: number): void {
+    this.append(bytes.toString('utf8', start, end));
+  }
+
   append(value: unknown): void {
     const object = parsed(value, this.#top);
     const valid = typeof object === 'object' && object !== null && !Array.isArray(object);
@@ -76,6 +80,10 @@ export class ListBuilder implements ColumnBuilder {
 
   get byteSize(): number {
     return this.length * 4 + this.#item.byteSize;
+  }
+
+  appendText(bytes: Buffer, start: number, end: number): void {
+    this.append(bytes.toString('utf8', start, end));
   }
 
   append(value: unknown): void {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decimalInteger, parseInt64, parseTimestampMicros } from './pg-text.js';
+import {
+  decimalInteger,
+  isoTimestampMicrosBytes,
+  parseInt64,
+  parseTimestampMicros,
+  plainDecimalBytes,
+} from './pg-text.js';
 
 const micros = (iso: string) => Date.parse(iso) * 1000;
 
@@ -74,5 +80,68 @@ describe('decimalInteger and parseInt64', () => {
     expect(parseInt64('9223372036854775808')).toBeUndefined();
     expect(parseInt64('123456789012345')).toBe(123_456_789_012_345);
     expect(parseInt64('12345678901234.5')).toBeUndefined();
+  });
+});
+
+describe('plainDecimalBytes', () => {
+  it('reads plain decimals from bytes to the same double as Number()', () => {
+    let seed = 20261206;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const samples = ['0', '-0', '1.5', '-0.125', '123456789012345', '0.000000000000001', '1.'];
+    for (let i = 0; i < 20_000; i++) {
+      const digits = 1 + Math.floor(random() * 15);
+      let text = '';
+      for (let d = 0; d < digits; d++) text += String(Math.floor(random() * 10));
+      const point = Math.floor(random() * (digits + 1));
+      if (point < digits) text = `${text.slice(0, point) || '0'}.${text.slice(point)}`;
+      samples.push(random() < 0.5 ? `-${text}` : text);
+    }
+    let fast = 0;
+    for (const text of samples) {
+      const value = plainDecimalBytes(Buffer.from(text), 0, text.length);
+      // Undefined hands the text to Number() (more than 15 digits with leading zeros).
+      if (value === undefined) continue;
+      fast++;
+      expect(Object.is(value, Number(text)), text).toBe(true);
+    }
+    expect(fast).toBeGreaterThan(samples.length * 0.9);
+  });
+
+  it('leaves exponents, NaN, Infinity and long mantissas to Number()', () => {
+    for (const text of [
+      '1e300',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '1234567890123456',
+      '',
+      '-',
+      '1.2.3',
+    ]) {
+      expect(plainDecimalBytes(Buffer.from(text), 0, text.length), text).toBeUndefined();
+    }
+  });
+});
+
+describe('isoTimestampMicrosBytes', () => {
+  it('reads a timestamp inside a larger buffer as the string parser does', () => {
+    for (const text of [
+      '2024-01-01 00:00:01+00',
+      '2024-02-29 23:59:59.123456',
+      '2024-06-01 12:00:00.5-05:30',
+      '1969-12-31 23:59:59.999999Z',
+      '1900-01-01 00:00:00',
+    ]) {
+      const padded = Buffer.from(`xx\t${text}\tyy`);
+      expect(isoTimestampMicrosBytes(padded, 3, 3 + text.length), text).toBe(
+        parseTimestampMicros(text),
+      );
+    }
+    expect(isoTimestampMicrosBytes(Buffer.from('2024-01-01'), 0, 10)).toBeUndefined();
+    // Not ASCII: the string form refuses it rather than reading the low bytes.
+    expect(parseTimestampMicros('2024-01-01 00:00:0\u0132')).toBeUndefined();
   });
 });

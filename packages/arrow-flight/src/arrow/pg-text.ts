@@ -24,40 +24,54 @@ function fraction(digits: string | undefined): number {
 }
 
 /** Two decimal digits at `at`, or -1. */
-function twoDigits(text: string, at: number): number {
-  const a = text.charCodeAt(at) - 48;
-  const b = text.charCodeAt(at + 1) - 48;
+function twoDigits(text: Uint8Array, at: number): number {
+  const a = (text[at] ?? 0) - 48;
+  const b = (text[at + 1] ?? 0) - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 let lastDate = -1;
 let lastDays = 0;
 
-/**
- * The common shape of a timestamp text, read without a regular expression or substrings:
- * `YYYY-MM-DD HH:MM:SS[.ffffff][Z|±HH[:MM]]` (or `T` between date and time), within about
- * ±285 years of 1970. Undefined for anything else, which the full parser then reads.
- */
+const SCRATCH = Buffer.alloc(64);
+
+/** {@link isoTimestampMicrosBytes} of a string (ASCII only; undefined otherwise). */
 function isoTimestampMicros(text: string): number | undefined {
-  const length = text.length;
+  if (text.length > SCRATCH.length) return undefined;
+  const length = SCRATCH.write(text, 0, 'utf8');
+  return length === text.length ? isoTimestampMicrosBytes(SCRATCH, 0, length) : undefined;
+}
+
+/**
+ * The common shape of a timestamp text in `bytes[start, end)`, read without a regular
+ * expression or a string: `YYYY-MM-DD HH:MM:SS[.ffffff][Z|±HH[:MM]]` (or `T` between date and
+ * time), within about ±285 years of 1970. Undefined for anything else, which the full parser
+ * then reads.
+ */
+export function isoTimestampMicrosBytes(
+  text: Uint8Array,
+  start: number,
+  end: number,
+): number | undefined {
+  const o = start;
   if (
-    length < 19 ||
-    text.charCodeAt(4) !== 45 ||
-    text.charCodeAt(7) !== 45 ||
-    text.charCodeAt(13) !== 58 ||
-    text.charCodeAt(16) !== 58
+    end - o < 19 ||
+    text[o + 4] !== 45 ||
+    text[o + 7] !== 45 ||
+    text[o + 13] !== 58 ||
+    text[o + 16] !== 58
   ) {
     return undefined;
   }
-  const separator = text.charCodeAt(10);
+  const separator = text[o + 10];
   if (separator !== 32 && separator !== 84) return undefined;
-  const century = twoDigits(text, 0);
-  const yy = twoDigits(text, 2);
-  const month = twoDigits(text, 5);
-  const day = twoDigits(text, 8);
-  const hour = twoDigits(text, 11);
-  const minute = twoDigits(text, 14);
-  const second = twoDigits(text, 17);
+  const century = twoDigits(text, o);
+  const yy = twoDigits(text, o + 2);
+  const month = twoDigits(text, o + 5);
+  const day = twoDigits(text, o + 8);
+  const hour = twoDigits(text, o + 11);
+  const minute = twoDigits(text, o + 14);
+  const second = twoDigits(text, o + 17);
   if ((century | yy | month | day | hour | minute | second) < 0) return undefined;
   // Rows of one read mostly share their dates: the day count of the last date is kept.
   const date = ((century * 100 + yy) * 100 + month) * 100 + day;
@@ -66,23 +80,23 @@ function isoTimestampMicros(text: string): number | undefined {
     lastDate = date;
   }
   const days = lastDays;
-  let at = 19;
+  let at = o + 19;
   let micros = 0;
-  if (at < length && text.charCodeAt(at) === 46) {
-    const start = ++at;
+  if (at < end && text[at] === 46) {
+    const first = ++at;
     let scale = 100_000;
-    for (; at < length; at++) {
-      const digit = text.charCodeAt(at) - 48;
+    for (; at < end; at++) {
+      const digit = (text[at] ?? 0) - 48;
       if (digit < 0 || digit > 9) break;
-      if (at - start === 6) return undefined;
+      if (at - first === 6) return undefined;
       micros += digit * scale;
       scale /= 10;
     }
-    if (at === start) return undefined;
+    if (at === first) return undefined;
   }
   let offset = 0;
-  if (at < length) {
-    const sign = text.charCodeAt(at);
+  if (at < end) {
+    const sign = text[at];
     if (sign === 90) {
       at++;
     } else if (sign === 43 || sign === 45) {
@@ -90,8 +104,8 @@ function isoTimestampMicros(text: string): number | undefined {
       if (hours < 0) return undefined;
       at += 3;
       let minutes = 0;
-      if (at < length) {
-        if (text.charCodeAt(at) === 58) at++;
+      if (at < end) {
+        if (text[at] === 58) at++;
         minutes = twoDigits(text, at);
         if (minutes < 0) return undefined;
         at += 2;
@@ -101,10 +115,46 @@ function isoTimestampMicros(text: string): number | undefined {
       return undefined;
     }
   }
-  if (at !== length) return undefined;
+  if (at !== end) return undefined;
   const seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
   return Math.abs(seconds) < 9_000_000_000 ? seconds * 1_000_000 + micros : undefined;
 }
+
+/**
+ * A plain decimal (`-12.345`, at most 15 digits, no exponent) in `bytes[start, end)` as the
+ * nearest double, without a string: the digits as an integer divided by a power of ten, one
+ * correctly rounded division of two exact values. Undefined for other text (exponents, NaN,
+ * Infinity, more digits), which `Number` then reads.
+ */
+export function plainDecimalBytes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): number | undefined {
+  let at = start;
+  const negative = bytes[at] === 45;
+  if (negative) at++;
+  let digits = 0;
+  let value = 0;
+  let scale = 0;
+  let point = false;
+  for (; at < end; at++) {
+    const byte = bytes[at] ?? 0;
+    if (byte === 46 && !point) {
+      point = true;
+      continue;
+    }
+    const digit = byte - 48;
+    if (digit < 0 || digit > 9 || ++digits > 15) return undefined;
+    value = value * 10 + digit;
+    if (point) scale++;
+  }
+  if (digits === 0) return undefined;
+  const result = scale === 0 ? value : value / (POWERS_OF_TEN[scale] ?? 10 ** scale);
+  return negative ? -result : result;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /**
  * Microseconds since the epoch (UTC) of a `timestamp`/`timestamptz` text, as a number when it

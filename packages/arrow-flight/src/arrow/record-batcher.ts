@@ -17,6 +17,7 @@ export class RecordBatcher {
   readonly #builders: ColumnBuilder[];
   readonly #limits: BatchLimits;
   #rows = 0;
+  #total = 0;
 
   constructor(columns: readonly StreamColumn[], limits: BatchLimits) {
     this.#builders = columns.map((column) => createColumnBuilder(column.name, column.kind));
@@ -28,11 +29,27 @@ export class RecordBatcher {
     return this.#rows;
   }
 
+  /** Rows appended since the batcher was made. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** The column builders, for a caller that fills a row field by field (then {@link endRow}). */
+  get builders(): readonly ColumnBuilder[] {
+    return this.#builders;
+  }
+
   /** Adds one row; returns a full batch when the row completed one. */
   append(row: readonly unknown[]): RecordBatch | undefined {
     const builders = this.#builders;
     for (let i = 0; i < builders.length; i++) builders[i]?.append(row[i]);
+    return this.endRow();
+  }
+
+  /** Counts a row whose fields were appended to every builder; returns a full batch. */
+  endRow(): RecordBatch | undefined {
     this.#rows++;
+    this.#total++;
     if (this.#rows >= this.#limits.rows) return this.flush();
     // Summing column sizes per row would cost more than it saves; every 256 rows is enough.
     if ((this.#rows & 255) === 0 && this.#byteSize() >= this.#limits.bytes) return this.flush();

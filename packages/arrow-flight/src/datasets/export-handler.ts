@@ -153,7 +153,10 @@ export function createExportHandler(options: ExportHandlerOptions): StreamHandle
     },
     async open(request, context) {
       const { statement, columns } = await compile(request, context.principal);
-      return sqlStream(db, statement, columns, context, { statementTimeoutMs: timeout });
+      return sqlStream(db, statement, columns, context, {
+        statementTimeoutMs: timeout,
+        copy: true,
+      });
     },
     list(principal): Promise<FlightListing[]> {
       return Promise.resolve(

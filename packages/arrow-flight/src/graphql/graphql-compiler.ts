@@ -33,6 +33,8 @@ export interface CompiledGraphql {
   readonly query: ModelQuery;
   readonly statement: CompiledSql;
   readonly columns: readonly StreamColumn[];
+  /** The row limit of the read, when it has one. */
+  readonly limit?: number | undefined;
 }
 
 /** Inputs of {@link compileGraphql} beyond the parsed document. */
@@ -374,5 +376,5 @@ export function compileGraphql(
   const offset = bound('offset');
   if (limit !== undefined) statement = statement.limit(limit);
   if (offset !== undefined) statement = statement.offset(offset);
-  return { query, statement: statement.compile(), columns };
+  return { query, statement: statement.compile(), columns, limit };
 }

@@ -1,6 +1,10 @@
-import type { SqlClient } from '@fraiseql/core';
+import { isCoreError, type SqlClient } from '@fraiseql/core';
+import { CopyTextRows } from '../arrow/copy-text-rows.js';
 import { RecordBatcher, type StreamColumn } from '../arrow/record-batcher.js';
 import type { FlightStream, StreamBatch, StreamContext } from '../datasets/flight-stream.js';
+
+/** Reads of more rows than this (or of no limit) go through COPY where they can. */
+export const COPY_MIN_ROWS = 1000;
 
 /** A compiled, parameterised statement. */
 export interface CompiledSql {
@@ -19,6 +23,13 @@ export interface SqlStreamOptions {
   readonly fetchRows?: number | undefined;
   /** The database role the read runs as (see `CursorOptions.role`). */
   readonly role?: string | undefined;
+  /**
+   * Read through `COPY … TO STDOUT` (core's `SqlClient.copyOut`) where the client has it: for
+   * long reads, several times cheaper per value than a cursor (no JavaScript string per value).
+   * A COPY that cannot start (PGlite, inside a transaction, a parameter it cannot carry, no
+   * `pg-copy-streams`) falls back to the cursor. @defaultValue false
+   */
+  readonly copy?: boolean | undefined;
 }
 
 /**
@@ -39,6 +50,10 @@ export function sqlStream(
   return {
     schema: batcher.schema,
     async *batches(signal): AsyncGenerator<StreamBatch> {
+      if (options.copy === true && db.copyOut !== undefined) {
+        const copied = yield* copyBatches(db, statement, batcher, signal, options);
+        if (copied) return;
+      }
       const fetchRows = options.fetchRows ?? Math.min(context.batch.rows, 8192);
       const rows = db.cursor<unknown[]>(statement.sql, statement.parameters, {
         rowMode: 'array',
@@ -69,4 +84,57 @@ export function sqlStream(
       if (last !== undefined) yield { batch: last };
     },
   };
+}
+
+/**
+ * The read as a COPY: batches as the bytes arrive, the first chunk's rows at once. Returns
+ * false, having yielded nothing, when the COPY could not start (the caller reads with a
+ * cursor); a failure after the first rows is thrown.
+ */
+async function* copyBatches(
+  db: SqlClient,
+  statement: CompiledSql,
+  batcher: RecordBatcher,
+  signal: AbortSignal,
+  options: SqlStreamOptions,
+): AsyncGenerator<StreamBatch, boolean> {
+  const chunks = db.copyOut?.(statement.sql, statement.parameters, {
+    signal,
+    statementTimeoutMs: options.statementTimeoutMs,
+    role: options.role,
+  });
+  if (chunks === undefined) return false;
+  const rows = new CopyTextRows(batcher);
+  let started = false;
+  try {
+    for await (const chunk of chunks) {
+      started = true;
+      for (const batch of rows.push(chunk)) yield { batch };
+      if (batcher.pending > 0 && batcher.pending === batcher.total) {
+        // The first rows go out as a batch at once, however few.
+        const batch = batcher.flush();
+        if (batch !== undefined) yield { batch };
+      }
+    }
+  } catch (error) {
+    if (started || signal.aborted || !copyRefused(error)) throw error;
+    return false;
+  }
+  rows.end();
+  const last = batcher.flush();
+  if (last !== undefined) yield { batch: last };
+  return true;
+}
+
+/**
+ * True for a COPY that could not start for reasons a cursor does not have: core's refusal (no
+ * `pg-copy-streams`, a parameter COPY cannot carry) or a statement PostgreSQL would not prepare
+ * or rewrite for COPY. Refusals a cursor would meet too (permissions, timeouts) are thrown.
+ */
+function copyRefused(error: unknown): boolean {
+  if (isCoreError(error)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && (code === '0A000' || (code.startsWith('42') && code !== '42501'))
+  );
 }

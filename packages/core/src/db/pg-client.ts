@@ -11,6 +11,7 @@ import {
   type CursorConnection,
   type CursorOptions,
 } from './query-cursor.js';
+import { pgCopyOut, type CopyConnection } from './query-copy.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
 import {
   isPlainIdentifier,
@@ -138,6 +139,8 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
         params,
         cursorOptions,
       ),
+    copyOut: (text, params = [], copyOptions = {}) =>
+      pgCopyOut(() => checkout() as unknown as Promise<CopyConnection>, text, params, copyOptions),
     async exec(sql: string): Promise<void> {
       await observe(pool.query(sql));
     },

@@ -1,4 +1,5 @@
 import type { ServiceHealth, ServiceHealthReporter } from '../health/service-health.js';
+import type { CopyOutOptions } from './query-copy.js';
 import type { CursorOptions } from './query-cursor.js';
 
 /** Rows returned by {@link SqlClient.query}. */
@@ -46,6 +47,18 @@ export interface SqlClient extends ServiceHealthReporter {
     params?: readonly unknown[],
     options?: CursorOptions,
   ): AsyncIterable<Row[]>;
+  /**
+   * Streams one parameterised read as `COPY (…) TO STDOUT` text-format bytes, in chunks that
+   * may end mid-row: values as PostgreSQL's text (as `raw` cursor rows have them), tab
+   * separated, `\N` for NULL, backslash escapes, a newline after each row. PostgreSQL pool
+   * clients only (absent on PGlite and inside a transaction or session); needs the optional
+   * `pg-copy-streams`. Cheaper than a cursor for long reads: no JavaScript string per value.
+   */
+  copyOut?(
+    text: string,
+    params?: readonly unknown[],
+    options?: CopyOutOptions,
+  ): AsyncIterable<Buffer>;
   /** Runs a script of one or more statements without parameters. */
   exec(sql: string): Promise<void>;
   /**
