@@ -139,6 +139,24 @@ type TextReader = (bytes: Buffer, start: number, end: number) => unknown;
 /** ASCII text of a value (numbers, dates, booleans); other text as UTF-8. */
 const asciiText: TextReader = (bytes, start, end) => bytes.toString('latin1', start, end);
 
+/**
+ * A boolean read from bytes: PostgreSQL's `t`/`f`, or JSON's `true`/`false` (a `->>` of a JSON
+ * document); other text as a string for the full parser.
+ */
+const boolText: TextReader = (bytes, start, end) => {
+  const first = bytes[start];
+  const length = end - start;
+  if (length === 1 && first === 116) return true;
+  if (length === 1 && first === 102) return false;
+  if (length === 4 && first === 116 && bytes[start + 1] === 114 && bytes[start + 2] === 117) {
+    if (bytes[start + 3] === 101) return true;
+  }
+  if (length === 5 && first === 102 && bytes[start + 1] === 97 && bytes[start + 4] === 101) {
+    if (bytes[start + 2] === 108 && bytes[start + 3] === 115) return false;
+  }
+  return bytes.toString('latin1', start, end);
+};
+
 /** A timestamp read from bytes in its common shape; other text as a string for the full parser. */
 const timestampText: TextReader = (bytes, start, end) =>
   isoTimestampMicrosBytes(bytes, start, end) ?? bytes.toString('latin1', start, end);
@@ -481,14 +499,19 @@ export function createColumnBuilder(name: string, kind: ColumnKind, top = true):
         return true;
       });
     case 'bool':
-      return new FixedBuilder(field, 1, (words, index, value) => {
-        const parsed = parseBool(value);
-        if (parsed === undefined) return false;
-        const byte = index >> 3;
-        const bit = 1 << (index & 7);
-        words.u8[byte] = parsed ? (words.u8[byte] ?? 0) | bit : (words.u8[byte] ?? 0) & ~bit;
-        return true;
-      });
+      return new FixedBuilder(
+        field,
+        1,
+        (words, index, value) => {
+          const parsed = parseBool(value);
+          if (parsed === undefined) return false;
+          const byte = index >> 3;
+          const bit = 1 << (index & 7);
+          words.u8[byte] = parsed ? (words.u8[byte] ?? 0) | bit : (words.u8[byte] ?? 0) & ~bit;
+          return true;
+        },
+        boolText,
+      );
     case 'decimal': {
       const limit = 10n ** BigInt(kind.precision);
       return new FixedBuilder(field, 128, (words, index, value) => {

@@ -84,3 +84,67 @@ describe('CopyTextRows', () => {
     }).toThrow(/inside a row/);
   });
 });
+
+describe('ColumnBuilder.appendText', () => {
+  const samples: Record<string, readonly string[]> = {
+    int16: ['0', '-32768', '32767', '32768', '12a', '', '-'],
+    int32: ['2147483647', '-2147483648', '2147483648', '007', '1.5', '１２'],
+    int64: ['9223372036854775807', '-9223372036854775808', '123456789012345', '1e3', 'x'],
+    float64: [
+      '1.5',
+      '-0',
+      '0.1',
+      '1e-300',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '12345678901234567',
+      'x',
+    ],
+    bool: ['t', 'f', 'true', 'false', 'TRUE', 'yes', 'tru', 'x', ''],
+    timestamp: [
+      '2024-01-01 00:00:00+00',
+      '2024-01-01T00:00:01.5+00:00',
+      '1900-01-01 00:00:00+00:19:32',
+      '0044-03-15 12:00:00 BC',
+      'infinity',
+      '2024-13-01 00:00:00',
+    ],
+    date: ['2024-02-29', '0001-01-01', '1999-12-31 BC', 'x'],
+    time: ['23:59:59.999999', '00:00:00', '25:00'],
+    decimal: ['1.5', '-12345678901234567890.1234567890', 'NaN', 'x'],
+    utf8: ['', 'plain', 'ünïcødé 🦀 漢字', 'é'.repeat(300)],
+    binary: ['\\x00ff', '\\x', 'raw'],
+  };
+  it('reads each kind from bytes to the value append() reads from the same text', () => {
+    for (const [kind, texts] of Object.entries(samples)) {
+      const columnKind = (
+        kind === 'decimal'
+          ? { kind, precision: 38, scale: 10 }
+          : kind === 'timestamp'
+            ? { kind, timezone: 'UTC' }
+            : { kind }
+      ) as never;
+      const viaText = new RecordBatcher([{ name: 'v', kind: columnKind }], {
+        rows: 1000,
+        bytes: 1 << 20,
+      });
+      const viaBytes = new RecordBatcher([{ name: 'v', kind: columnKind }], {
+        rows: 1000,
+        bytes: 1 << 20,
+      });
+      for (const text of texts) {
+        viaText.append([text]);
+        const bytes = Buffer.from(`\t${text}\t`);
+        viaBytes.builders[0]!.appendText(bytes, 1, bytes.length - 1);
+        viaBytes.endRow();
+      }
+      const a = viaText.flush()!.getChild('v')!;
+      const b = viaBytes.flush()!.getChild('v')!;
+      for (let i = 0; i < texts.length; i++) {
+        expect(b.isValid(i), `${kind} ${texts[i]!}`).toBe(a.isValid(i));
+        expect(b.get(i), `${kind} ${texts[i]!}`).toEqual(a.get(i));
+      }
+    }
+  });
+});

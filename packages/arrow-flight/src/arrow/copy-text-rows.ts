@@ -58,12 +58,38 @@ export class CopyTextRows {
 
   /** Appends the rows of `bytes[from, last]` (`last` is a newline). */
   #rows(bytes: Buffer, from: number, last: number, batches: RecordBatch[]): void {
+    const builders = this.#batcher.builders;
+    const lastColumn = builders.length - 1;
+    // The next backslash of the chunk: rows before it hold no escape and no NULL, and their
+    // fields are found with native byte searches.
+    let backslash = this.#nextBackslash(bytes, from, last);
     let at = from;
     while (at <= last) {
-      at = this.#row(bytes, at);
+      const rowEnd = bytes.indexOf(NEWLINE, at);
+      if (backslash < rowEnd) {
+        at = this.#row(bytes, at);
+        if (backslash < at) backslash = this.#nextBackslash(bytes, at, last);
+      } else {
+        for (let column = 0; column < lastColumn; column++) {
+          const end = bytes.indexOf(TAB, at);
+          if (end < 0 || end > rowEnd) throw fieldCount(builders.length);
+          builders[column]?.appendText(bytes, at, end);
+          at = end + 1;
+        }
+        const tab = bytes.indexOf(TAB, at);
+        if (tab >= 0 && tab < rowEnd) throw fieldCount(builders.length);
+        builders[lastColumn]?.appendText(bytes, at, rowEnd);
+        at = rowEnd + 1;
+      }
       const batch = this.#batcher.endRow();
       if (batch !== undefined) batches.push(batch);
     }
+  }
+
+  /** The first backslash at or after `from` up to `last`, or `last + 1`. */
+  #nextBackslash(bytes: Buffer, from: number, last: number): number {
+    const found = bytes.indexOf(BACKSLASH, from);
+    return found < 0 || found > last ? last + 1 : found;
   }
 
   /**
@@ -95,7 +121,7 @@ export class CopyTextRows {
       }
       const last = column === builders.length - 1;
       if ((byte === NEWLINE) !== last) {
-        throw new Error(`COPY row has a field count other than ${String(builders.length)}`);
+        throw fieldCount(builders.length);
       }
       if (!escaped) builder?.appendText(bytes, from, at);
       else if (at - from === 2 && bytes[from + 1] === 0x4e)
@@ -123,4 +149,8 @@ export class CopyTextRows {
     this.#unescapedLength = length;
     return out;
   }
+}
+
+function fieldCount(columns: number): Error {
+  return new Error(`COPY row has a field count other than ${String(columns)}`);
 }
