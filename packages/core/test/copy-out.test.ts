@@ -72,6 +72,20 @@ describe.runIf(postgres?.available === true)('SqlClient.copyOut on PostgreSQL', 
     }
   });
 
+  it('asks for the parameter types again after a COPY failed on a changed schema', async () => {
+    await using open = await postgres!.open();
+    const { db } = open;
+    await db.exec(`CREATE TABLE t_typed (x int); INSERT INTO t_typed VALUES (1)`);
+    const text = 'SELECT x FROM t_typed WHERE x = $1';
+    expect(await copied(db, text, [1])).toBe('1\n');
+    await db.exec(`ALTER TABLE t_typed ALTER COLUMN x TYPE text USING x::text`);
+    // The cached type (integer) no longer fits: this COPY fails and drops it…
+    const stale = await copied(db, text, ['1']).catch((e: unknown) => e);
+    expect((stale as { code?: string }).code).toBe('42883');
+    // …and the next one asks PostgreSQL again.
+    expect(await copied(db, text, ['1'])).toBe('1\n');
+  });
+
   it('holds PostgreSQL back while the consumer waits, and ends the query at once on abort', async () => {
     await using open = await postgres!.open();
     const { db } = open;

@@ -11,7 +11,7 @@ import {
   type CursorConnection,
   type CursorOptions,
 } from './query-cursor.js';
-import { pgCopyOut, type CopyConnection } from './query-copy.js';
+import { pgCopyOut, type CopyConnection, type CopyTypeCache } from './query-copy.js';
 import { assertChannelName, scopedClient } from './scoped-client.js';
 import {
   isPlainIdentifier,
@@ -129,6 +129,9 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
     connection.release?.(destroy || broken.has(connection) ? true : undefined);
   }
 
+  // Parameter types of statements read through COPY, for this database.
+  const copyTypes: CopyTypeCache = new Map();
+
   const client: SqlClient = {
     dialect: 'postgres',
     query: (text, params) => observe(runQuery(pool, text, params)),
@@ -140,7 +143,13 @@ export function pgClient(pool: PgPoolLike, options: PgClientOptions = {}): SqlCl
         cursorOptions,
       ),
     copyOut: (text, params = [], copyOptions = {}) =>
-      pgCopyOut(() => checkout() as unknown as Promise<CopyConnection>, text, params, copyOptions),
+      pgCopyOut(
+        () => checkout() as unknown as Promise<CopyConnection>,
+        copyTypes,
+        text,
+        params,
+        copyOptions,
+      ),
     async exec(sql: string): Promise<void> {
       await observe(pool.query(sql));
     },

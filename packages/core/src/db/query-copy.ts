@@ -43,9 +43,13 @@ function loadCopyTo(): Promise<CopyTo> {
 }
 
 const PARAMS_SETTING = 'fraiseql.copy_params';
-// Parameter types by statement text: one PREPARE per distinct statement.
-const typeCache = new Map<string, readonly string[]>();
 const TYPE_CACHE_SIZE = 256;
+
+/**
+ * Parameter types by statement text, for one database (one client): one PREPARE per distinct
+ * statement. An entry is dropped when its COPY fails before the first row (a changed schema).
+ */
+export type CopyTypeCache = Map<string, readonly string[]>;
 
 /**
  * The statement's parameters as text, the way PostgreSQL's input functions read them; undefined
@@ -131,6 +135,7 @@ function aborted(signal: AbortSignal | undefined): boolean {
  */
 export async function* pgCopyOut(
   connect: () => Promise<CopyConnection>,
+  typeCache: CopyTypeCache,
   text: string,
   params: readonly unknown[],
   options: CopyOutOptions,
@@ -159,6 +164,7 @@ export async function* pgCopyOut(
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
+  let streaming = false;
   try {
     await connection.query(cursorPrelude(options, 'BEGIN READ ONLY').join('; '));
     let types = typeCache.get(text);
@@ -187,6 +193,7 @@ export async function* pgCopyOut(
       for await (const chunk of stream) {
         if (broken !== undefined) throw broken;
         if (signal !== undefined && aborted(signal)) throw signal.reason as Error;
+        streaming = true;
         yield chunk;
       }
     } catch (error) {
@@ -197,6 +204,10 @@ export async function* pgCopyOut(
     if (broken !== undefined) throw broken;
     await connection.query('COMMIT');
     finished = true;
+  } catch (error) {
+    // Types PREPAREd against an older schema would fail every COPY of this text: ask again.
+    if (!streaming) typeCache.delete(text);
+    throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!state.destroyed) {
