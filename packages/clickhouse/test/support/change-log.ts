@@ -2,6 +2,7 @@ import { connectDatabase, coreMigrations, migrate, type SqlClient } from '@frais
 import { observerMigrations } from '@fraiseql/observers';
 import { createTestDatabase, type ServiceHandle } from '@fraiseql/testing';
 import type { ClickHouseConnection, ClickHouseSink } from '@fraiseql/clickhouse';
+import { expect } from 'vitest';
 
 /** A migrated PostgreSQL database holding a change log, for one test. */
 export interface ChangeLogDb extends AsyncDisposable {
@@ -122,4 +123,17 @@ export async function clickHouseCounts(
     },
     payloadEvents: Number(payload?.n ?? 0),
   };
+}
+
+/** Every event stored once and every aggregate equal to the change log's direct count. */
+export function expectCountsMatch(
+  stored: Awaited<ReturnType<typeof clickHouseCounts>>,
+  truth: DirectCounts,
+): void {
+  expect(stored.rawRows).toBe(truth.total);
+  expect(stored.perMinute).toEqual(truth);
+  expect(stored.perHour).toEqual(truth);
+  expect(stored.tenantDaily).toBe(truth.total);
+  expect(stored.tenantKinds).toEqual(truth.byKind);
+  expect(stored.payloadEvents).toBe(truth.total);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SqlClient } from '../db/sql-client.js';
 import { CoreError } from '../errors/core-error.js';
 import type { EntityEvent } from '../events/entity-event.js';
@@ -360,20 +361,11 @@ function malformedRow(row: Record<string, unknown>, error: unknown): MalformedCh
   };
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; rejects with the abort's reason when `signal` aborts first. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch (error) {
+    throw signal?.aborted === true ? (signal.reason as Error) : error;
+  }
 }
