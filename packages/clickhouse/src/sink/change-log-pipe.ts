@@ -50,11 +50,18 @@ export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
   const runOnce = async (): Promise<void> => {
     await reader.acquire(stop.signal);
     let broken: { error: unknown } | undefined;
+    // A failed page also ends a read waiting for new rows: it is read again at once.
+    const failed = new AbortController();
+    const signal = AbortSignal.any([stop.signal, failed.signal]);
+    const fail = (error: unknown): void => {
+      broken ??= { error };
+      failed.abort(error);
+    };
     let commits: Promise<void> = Promise.resolve();
     try {
-      while (!stop.signal.aborted && broken === undefined) {
-        const page = await reader.read(stop.signal);
-        const { stored } = await deps.store(page, stop.signal);
+      while (!signal.aborted) {
+        const page = await reader.read(signal);
+        const { stored } = await deps.store(page, signal);
         stored.catch(() => undefined); // handled in the chain below
         // Only the end and the count are kept: the events can go once they are encoded.
         const { end } = page;
@@ -66,12 +73,12 @@ export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
             await reader.commit(end);
             acknowledged += events;
           } catch (error) {
-            broken ??= { error };
+            fail(error);
           }
         });
       }
     } catch (error) {
-      if (!stop.signal.aborted) broken ??= { error };
+      if (!stop.signal.aborted) fail(error);
     }
     // Pages already buffered are stored (at close, by the flush) and committed in order.
     await commits;
