@@ -33,11 +33,12 @@ export interface SqlStreamOptions {
 }
 
 /**
- * A Flight stream over one read: rows come from a server-side cursor (raw text, array rows)
- * into record batches cut by the context's row and byte limits; the rows of the first fetch are
- * sent as a batch of their own, so the time to the first batch is one fetch. The cursor stays one
- * fetch ahead of the conversion and no further, so the gRPC stream's backpressure reaches
- * PostgreSQL; an abort closes the cursor and its transaction.
+ * A Flight stream over one read: rows come from a server-side cursor (raw text, array rows) or,
+ * with `copy`, from a COPY stream's bytes, into record batches cut by the context's row and byte
+ * limits; the first rows (a fetch, or a COPY chunk) are sent as a batch of their own, so the
+ * time to the first batch is one fetch. The cursor stays one fetch ahead of the conversion and
+ * no further, and a COPY is read from its socket only as batches are taken, so the gRPC stream's
+ * backpressure reaches PostgreSQL; an abort ends the read and its transaction.
  */
 export function sqlStream(
   db: SqlClient,
