@@ -136,7 +136,10 @@ type Writer = (words: Words, index: number, value: unknown) => boolean;
 /** Reads a value from PostgreSQL text bytes into what the writer takes. */
 type TextReader = (bytes: Buffer, start: number, end: number) => unknown;
 
-/** ASCII text of a value (numbers, dates, booleans); other text as UTF-8. */
+/**
+ * The text of a fixed-width value (numbers, dates, times, decimals) as Latin-1: their valid forms
+ * are ASCII, and text that is not ASCII is no valid value under either decoding.
+ */
 const asciiText: TextReader = (bytes, start, end) => bytes.toString('latin1', start, end);
 
 /**
