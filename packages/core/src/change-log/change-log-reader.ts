@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { SqlClient } from '../db/sql-client.js';
 import { CoreError } from '../errors/core-error.js';
 import type { EntityEvent } from '../events/entity-event.js';
+import { stringifyJson } from '../json/stringify-json.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { parseDuration, type DurationInput } from '../time/duration.js';
 import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
@@ -345,19 +346,12 @@ function malformedRow(row: Record<string, unknown>, error: unknown): MalformedCh
   } catch {
     // Keeps 0.
   }
-  let text: string;
-  try {
-    text = JSON.stringify(row, (_key, value: unknown) =>
-      typeof value === 'bigint' ? value.toString() : value,
-    );
-  } catch {
-    text = '{}';
-  }
   return {
     seq,
     id: typeof row.id === 'string' ? row.id : '',
     error: error instanceof Error ? error.message : String(error),
-    row: text,
+    // A driver's row holds no cycle; its documents may be nested deeper than JSON.stringify goes.
+    row: stringifyJson(row),
   };
 }
 

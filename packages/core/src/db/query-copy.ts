@@ -1,5 +1,5 @@
 import { CoreError } from '../errors/core-error.js';
-import { cursorPrelude, type CursorOptions } from './query-cursor.js';
+import { abortError, aborted, cursorPrelude, type CursorOptions } from './query-cursor.js';
 
 /** Options of {@link SqlClient.copyOut}: those of a cursor that apply to a COPY. */
 export type CopyOutOptions = Pick<CursorOptions, 'signal' | 'statementTimeoutMs' | 'role'>;
@@ -117,10 +117,6 @@ export function inlineCopyParams(text: string, types: readonly string[]): string
   return out + text.slice(at);
 }
 
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
 /**
  * Streams a read as `COPY (…) TO STDOUT` text-format bytes (tab-separated, `\N` for NULL,
  * backslash escapes, one line per row), on a dedicated connection in a READ ONLY transaction
@@ -141,7 +137,7 @@ export async function* pgCopyOut(
   options: CopyOutOptions,
 ): AsyncGenerator<Buffer> {
   const { signal } = options;
-  if (signal !== undefined && aborted(signal)) throw signal.reason as Error;
+  if (signal !== undefined && aborted(signal)) throw abortError(signal);
   const values = params.map(copyParamText);
   if (values.some((value) => value === undefined)) {
     throw new CoreError('INVALID_ARGUMENT', 'copyOut: a parameter this path cannot carry');
@@ -186,19 +182,19 @@ export async function* pgCopyOut(
       ]);
       statement = inlineCopyParams(text, types ?? []);
     }
-    if (signal !== undefined && aborted(signal)) throw signal.reason as Error;
+    if (signal !== undefined && aborted(signal)) throw abortError(signal);
     const stream = connection.query(copyTo(`COPY (${statement}) TO STDOUT`));
     state.stream = stream;
     try {
       for await (const chunk of stream) {
         if (broken !== undefined) throw broken;
-        if (signal !== undefined && aborted(signal)) throw signal.reason as Error;
+        if (signal !== undefined && aborted(signal)) throw abortError(signal);
         streaming = true;
         yield chunk;
       }
     } catch (error) {
       // The abort destroyed the stream ("premature close"): the abort's reason is the error.
-      if (signal !== undefined && aborted(signal)) throw signal.reason as Error;
+      if (signal !== undefined && aborted(signal)) throw abortError(signal);
       throw error;
     }
     if (broken !== undefined) throw broken;

@@ -193,12 +193,13 @@ function withPrelude(Cursor: PgCursorConstructor): PreludeCursorConstructor {
   return subclass;
 }
 
-// A function, not an inline check, so that the flag is read afresh after every await.
-function aborted(signal: AbortSignal | undefined): boolean {
+/** A function, not an inline check, so that the flag is read afresh after every await. */
+export function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-function abortError(signal: AbortSignal): unknown {
+/** What a read stopped by `signal` throws: its reason. */
+export function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new CoreError('INVALID_ARGUMENT', 'cursor: aborted');
 }
 
