@@ -34,3 +34,29 @@ export async function withSettings<T>(
     return fn(tx);
   });
 }
+
+/**
+ * Opens a transaction on `client`, runs `write` in it and keeps it open: resolves once the
+ * write is done, with `commit()` to let the transaction finish (resolves when it committed).
+ */
+export async function holdOpen(
+  client: SqlClient,
+  write: (tx: SqlClient) => Promise<unknown>,
+): Promise<{ commit(): Promise<void> }> {
+  let release: () => void = () => undefined;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  let written: () => void = () => undefined;
+  const wrote = new Promise<void>((resolve) => (written = resolve));
+  const done = client.transaction(async (tx) => {
+    await write(tx);
+    written();
+    await blocked;
+  });
+  await Promise.race([wrote, done]);
+  return {
+    commit: () => {
+      release();
+      return done;
+    },
+  };
+}

@@ -8,6 +8,7 @@ import {
   type SqlClient,
 } from '../src/index.js';
 import { BACKENDS, closeBackends } from './backends.js';
+import { holdOpen } from './change-log-helpers.js';
 
 afterAll(closeBackends);
 
@@ -150,21 +151,11 @@ describe.runIf(postgres?.available === true)('createChangeLogReader and late com
     const seen: string[] = ids(await reader.read());
 
     const late = open.connectAnother();
-    let release: () => void = () => undefined;
-    const blocked = new Promise<void>((resolve) => (release = resolve));
-    let written: () => void = () => undefined;
-    const wrote = new Promise<void>((resolve) => (written = resolve));
-    const slow = late.transaction(async (tx) => {
-      await write(tx, ['2']);
-      written();
-      await blocked;
-    });
-    await wrote;
+    const slow = await holdOpen(late, (tx) => write(tx, ['2']));
     await write(db, ['3']);
     const held = reader.read();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    release();
-    await slow;
+    await slow.commit();
     await late.close();
     seen.push(...ids(await held));
     while (seen.length < 3) seen.push(...ids(await reader.read()));

@@ -7,6 +7,7 @@ import {
   type ChangeLogPosition,
 } from '../src/index.js';
 import { BACKENDS, closeBackends } from './backends.js';
+import { holdOpen } from './change-log-helpers.js';
 
 afterAll(closeBackends);
 
@@ -42,22 +43,12 @@ describe.runIf(postgres?.available === true)('readChangeLogPage on PostgreSQL', 
 
     // A transaction opens and writes, then a later one commits: nothing past the open one.
     const late = open.connectAnother();
-    let release: () => void = () => undefined;
-    const blocked = new Promise<void>((resolve) => (release = resolve));
-    let written: () => void = () => undefined;
-    const wrote = new Promise<void>((resolve) => (written = resolve));
-    const slow = late.transaction(async (tx) => {
-      await tx.query('INSERT INTO tb_page VALUES (2)');
-      written();
-      await blocked;
-    });
-    await wrote;
+    const slow = await holdOpen(late, (tx) => tx.query('INSERT INTO tb_page VALUES (2)'));
     await db.query('INSERT INTO tb_page VALUES (3)');
     expect(await page()).toMatchObject({ heldBack: true });
     expect(read).toEqual(['1']);
 
-    release();
-    await slow;
+    await slow.commit();
     await late.close();
     while ((await page()).full) {
       // drain
