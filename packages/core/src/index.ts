@@ -90,7 +90,7 @@ export {
 } from './logging/redact.js';
 export { connectDatabase, redactUrl, type ConnectDatabaseOptions } from './db/connect.js';
 export type { CursorOptions } from './db/query-cursor.js';
-export type { CopyOutOptions } from './db/query-copy.js';
+export { isCopyRefused, type CopyOutOptions } from './db/query-copy.js';
 export {
   createMigration,
   defineMigrationSet,
@@ -141,8 +141,15 @@ export {
   type ChangeLogReader,
   type ChangeLogReaderOptions,
   type ChangeLogReaderPage,
+  type ChangeLogReaderTextPage,
   type MalformedChangeLogRow,
 } from './change-log/change-log-reader.js';
+export {
+  readChangeLogText,
+  type ChangeLogTextOptions,
+  type ChangeLogTextPage,
+  type ChangeLogTextSelect,
+} from './change-log/read-change-log-text.js';
 export type { ChangeLogRow, DriverInteger } from './change-log/change-log-row.js';
 export { changeLogRowToEvent, isDeliverableRow } from './change-log/change-log-row-to-event.js';
 export {

@@ -1,4 +1,4 @@
-import { isCoreError, type SqlClient } from '@fraiseql/core';
+import { isCopyRefused, type SqlClient } from '@fraiseql/core';
 import { CopyTextRows } from '../arrow/copy-text-rows.js';
 import { RecordBatcher, type StreamColumn } from '../arrow/record-batcher.js';
 import type { FlightStream, StreamBatch, StreamContext } from '../datasets/flight-stream.js';
@@ -118,24 +118,11 @@ async function* copyBatches(
       }
     }
   } catch (error) {
-    if (started || signal.aborted || !copyRefused(error)) throw error;
+    if (started || signal.aborted || !isCopyRefused(error)) throw error;
     return false;
   }
   rows.end();
   const last = batcher.flush();
   if (last !== undefined) yield { batch: last };
   return true;
-}
-
-/**
- * True for a COPY that could not start for reasons a cursor does not have: core's refusal (no
- * `pg-copy-streams`, a parameter COPY cannot carry) or a statement PostgreSQL would not prepare
- * or rewrite for COPY. Refusals a cursor would meet too (permissions, timeouts) are thrown.
- */
-function copyRefused(error: unknown): boolean {
-  if (isCoreError(error)) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' && (code === '0A000' || (code.startsWith('42') && code !== '42501'))
-  );
 }

@@ -8,7 +8,10 @@ import { stringifyJson } from '../json/stringify-json.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { parseDuration, type DurationInput } from '../time/duration.js';
 import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
+import type { ChangeLogRow } from './change-log-row.js';
+import { CHANGE_LOG_TABLE, changeLogColumns } from './change-log-table.js';
 import { readChangeLogPage, type ChangeLogPosition } from './read-change-log-page.js';
+import { readChangeLogText, type ChangeLogTextSelect } from './read-change-log-text.js';
 
 /** Options of {@link createChangeLogReader}. */
 export interface ChangeLogReaderOptions {
@@ -49,6 +52,18 @@ export interface ChangeLogReaderPage {
   readonly end: ChangeLogPosition;
 }
 
+/** One page of {@link ChangeLogReader.readText}. */
+export interface ChangeLogReaderTextPage extends ChangeLogReaderPage {
+  /**
+   * The page in PostgreSQL's COPY text format (see {@link readChangeLogText}); the rows the
+   * `when` condition admitted are at `starts[i]` … `ends[i]` (their `select` columns, newline
+   * included). `events` and `malformed` hold the other rows.
+   */
+  readonly text: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+}
+
 /**
  * Loads the change log into another store in pages, with one saved position per reader: read
  * a page, store it, commit its end. Pages follow the visibility horizon (see
@@ -75,6 +90,17 @@ export interface ChangeLogReader extends AsyncDisposable {
    * reason when `signal` aborts; the database's error when the read fails
    */
   read(signal?: AbortSignal): Promise<ChangeLogReaderPage>;
+  /**
+   * {@link ChangeLogReader.read} with the rows `select.when` admits written as COPY text by
+   * `select.select` instead of converted to events, for loaders that pass text on (no string
+   * or object per value). The other rows (`NOOP`, malformed, shapes the select does not
+   * handle) are read again by key and come back as `events` and `malformed`, as read() returns
+   * them.
+   *
+   * @throws {CoreError} `INVALID_ARGUMENT` when the client has no `copyOut` (PGlite) or
+   *   `pg-copy-streams` is not installed (use read() then); as read() otherwise
+   */
+  readText(select: ChangeLogTextSelect, signal?: AbortSignal): Promise<ChangeLogReaderTextPage>;
   /**
    * Saves `position` (a page's `end`) as the reader's progress. Commit pages in the order they
    * were read; a position behind the saved one is ignored.
@@ -200,17 +226,40 @@ class Reader implements ChangeLogReader {
       });
       this.#assertHeld();
       this.#next = page.next;
-      if (page.rows.length > 0) {
-        const events: EntityEvent[] = [];
-        const malformed: MalformedChangeLogRow[] = [];
-        for (const row of page.rows) {
-          try {
-            if (isDeliverableRow(row)) events.push(changeLogRowToEvent(row));
-          } catch (error) {
-            malformed.push(malformedRow(row as unknown as Record<string, unknown>, error));
-          }
-        }
-        return { events, malformed, end: page.next };
+      if (page.rows.length > 0) return { ...toEvents(page.rows), end: page.next };
+      await pause(this.pollMs, signal);
+    }
+  }
+
+  async readText(
+    select: ChangeLogTextSelect,
+    signal?: AbortSignal,
+  ): Promise<ChangeLogReaderTextPage> {
+    for (;;) {
+      const after = this.#assertHeld();
+      signal?.throwIfAborted();
+      const page = await readChangeLogText(this.db, {
+        ...select,
+        after,
+        limit: this.pageSize,
+        signal,
+      });
+      let converted: Pick<ChangeLogReaderPage, 'events' | 'malformed'> = NONE;
+      if (page.others.length > 0) {
+        // Change-log rows are written once: read again by key, they are the rows passed over.
+        const { rows } = await this.db.query<ChangeLogRow>(
+          `SELECT ${changeLogColumns('l', { epochCreatedAt: true })} FROM ${CHANGE_LOG_TABLE} l
+           WHERE l.pk_entity_change_log = ANY($1::bigint[])
+           ORDER BY l.transaction_id, l.pk_entity_change_log`,
+          [page.others],
+        );
+        converted = toEvents(rows);
+      }
+      this.#assertHeld();
+      this.#next = page.next;
+      if (page.rows > 0) {
+        const { text, starts, ends } = page;
+        return { ...converted, text, starts, ends, end: page.next };
       }
       await pause(this.pollMs, signal);
     }
@@ -335,6 +384,24 @@ class Reader implements ChangeLogReader {
 function comparePositions(a: ChangeLogPosition, b: ChangeLogPosition): number {
   if (a.transactionId !== b.transactionId) return a.transactionId < b.transactionId ? -1 : 1;
   return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
+}
+
+const NONE = { events: [], malformed: [] } as const;
+
+/** Converts rows to events; rows that are not valid events are returned, never thrown. */
+function toEvents(
+  rows: readonly ChangeLogRow[],
+): Pick<ChangeLogReaderPage, 'events' | 'malformed'> {
+  const events: EntityEvent[] = [];
+  const malformed: MalformedChangeLogRow[] = [];
+  for (const row of rows) {
+    try {
+      if (isDeliverableRow(row)) events.push(changeLogRowToEvent(row));
+    } catch (error) {
+      malformed.push(malformedRow(row as unknown as Record<string, unknown>, error));
+    }
+  }
+  return { events, malformed };
 }
 
 function malformedRow(row: Record<string, unknown>, error: unknown): MalformedChangeLogRow {

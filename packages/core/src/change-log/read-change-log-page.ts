@@ -89,14 +89,31 @@ export async function readChangeLogPage<Row extends ChangeLogRow = ChangeLogRow>
   const rows = result.rows.filter((row) => (row.pk_entity_change_log as unknown) !== null);
   const full = rows.length === limit;
   const last = rows.at(-1);
-  const positionOf = (row: (typeof rows)[number]): ChangeLogPosition => ({
-    transactionId: BigInt(row.transaction_id),
-    seq: BigInt(String(row.pk_entity_change_log)),
-  });
-  let next = after;
-  if (full && last !== undefined) next = positionOf(last);
-  // Every transaction below the horizon has ended and each of its matching rows was read.
-  else if (horizon > after.transactionId) next = { transactionId: horizon, seq: 0n };
-  else if (last !== undefined) next = positionOf(last);
+  const next = pageEnd(
+    after,
+    horizon,
+    full,
+    last === undefined
+      ? undefined
+      : {
+          transactionId: BigInt(last.transaction_id),
+          seq: BigInt(String(last.pk_entity_change_log)),
+        },
+  );
   return { rows, next, full, horizon, heldBack: first?.held_back === true };
+}
+
+/**
+ * Where the read after a page starts: after its last row when the page was cut at its limit,
+ * else at the horizon (every transaction below it has ended and each of its rows was read).
+ */
+export function pageEnd(
+  after: ChangeLogPosition,
+  horizon: bigint,
+  full: boolean,
+  last: ChangeLogPosition | undefined,
+): ChangeLogPosition {
+  if (full && last !== undefined) return last;
+  if (horizon > after.transactionId) return { transactionId: horizon, seq: 0n };
+  return last ?? after;
 }
