@@ -56,11 +56,11 @@ interface Lookup {
 
 /** The `seq` range of `rows` (which must not be empty). */
 export function seqRange(rows: readonly PendingRow[]): SeqRange {
-  let minSeq = rows[0]?.row.seq ?? 0n;
+  let minSeq = rows[0]?.seq ?? 0n;
   let maxSeq = minSeq;
-  for (const { row } of rows) {
-    if (row.seq < minSeq) minSeq = row.seq;
-    else if (row.seq > maxSeq) maxSeq = row.seq;
+  for (const { seq } of rows) {
+    if (seq < minSeq) minSeq = seq;
+    else if (seq > maxSeq) maxSeq = seq;
   }
   return { minSeq, maxSeq };
 }
@@ -154,8 +154,8 @@ export class BatchInserter {
         await this.storeDead(
           [
             {
-              eventId: only.row.eventId,
-              seq: only.row.seq,
+              eventId: only.eventId,
+              seq: only.seq,
               error: error.message,
               event: rowAsEventJson(only),
               ack: only.ack,
@@ -245,12 +245,10 @@ export class BatchInserter {
     const alsoIds =
       also !== undefined &&
       (range === undefined || (also.minSeq <= range.maxSeq && range.minSeq <= also.maxSeq))
-        ? new Set(also.rows.map(({ row }) => row.eventId))
+        ? new Set(also.rows.map(({ eventId }) => eventId))
         : undefined;
     if (stored.size === 0 && (alsoIds === undefined || alsoIds.size === 0)) return rows;
-    return rows.filter(
-      ({ row }) => !stored.has(row.eventId) && !(alsoIds?.has(row.eventId) ?? false),
-    );
+    return rows.filter(({ eventId }) => !stored.has(eventId) && !(alsoIds?.has(eventId) ?? false));
   }
 
   /** The event ids of `rows` already stored, looked up in the batch's time and seq range. */
@@ -258,11 +256,11 @@ export class BatchInserter {
     rows: readonly PendingRow[],
     range: SeqRange = seqRange(rows),
   ): Promise<ReadonlySet<string>> {
-    let minT = rows[0]?.row.timestampMicros ?? 0n;
+    let minT = rows[0]?.timestampMicros ?? 0n;
     let maxT = minT;
-    for (const { row } of rows) {
-      if (row.timestampMicros < minT) minT = row.timestampMicros;
-      else if (row.timestampMicros > maxT) maxT = row.timestampMicros;
+    for (const { timestampMicros } of rows) {
+      if (timestampMicros < minT) minT = timestampMicros;
+      else if (timestampMicros > maxT) maxT = timestampMicros;
     }
     const { minSeq, maxSeq } = range;
     const precise = this.#o.caps.dateTime64;
@@ -318,14 +316,21 @@ function batchBody(rows: readonly PendingRow[]): Buffer {
   for (const row of rows) bytes += row.bytes;
   const body = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (const row of rows) offset += body.write(row.line, offset);
+  for (const { line } of rows) {
+    if (typeof line === 'string') {
+      offset += body.write(line, offset);
+    } else {
+      body.set(line, offset);
+      offset += line.length;
+    }
+  }
   return offset === bytes ? body : body.subarray(0, offset);
 }
 
 /** The same rows always give the same token, so a re-sent batch is dropped by the server. */
 function dedupToken(rows: readonly PendingRow[]): string {
   const hash = createHash('sha256');
-  for (const { row } of rows) hash.update(row.eventId).update('\n');
+  for (const { eventId } of rows) hash.update(eventId).update('\n');
   return hash.digest('hex');
 }
 

@@ -32,6 +32,7 @@ function fakeReader(pages: readonly ChangeLogReaderPage[]) {
         });
       });
     },
+    readText: () => Promise.reject(new Error('not read as text here')),
     commit: (position) => {
       calls.push(`commit ${String(position.seq)}`);
       committed = position;

@@ -20,6 +20,8 @@ export interface ChangeLogPipe extends AsyncDisposable {
 /** What {@link startChangeLogPipe} needs. */
 export interface ChangeLogPipeDeps {
   readonly reader: ChangeLogReader;
+  /** Reads the next page from `reader`. @defaultValue `reader.read` */
+  readonly read?: ((signal: AbortSignal) => Promise<ChangeLogReaderPage>) | undefined;
   /**
    * Buffers a page (waiting for room first); resolves with `stored`, which settles once every
    * row of the page was stored or dead-lettered (rejects when one could not be).
@@ -60,12 +62,13 @@ export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
     let commits: Promise<void> = Promise.resolve();
     try {
       while (!signal.aborted) {
-        const page = await reader.read(signal);
+        const page = await (deps.read ?? ((s: AbortSignal) => reader.read(s)))(signal);
         const { stored } = await deps.store(page, signal);
         stored.catch(() => undefined); // handled in the chain below
         // Only the end and the count are kept: the events can go once they are encoded.
         const { end } = page;
-        const events = page.events.length;
+        const events =
+          page.events.length + ('starts' in page ? (page.starts as Uint32Array).length : 0);
         commits = commits.then(async () => {
           try {
             await stored;

@@ -1,9 +1,11 @@
 import {
   ServiceHealthTracker,
   createChangeLogReader,
+  isCopyRefused,
   serializeEvent,
   silentLogger,
   type ChangeLogReaderPage,
+  type ChangeLogReaderTextPage,
   type DurationInput,
   type SqlClient,
   type ServiceHealth,
@@ -38,6 +40,7 @@ import { startChangeLogPipe, type ChangeLogPipe } from './change-log-pipe.js';
 import { encodeRow } from './encode-row.js';
 import { PartsGuard } from './parts-guard.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
+import { changeLogTextSelect, textRows } from './text-row.js';
 import { RowAck } from './row-ack.js';
 import { eventToRow, type SinkRow } from './sink-row.js';
 import type { ClickHouseSinkHealth } from './sink-health.js';
@@ -184,7 +187,7 @@ class Sink implements ClickHouseSink {
   readonly #inserter: BatchInserter;
   readonly #parts: PartsGuard;
   readonly #stop = new AbortController();
-  #buffer: (PendingRow & { readonly at: number })[] = [];
+  #buffer: PendingRow[] = [];
   #bufferBytes = 0;
   #dead: DeadRow[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -304,8 +307,28 @@ class Sink implements ClickHouseSink {
       leaseTtl: options.leaseTtl,
       logger: this.#logger,
     });
+    // The rows PostgreSQL can write as raw-table lines come as COPY text (no string or object
+    // per value here); the rest, and every row where COPY is not available, as events.
+    const select = changeLogTextSelect(this.capabilities.dateTime64);
+    let asText = db.copyOut !== undefined;
+    const read = async (signal: AbortSignal): Promise<ChangeLogReaderPage> => {
+      if (asText) {
+        try {
+          return await reader.readText(select, signal);
+        } catch (error) {
+          if (signal.aborted || !isCopyRefused(error)) throw error;
+          asText = false;
+          this.#logger.warn(
+            { error: error instanceof Error ? error.message : String(error) },
+            'clickhouse: the change log cannot be read as COPY text here; reading rows instead',
+          );
+        }
+      }
+      return reader.read(signal);
+    };
     return startChangeLogPipe({
       reader,
+      read,
       store: async (page, signal) => {
         await this.#room(signal);
         return { stored: this.#acceptPage(page) };
@@ -400,10 +423,19 @@ class Sink implements ClickHouseSink {
   }
 
   /** Buffers a change-log page under one acknowledgement; see consumeChangeLog. */
-  #acceptPage(page: ChangeLogReaderPage): Promise<void> {
+  #acceptPage(page: ChangeLogReaderPage | ChangeLogReaderTextPage): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ack = new RowAck(page.events.length + page.malformed.length, resolve, reject);
+      const lines = 'starts' in page ? page.starts.length : 0;
+      const ack = new RowAck(lines + page.events.length + page.malformed.length, resolve, reject);
       const now = Date.now();
+      if (lines > 0) {
+        if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
+        for (const row of textRows(page as ChangeLogReaderTextPage, ack, now)) {
+          this.#buffer.push(row);
+          this.#bufferBytes += row.bytes;
+        }
+        this.#enqueued += lines;
+      }
       for (const event of page.events) this.#acceptRow(event, eventToRow(event), ack, now);
       for (const row of page.malformed) {
         this.#dead.push({ eventId: row.id, seq: row.seq, error: row.error, event: row.row, ack });
@@ -431,8 +463,12 @@ class Sink implements ClickHouseSink {
       return;
     }
     if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
+    const stored = row as SinkRow;
     this.#buffer.push({
-      row: row as SinkRow,
+      eventId: stored.eventId,
+      seq: stored.seq,
+      timestampMicros: stored.timestampMicros,
+      row: stored,
       line: encoded.line,
       bytes: encoded.bytes,
       ack,
@@ -533,8 +569,11 @@ class Sink implements ClickHouseSink {
 
   #giveBack(rows: readonly PendingRow[]): void {
     const now = Date.now();
-    this.#buffer.unshift(...rows.map((row) => ({ ...row, at: now })));
-    for (const row of rows) this.#bufferBytes += row.bytes;
+    for (const row of rows) {
+      row.at = now;
+      this.#bufferBytes += row.bytes;
+    }
+    this.#buffer.unshift(...rows);
     this.#reportBuffer();
   }
 
