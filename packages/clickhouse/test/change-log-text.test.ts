@@ -1,7 +1,7 @@
 // The change-log loader reads most rows as COPY text and sends PostgreSQL's bytes on as the
 // raw table's lines. Whatever the row holds, ClickHouse must end up with what the row-by-row
 // path (changeLogRowToEvent → eventToRow → encodeRow) stores, on both engines.
-import type { SqlClient } from '@fraiseql/core';
+import { silentLogger, type SqlClient } from '@fraiseql/core';
 import { requireService, uniqueName, waitFor } from '@fraiseql/testing';
 import {
   createClickHouseSink,
@@ -209,6 +209,47 @@ describe.skipIf(postgres === undefined || clickhouse === undefined)(
           expect(byId.get('10')?.data).toBe('{}');
           expect(byId.get('11')?.data).toBe('{}');
           expect(byId.get('7')?.ts).toMatch(/^2024-05-06 07:08:09(\.999000)?$/);
+        } finally {
+          await connection.close();
+        }
+      },
+    );
+
+    it(
+      'falls back to rows when PostgreSQL refuses the text statement, losing nothing',
+      { timeout: 60_000 },
+      async () => {
+        await using pg = await createChangeLogDb(postgres!);
+        // An older FraiseQL change log may keep documents as json: jsonb_typeof(json) does not
+        // exist (42883), so the COPY is refused and the loader reads rows instead.
+        await pg.db.exec(
+          'ALTER TABLE core.tb_entity_change_log ALTER COLUMN object_data TYPE json USING object_data::json',
+        );
+        await writeRows(pg.db);
+        const connection = createHttpConnection({ url: clickhouse?.url ?? '' });
+        const warnings: string[] = [];
+        try {
+          const sink = await createClickHouseSink({
+            connection,
+            database: uniqueName('cht').replace(/-/g, '_'),
+            batch: { maxAge: 50 },
+            logger: { ...silentLogger, warn: (_fields, message) => warnings.push(message) },
+          });
+          const reader = uniqueName('r');
+          const pipe = sink.consumeChangeLog(pg.db, { reader, pageSize: 4, pollInterval: 20 });
+          await waitFor(async () => (await readerBacklog(pg.db, reader)) === 0, {
+            timeoutMs: 30_000,
+          });
+          await pipe.close();
+          const [stored] = await connection.query<{ n: string }>(
+            `SELECT toString(count()) AS n FROM ${sink.tables.raw}`,
+          );
+          const [dead] = await connection.query<{ n: string }>(
+            `SELECT toString(count()) AS n FROM ${sink.tables.deadLetter}`,
+          );
+          await sink.close();
+          expect(Number(stored?.n) + Number(dead?.n)).toBe(14);
+          expect(warnings.filter((warning) => warning.includes('COPY text'))).toHaveLength(1);
         } finally {
           await connection.close();
         }

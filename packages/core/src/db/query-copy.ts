@@ -217,13 +217,13 @@ export async function* pgCopyOut(
 
 /**
  * True for a COPY that could not start for reasons a plain query does not have: core's refusal
- * (no `copyOut`, no `pg-copy-streams`, a parameter COPY cannot carry) or a statement PostgreSQL
+ * (`INVALID_ARGUMENT`: no `copyOut`, no `pg-copy-streams`, a parameter COPY cannot carry) or a statement PostgreSQL
  * would not prepare or rewrite for COPY (SQLSTATE `0A000`, class `42` except `42501`). A caller
  * reads the other way then; refusals a query would meet too (permissions, timeouts, a lost
  * connection) are not this.
  */
 export function isCopyRefused(error: unknown): boolean {
-  if (error instanceof CoreError) return true;
+  if (error instanceof CoreError) return error.code === 'INVALID_ARGUMENT';
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === 'string' && (code === '0A000' || (code.startsWith('42') && code !== '42501'))
