@@ -6,7 +6,7 @@
 //               the sink's format (TabSeparated, encoding timed) in batches of BATCH into an
 //               identical table (views included); `client.insert` of JSONEachRow objects for
 //               reference; then the same N events from a change-log backlog, once through
-//               `sink.consumeChangeLog` (a change-log reader: pages, one position) and once
+//               `sink.consumeChangeLog` (a change-log reader: pages as COPY text, one position) and once
 //               through `createChangeLogSource` + `consume` (claims and settles every event),
 //               alternating which goes first. ROUNDS rounds, the first three variants in
 //               a rotated order each round (no variant always runs first); each figure is a
