@@ -21,7 +21,7 @@
 //               batch.maxAge 1 s (the default) and 100 ms.
 //   memory      ClickHouse stopped for DOWN s under RATE_DOWN events/s: heap and buffered rows
 //               every second (the source must pause, not buffer without limit); then restart and
-//               check nothing was lost.
+//               check nothing was lost. Through the observers' source, then `consumeChangeLog`.
 //
 //   pnpm exec tsc -b && node bench/clickhouse-sink.mjs [all|throughput|latency|memory]
 //   env: N=200000 BATCH=10000 ROUNDS=3 RATE=1000 SECONDS=20 RATE_DOWN=2000 DOWN=60
@@ -384,18 +384,24 @@ async function latency(maxAge, path) {
   );
 }
 
-async function memory() {
+async function memory(path) {
   const sink = await sinkFor(chName('mem'), {
     batch: { maxRows: 5000, maxAge: 500 },
     maxBufferedRows: 20_000,
     retry: { initialDelay: 200, maxDelay: 2000 },
   });
-  const source = createChangeLogSource(db, {
-    consumer: chName('mem'),
-    startFrom: 'now',
-    pollInterval: '500ms',
-  });
-  const pipe = await sink.consume(source);
+  // The reader starts at the beginning of the change log: what is there already is expected too.
+  const earlier = path === 'reader' ? Number(await maxSeq()) : 0;
+  const pipe =
+    path === 'reader'
+      ? sink.consumeChangeLog(db, { reader: chName('mem'), pageSize: 5000, pollInterval: 500 })
+      : await sink.consume(
+          createChangeLogSource(db, {
+            consumer: chName('mem'),
+            startFrom: 'now',
+            pollInterval: '500ms',
+          }),
+        );
   const samples = [];
   let phase = 'before';
   const sampler = setInterval(() => {
@@ -425,17 +431,17 @@ async function memory() {
   await server.start();
   await writer(10);
   const deadline = performance.now() + 300_000;
-  while ((await count(sink.tables.raw)) < committed && performance.now() < deadline)
+  while ((await count(sink.tables.raw)) < earlier + committed && performance.now() < deadline)
     await sleep(500);
   clearInterval(sampler);
-  const stored = await count(sink.tables.raw);
+  const stored = (await count(sink.tables.raw)) - earlier;
   await pipe.close();
   await sink.close();
   const of = (p, key) => samples.filter((s) => s.phase === p).map((s) => s[key]);
   const show = (p) =>
     `heap max ${Math.max(...of(p, 'heap')).toFixed(0)} MiB, rss max ${Math.max(...of(p, 'rss')).toFixed(0)} MiB, buffered rows max ${fmt(Math.max(...of(p, 'buffered')))}`;
   console.log(
-    `\nmemory: ${RATE_DOWN} events/s, ClickHouse killed for ${DOWN} s (maxBufferedRows 20,000)`,
+    `\nmemory (${path === 'reader' ? 'consumeChangeLog' : 'change-log source → consume'}): ${RATE_DOWN} events/s, ClickHouse killed for ${DOWN} s (maxBufferedRows 20,000)`,
   );
   console.log(`  before: ${show('before')}`);
   console.log(`  down:   ${show('down')}`);
@@ -454,7 +460,10 @@ try {
     await latency(1000, 'reader');
     await latency(100, 'reader');
   }
-  if (mode === 'all' || mode === 'memory') await memory();
+  if (mode === 'all' || mode === 'memory') {
+    await memory('source');
+    await memory('reader');
+  }
 } finally {
   await raw.close();
   await chConnection.close();
