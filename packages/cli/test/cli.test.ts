@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { connectDatabase, coreMigrations, migrate, type SqlClient } from '@fraiseql/core';
+import {
+  connectDatabase,
+  coreMigrations,
+  createChangeLogReader,
+  migrate,
+  type SqlClient,
+} from '@fraiseql/core';
 import {
   createChangeLogSource,
   createDeadLetterQueue,
@@ -356,12 +362,22 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
     } finally {
       await source.close();
     }
+    // A change-log reader (a loader such as the ClickHouse sink's) that read everything.
+    const reader = createChangeLogReader(db, { reader: 'cli-loader' });
+    await reader.acquire();
+    await reader.commit((await reader.read()).end);
+    await reader.close();
     const result = await runCli(['observers', 'status', '--json'], { env: env() });
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout) as {
       headSeq: string;
       consumers: { consumer: string; cursorSeq: string; unclaimed: number; inFlight: number }[];
+      readers: { reader: string; lastSeq: string; backlog: number; heldBy?: string }[];
     };
+    expect(status.readers).toEqual([
+      expect.objectContaining({ reader: 'cli-loader', lastSeq: status.headSeq, backlog: 0 }),
+    ]);
+    expect(status.readers[0]?.heldBy).toBeUndefined();
     expect(status.consumers).toEqual([
       expect.objectContaining({
         consumer: 'cli-status',
@@ -372,6 +388,7 @@ describe.skipIf(pg === undefined)('fraiseql binary against PostgreSQL', () => {
     ]);
     const text = await runCli(['observers', 'status'], { env: env() });
     expect(text.stdout).toMatch(/cli-status\s+\d+\s+0\s+0/);
+    expect(text.stdout).toMatch(new RegExp(`cli-loader\\s+${status.headSeq}\\s+0\\s+-`));
   });
 
   it('observers logs lists action attempts with filters, and --follow prints new ones as JSON lines', async () => {

@@ -145,6 +145,10 @@ export {
   type MalformedChangeLogRow,
 } from './change-log/change-log-reader.js';
 export {
+  listChangeLogReaders,
+  type ChangeLogReaderStatus,
+} from './change-log/change-log-readers.js';
+export {
   readChangeLogText,
   type ChangeLogTextOptions,
   type ChangeLogTextPage,

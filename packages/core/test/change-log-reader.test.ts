@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   createChangeLogReader,
   isCoreError,
+  listChangeLogReaders,
   migrate,
   type ChangeLogReaderPage,
   type SqlClient,
@@ -63,6 +64,26 @@ for (const backend of BACKENDS) {
       await other.acquire();
       expect(ids(await other.read())).toEqual(['a', 'b', 'c', 'd', 'e']);
       await Promise.all([third.close(), other.close()]);
+    });
+
+    it('lists readers with their position, backlog and holder', async () => {
+      await using open = await backend.open();
+      const { db } = open;
+      await migrate(db);
+      expect(await listChangeLogReaders(db)).toEqual([]);
+      await write(db, ['a', 'b', 'c']);
+      const reader = createChangeLogReader(db, { reader: 'listed', pageSize: 2 });
+      await reader.acquire();
+      const page = await reader.read();
+      await reader.commit(page.end);
+      const [held] = await listChangeLogReaders(db);
+      expect(held).toMatchObject({ reader: 'listed', position: page.end, backlog: 1, lastSeq: 2n });
+      expect(held?.heldBy).toMatch(/:/);
+      expect(held?.leaseUntil?.getTime()).toBeGreaterThan(Date.now());
+      await reader.close();
+      const [released] = await listChangeLogReaders(db, 10);
+      expect(released).toMatchObject({ reader: 'listed', backlog: 1, heldBy: undefined });
+      expect(released?.leaseUntil).toBeUndefined();
     });
 
     it('waits for new rows, and returns rows that are not events instead of throwing', async () => {

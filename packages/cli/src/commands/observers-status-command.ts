@@ -1,4 +1,4 @@
-import { CHANGE_LOG_TABLE } from '@fraiseql/core';
+import { CHANGE_LOG_TABLE, listChangeLogReaders } from '@fraiseql/core';
 import { createDeadLetterQueue, listChangeLogConsumers } from '@fraiseql/observers';
 import type { Command } from '../command.js';
 import { DATABASE_OPTION } from './common-options.js';
@@ -6,10 +6,14 @@ import { openDatabase } from '../context/open-database.js';
 import { formatTable } from '../output/format-table.js';
 import { print } from '../output/print.js';
 
-/** `fraiseql observers status`: change-log consumers' progress and the dead letters, from the database. */
+/**
+ * `fraiseql observers status`: change-log consumers' and change-log readers' progress and the
+ * dead letters, from the database.
+ */
 export const observersStatusCommand: Command = {
   path: ['observers', 'status'],
-  summary: 'progress of each change-log consumer, its backlog and the dead letters per observer',
+  summary:
+    'progress of each change-log consumer and reader, its backlog, and the dead letters per observer',
   options: DATABASE_OPTION,
   examples: ['fraiseql observers status', 'fraiseql observers status --json'],
   async run(context) {
@@ -19,10 +23,20 @@ export const observersStatusCommand: Command = {
         `SELECT max(pk_entity_change_log)::text AS head FROM ${CHANGE_LOG_TABLE}`,
       );
       const consumers = await listChangeLogConsumers(db);
+      const readers = await listChangeLogReaders(db);
       const deadLetters = await createDeadLetterQueue(db).stats();
       const status = {
         headSeq: head.rows[0]?.head ?? null,
         consumers: consumers.map((c) => ({ ...c, cursorSeq: c.cursorSeq.toString() })),
+        // Loaders that read the change log in pages (the ClickHouse sink's consumeChangeLog).
+        readers: readers.map(({ position, lastSeq, ...r }) => ({
+          ...r,
+          lastSeq: lastSeq?.toString() ?? null,
+          position: {
+            transactionId: position.transactionId.toString(),
+            seq: position.seq.toString(),
+          },
+        })),
         deadLetters,
       };
       print(context, status, () =>
@@ -44,6 +58,20 @@ export const observersStatusCommand: Command = {
                   c.updatedAt,
                 ]),
               ),
+          ...(status.readers.length === 0
+            ? []
+            : [
+                formatTable(
+                  ['READER', 'LAST SEQ', 'BACKLOG', 'HELD BY', 'UPDATED'],
+                  status.readers.map((r) => [
+                    r.reader,
+                    r.lastSeq ?? '-',
+                    r.backlog,
+                    r.heldBy ?? '-',
+                    r.updatedAt,
+                  ]),
+                ),
+              ]),
           `dead letters: ${String(deadLetters.total)}${Object.entries(deadLetters.byObserver)
             .map(([name, count]) => `  ${name}=${String(count)}`)
             .join('')}`,
