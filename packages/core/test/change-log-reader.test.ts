@@ -66,6 +66,25 @@ for (const backend of BACKENDS) {
       await Promise.all([third.close(), other.close()]);
     });
 
+    it('wakes on the change log NOTIFY instead of waiting out the poll interval', async () => {
+      await using open = await backend.open();
+      const { db } = open;
+      await migrate(db);
+      await using reader = createChangeLogReader(db, { reader: 'woken', pollInterval: '1h' });
+      await reader.acquire();
+      // Nothing yet: the read waits (LISTEN starts with the first wait). Rows are written until
+      // it returns: once LISTEN is up, the next write's NOTIFY ends the wait, not the hour.
+      const state = { done: false };
+      const reading = reader.read().finally(() => {
+        state.done = true;
+      });
+      for (let n = 0; !state.done; n++) {
+        await write(db, [`late-${String(n)}`]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(ids(await reading)[0]).toBe('late-0');
+    });
+
     it('lists readers with their position, backlog and holder', async () => {
       await using open = await backend.open();
       const { db } = open;

@@ -74,8 +74,13 @@ export interface ConsumeChangeLogOptions {
   readonly reader?: string | undefined;
   /** Change-log rows per page. @defaultValue the sink's `batch.maxRows` */
   readonly pageSize?: number | undefined;
-  /** Pause between reads while the change log has nothing new. @defaultValue '250ms' */
+  /**
+   * Longest pause between reads while the change log has nothing new (a change-log `NOTIFY`
+   * ends it sooner unless `listen` is false). @defaultValue '250ms'
+   */
   readonly pollInterval?: DurationInput | undefined;
+  /** Wake up on the change log's `NOTIFY` (one more connection). @defaultValue true */
+  readonly listen?: boolean | undefined;
   /** Lease of the reader (one instance loads at a time). @defaultValue '30s' */
   readonly leaseTtl?: DurationInput | undefined;
 }
@@ -304,6 +309,7 @@ class Sink implements ClickHouseSink {
       reader: options.reader ?? 'clickhouse',
       pageSize: options.pageSize ?? this.#config.batch.maxRows,
       pollInterval: options.pollInterval,
+      listen: options.listen,
       leaseTtl: options.leaseTtl,
       logger: this.#logger,
     });

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import { parseDuration, type DurationInput } from '../time/duration.js';
 import { changeLogRowToEvent, isDeliverableRow } from './change-log-row-to-event.js';
 import type { ChangeLogRow } from './change-log-row.js';
-import { CHANGE_LOG_TABLE, changeLogColumns } from './change-log-table.js';
+import { CHANGE_LOG_CHANNEL, CHANGE_LOG_TABLE, changeLogColumns } from './change-log-table.js';
 import { readChangeLogPage, type ChangeLogPosition } from './read-change-log-page.js';
 import { readChangeLogText, type ChangeLogTextSelect } from './read-change-log-text.js';
 
@@ -19,8 +19,16 @@ export interface ChangeLogReaderOptions {
   readonly reader: string;
   /** Most change-log rows per page. @defaultValue 10_000 */
   readonly pageSize?: number | undefined;
-  /** Pause between reads while no new row is below the horizon. @defaultValue '250ms' */
+  /**
+   * Longest pause between reads while no new row is below the horizon; with `listen`, a
+   * change-log `NOTIFY` ends it sooner. @defaultValue '250ms'
+   */
   readonly pollInterval?: DurationInput | undefined;
+  /**
+   * Wake up on the change log's `NOTIFY` (one more connection, opened at the first wait) instead
+   * of only polling. A lost LISTEN connection leaves the polling. @defaultValue true
+   */
+  readonly listen?: boolean | undefined;
   /**
    * How long the lease lasts without renewal; it is renewed every third of that while the
    * reader is open. Another instance takes the reader over once it has run out.
@@ -152,7 +160,15 @@ export function createChangeLogReader(
   if (ttlMs < 1000) {
     throw new CoreError('INVALID_ARGUMENT', 'leaseTtl: expected at least 1s');
   }
-  return new Reader(db, name, pageSize, pollMs, ttlMs, options.logger ?? silentLogger);
+  return new Reader(
+    db,
+    name,
+    pageSize,
+    pollMs,
+    ttlMs,
+    options.listen ?? true,
+    options.logger ?? silentLogger,
+  );
 }
 
 class Reader implements ChangeLogReader {
@@ -164,6 +180,13 @@ class Reader implements ChangeLogReader {
   #closed = false;
   #renewal: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
+  /** The LISTEN subscription (undefined until the first wait, or when not listening). */
+  #unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
+  /** Ends the current wait (set while one runs). */
+  #wake: (() => void) | undefined;
+  /** A `NOTIFY` came while no wait ran: the next wait returns at once. */
+  #woken = false;
+  #listenFailed = false;
 
   constructor(
     readonly db: SqlClient,
@@ -171,6 +194,7 @@ class Reader implements ChangeLogReader {
     readonly pageSize: number,
     readonly pollMs: number,
     readonly ttlMs: number,
+    readonly listen: boolean,
     readonly logger: Logger,
   ) {}
 
@@ -227,7 +251,7 @@ class Reader implements ChangeLogReader {
       this.#assertHeld();
       this.#next = page.next;
       if (page.rows.length > 0) return { ...toEvents(page.rows), end: page.next };
-      await pause(this.pollMs, signal);
+      await this.#waitForRows(signal);
     }
   }
 
@@ -261,7 +285,7 @@ class Reader implements ChangeLogReader {
         const { text, starts, ends } = page;
         return { ...converted, text, starts, ends, end: page.next };
       }
-      await pause(this.pollMs, signal);
+      await this.#waitForRows(signal);
     }
   }
 
@@ -298,6 +322,8 @@ class Reader implements ChangeLogReader {
     this.#closed = true;
     if (this.#renewal !== undefined) clearInterval(this.#renewal);
     await this.#renewing;
+    const unlisten = await this.#unlisten;
+    await unlisten?.().catch(() => undefined);
     if (!this.#held || this.#lost) return;
     this.#held = false;
     await this.db
@@ -317,6 +343,63 @@ class Reader implements ChangeLogReader {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Waits `pollMs`, or until the change log's `NOTIFY` says rows were written. */
+  async #waitForRows(signal: AbortSignal | undefined): Promise<void> {
+    if (this.listen && this.#unlisten === undefined) {
+      this.#unlisten = this.db
+        .listen(
+          CHANGE_LOG_CHANNEL,
+          () => {
+            this.#notified();
+          },
+          {
+            // Wake-ups sent while the connection was down are lost: look now.
+            onRestored: () => {
+              this.#notified();
+            },
+          },
+        )
+        .catch((error: unknown) => {
+          // Polling meanwhile; the next wait tries again (logged once).
+          if (!this.#listenFailed) {
+            this.logger.warn(
+              {
+                reader: this.reader,
+                error: error instanceof Error ? error.message : String(error),
+              },
+              'change-log reader: LISTEN failed; polling until it succeeds',
+            );
+          }
+          this.#listenFailed = true;
+          return undefined;
+        });
+      if ((await this.#unlisten) === undefined) this.#unlisten = undefined;
+    }
+    if (this.#woken) {
+      this.#woken = false;
+      return;
+    }
+    const wait = new AbortController();
+    this.#wake = () => {
+      wait.abort();
+    };
+    try {
+      await pause(
+        this.pollMs,
+        signal === undefined ? wait.signal : AbortSignal.any([signal, wait.signal]),
+      );
+    } catch (error) {
+      if (signal?.aborted === true || !wait.signal.aborted) throw error;
+    } finally {
+      this.#wake = undefined;
+    }
+  }
+
+  #notified(): void {
+    if (this.#wake === undefined) this.#woken = true;
+    else this.#wake();
   }
 
   #startRenewal(): void {
