@@ -16,8 +16,8 @@
 //               whoever waited). The change log is ANALYZEd once written, as autovacuum would.
 //   latency     commit → visible in the per-minute aggregate at RATE events/s for SECONDS s:
 //               commits of RATE/50 rows every 20 ms; a poller reads sum(events) every 20 ms;
-//               through the observers' change-log source (LISTEN wake-ups) and through
-//               `consumeChangeLog` (a reader polling every 250 ms, the default), each with
+//               through the observers' change-log source and through `consumeChangeLog`
+//               (a change-log reader), both woken by the change log's NOTIFY, each with
 //               batch.maxAge 1 s (the default) and 100 ms.
 //   memory      ClickHouse stopped for DOWN s under RATE_DOWN events/s: heap and buffered rows
 //               every second (the source must pause, not buffer without limit); then restart and
@@ -380,7 +380,7 @@ async function latency(maxAge, path) {
   await pipe.close();
   await sink.close();
   console.log(
-    `latency (${path === 'reader' ? 'consumeChangeLog, pollInterval 250 ms' : 'change-log source → consume'}, batch.maxAge ${maxAge} ms, ${fmt(cumulative / SECONDS)} events/s for ${SECONDS} s): commit → per-minute aggregate p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms (${latencies.length} commits)`,
+    `latency (${path === 'reader' ? 'consumeChangeLog (NOTIFY wake-ups)' : 'change-log source → consume'}, batch.maxAge ${maxAge} ms, ${fmt(cumulative / SECONDS)} events/s for ${SECONDS} s): commit → per-minute aggregate p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms (${latencies.length} commits)`,
   );
 }
 
