@@ -8,7 +8,8 @@
 //               reference; then the same N events from a change-log backlog, once through
 //               `sink.consumeChangeLog` (a change-log reader: pages as COPY text, one position) and once
 //               through `createChangeLogSource` + `consume` (claims and settles every event),
-//               alternating which goes first. ROUNDS rounds, the first three variants in
+//               alternating which goes first. WARMUP rounds (every variant once, not counted:
+//               code compiled, heap grown), then ROUNDS rounds, the first three variants in
 //               a rotated order each round (no variant always runs first); each figure is a
 //               ratio to the raw TabSeparated insert of its own round; medians. Beside each
 //               rate: CPU seconds of this process, of the ClickHouse server and (change-log
@@ -24,7 +25,7 @@
 //               check nothing was lost. Through the observers' source, then `consumeChangeLog`.
 //
 //   pnpm exec tsc -b && node bench/clickhouse-sink.mjs [all|throughput|latency|memory]
-//   env: N=200000 BATCH=10000 ROUNDS=3 RATE=1000 SECONDS=20 RATE_DOWN=2000 DOWN=60
+//   env: N=200000 BATCH=10000 ROUNDS=3 WARMUP=1 RATE=1000 SECONDS=20 RATE_DOWN=2000 DOWN=60
 //        DATABASE_URL (default the local PostgreSQL, a fresh database per run)
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
@@ -43,6 +44,7 @@ const env = process.env;
 const N = Number(env.N ?? 200_000);
 const BATCH = Number(env.BATCH ?? 10_000);
 const ROUNDS = Number(env.ROUNDS ?? 3);
+const WARMUP = Number(env.WARMUP ?? 1);
 const RATE = Number(env.RATE ?? 1000);
 const SECONDS = Number(env.SECONDS ?? 20);
 const RATE_DOWN = Number(env.RATE_DOWN ?? 2000);
@@ -252,7 +254,7 @@ async function throughput() {
   };
   const order = Object.keys(variants);
   const cpu = { raw: [], sink: [], reader: [], source: [] };
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= WARMUP + ROUNDS; round++) {
     const shift = (round - 1) % order.length;
     for (const key of [...order.slice(shift), ...order.slice(0, shift)]) {
       const result = await variants[key]();
@@ -299,11 +301,15 @@ async function throughput() {
       return `${last.nodeCpu.toFixed(2)} s here + ${last.serverCpu.toFixed(2)} s server${pg}`;
     };
     console.log(
-      `round ${round} (${order.slice(shift).concat(order.slice(0, shift)).join(', ')}, then ${logOrder.join(', ')}; CPU per 100k events: raw ${c('raw')}, sink ${c('sink')}, reader ${c('reader')}, source ${c('source')}): raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log reader → sink ${fmt(results.reader.at(-1))}/s (${ratios.reader.at(-1).toFixed(2)}×), change-log source → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
+      `round ${round}${round <= WARMUP ? ' (warm-up, not counted)' : ''} (${order.slice(shift).concat(order.slice(0, shift)).join(', ')}, then ${logOrder.join(', ')}; CPU per 100k events: raw ${c('raw')}, sink ${c('sink')}, reader ${c('reader')}, source ${c('source')}): raw TabSeparated ${fmt(base)}/s, raw JSONEachRow ${fmt(results.rawJson.at(-1))}/s (${ratios.rawJson.at(-1).toFixed(2)}×), sink ${fmt(results.sink.at(-1))}/s (${ratios.sink.at(-1).toFixed(2)}×), change-log reader → sink ${fmt(results.reader.at(-1))}/s (${ratios.reader.at(-1).toFixed(2)}×), change-log source → sink ${fmt(results.source.at(-1))}/s (${ratios.source.at(-1).toFixed(2)}×)`,
     );
   }
+  // Warm-up rounds run every variant once (code paths compiled, heap grown) and are dropped.
+  for (const series of [results, ratios, cpu]) {
+    for (const values of Object.values(series)) values.splice(0, WARMUP);
+  }
   console.log(
-    `medians over ${ROUNDS} rounds (ratios are per round, against that round's raw TabSeparated insert):`,
+    `medians over ${ROUNDS} rounds after ${WARMUP} warm-up (ratios are per round, against that round's raw TabSeparated insert):`,
   );
   console.log(
     `  raw @clickhouse/client insert, TabSeparated  ${fmt(median(results.raw))} events/s`,

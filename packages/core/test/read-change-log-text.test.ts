@@ -11,6 +11,7 @@ import {
   type SqlClient,
 } from '../src/index.js';
 import { BACKENDS, closeBackends } from './backends.js';
+import { PageSplitter } from '../src/change-log/read-change-log-text.js';
 import { holdOpen } from './change-log-helpers.js';
 
 afterAll(closeBackends);
@@ -19,7 +20,19 @@ const postgres = BACKENDS.find((backend) => backend.name === 'postgres');
 const pglite = BACKENDS.find((backend) => backend.name === 'pglite');
 
 // Object ids that COPY must escape, and `skip` rows the condition does not admit.
-const IDS = ['a', 'tab\there', 'new\nline', 'back\\slash', 'skip', 'é😀\r\b\f\v', 'skip', 'z'];
+// Two ids far longer than a socket read, so lines are cut between chunks.
+const IDS = [
+  'a',
+  'tab\there',
+  'new\nline',
+  'back\\slash',
+  'skip',
+  'é😀\r\b\f\v',
+  'x'.repeat(200_000),
+  'skip',
+  'é'.repeat(70_000),
+  'z',
+];
 const SELECT = { select: ['l.object_id', "l.object_data ->> 'n'"], when: "l.object_id <> 'skip'" };
 
 async function write(db: SqlClient, ids: readonly string[]): Promise<void> {
@@ -33,10 +46,10 @@ async function write(db: SqlClient, ids: readonly string[]): Promise<void> {
 }
 
 /** The admitted rows' columns, unescaped (COPY text format). */
-function lines(page: Pick<ChangeLogTextPage, 'text' | 'starts' | 'ends'>): string[][] {
+function lines(page: Pick<ChangeLogTextPage, 'buffers' | 'starts' | 'ends'>): string[][] {
   const rows: string[][] = [];
   for (let i = 0; i < page.starts.length; i++) {
-    const line = page.text.toString('utf8', page.starts[i], page.ends[i]! - 1);
+    const line = page.buffers[i]!.toString('utf8', page.starts[i], page.ends[i]! - 1);
     rows.push(line.split('\t').map(unescape));
   }
   return rows;
@@ -122,6 +135,31 @@ describe.runIf(postgres?.available === true)('readChangeLogText on PostgreSQL', 
     // Nothing new: the next read waits until aborted.
     await expect(reader.readText(SELECT, AbortSignal.timeout(100))).rejects.toThrow();
     await reader.close();
+  });
+});
+
+describe('PageSplitter', () => {
+  it('finds the same lines wherever the chunks are cut, down to one byte', () => {
+    const text = Buffer.from('9\t1\t1\tt\ta\tb\n9\t1\t2\tf\t\\N\t\\N\n9\t2\t3\tt\té\\t\tlast\n');
+    const read = (size: number): string[] => {
+      const splitter = new PageSplitter(10);
+      for (let at = 0; at < text.length; at += size) splitter.push(text.subarray(at, at + size));
+      const page = splitter.end({ transactionId: 0n, seq: 0n });
+      expect(page).toMatchObject({ rows: 3, others: ['2'], horizon: 9n, full: false });
+      expect(page.next).toEqual({ transactionId: 9n, seq: 0n });
+      return [...page.starts].map((start, i) =>
+        page.buffers[i]!.toString('utf8', start, page.ends[i]),
+      );
+    };
+    const whole = read(text.length);
+    expect(whole).toEqual(['a\tb\n', 'é\\t\tlast\n']);
+    for (let size = 1; size < text.length; size++) expect(read(size)).toEqual(whole);
+  });
+
+  it('refuses a page cut inside a line', () => {
+    const splitter = new PageSplitter(10);
+    splitter.push(Buffer.from('9\t1\t1\tt\ta'));
+    expect(() => splitter.end({ transactionId: 0n, seq: 0n })).toThrow(/without its newline/);
   });
 });
 

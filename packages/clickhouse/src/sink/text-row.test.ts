@@ -19,8 +19,15 @@ const row = (overrides: Partial<SinkRow> = {}): SinkRow => ({
   ...overrides,
 });
 
-/** A page as the change-log reader returns it: the micros column, then the line. */
-function page(rows: readonly SinkRow[]): { text: Buffer; starts: Uint32Array; ends: Uint32Array } {
+/**
+ * A page as the change-log reader returns it (the micros column, then the line), in two
+ * chunks: the rows share the bytes of the chunk they arrived in.
+ */
+function page(rows: readonly SinkRow[]): {
+  buffers: Buffer[];
+  starts: Uint32Array;
+  ends: Uint32Array;
+} {
   const parts: Buffer[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
@@ -36,10 +43,14 @@ function page(rows: readonly SinkRow[]): { text: Buffer; starts: Uint32Array; en
     offset += prefix.length + line.length;
     ends.push(offset);
   }
+  const text = Buffer.concat(parts);
+  // The first row alone in one chunk, the others in a second one, offsets from its start.
+  const cut = ends[0] ?? 0;
+  const second = text.subarray(cut);
   return {
-    text: Buffer.concat(parts),
-    starts: Uint32Array.from(starts),
-    ends: Uint32Array.from(ends),
+    buffers: rows.map((_, i) => (i === 0 ? text.subarray(0, cut) : second)),
+    starts: Uint32Array.from(starts.map((start, i) => (i === 0 ? start : start - cut))),
+    ends: Uint32Array.from(ends.map((end, i) => (i === 0 ? end : end - cut))),
   };
 }
 

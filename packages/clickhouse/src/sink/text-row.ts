@@ -85,15 +85,17 @@ class TextRow implements PendingRow {
 
 /** The admitted rows of a text page as pending rows (the others are the page's events). */
 export function textRows(
-  page: Pick<ChangeLogReaderTextPage, 'text' | 'starts' | 'ends'>,
+  page: Pick<ChangeLogReaderTextPage, 'buffers' | 'starts' | 'ends'>,
   ack: RowAck | undefined,
   now: number,
 ): PendingRow[] {
-  const { text, starts, ends } = page;
+  const { buffers, starts, ends } = page;
   const rows: PendingRow[] = new Array<PendingRow>(starts.length);
   for (let i = 0; i < starts.length; i++) {
+    const text = buffers[i];
     const start = starts[i] ?? 0;
     const end = ends[i] ?? 0;
+    if (text === undefined) throw new Error('clickhouse: a change-log text row without its bytes');
     const micros = text.indexOf(TAB, start);
     const id = text.indexOf(TAB, micros + 1);
     const seq = text.indexOf(TAB, id + 1);

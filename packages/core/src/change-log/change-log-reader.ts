@@ -63,11 +63,11 @@ export interface ChangeLogReaderPage {
 /** One page of {@link ChangeLogReader.readText}. */
 export interface ChangeLogReaderTextPage extends ChangeLogReaderPage {
   /**
-   * The page in PostgreSQL's COPY text format (see {@link readChangeLogText}); the rows the
-   * `when` condition admitted are at `starts[i]` … `ends[i]` (their `select` columns, newline
-   * included). `events` and `malformed` hold the other rows.
+   * The rows the `when` condition admitted, as COPY text (see {@link readChangeLogText}): row
+   * `i` is `buffers[i]` from `starts[i]` to `ends[i]` (its `select` columns, newline included).
+   * `events` and `malformed` hold the other rows.
    */
-  readonly text: Buffer;
+  readonly buffers: readonly Buffer[];
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
 }
@@ -282,8 +282,8 @@ class Reader implements ChangeLogReader {
       this.#assertHeld();
       this.#next = page.next;
       if (page.rows > 0) {
-        const { text, starts, ends } = page;
-        return { ...converted, text, starts, ends, end: page.next };
+        const { buffers, starts, ends } = page;
+        return { ...converted, buffers, starts, ends, end: page.next };
       }
       await this.#waitForRows(signal);
     }

@@ -31,14 +31,15 @@ export interface ChangeLogTextOptions extends ChangeLogTextSelect {
 /** One page of change-log rows below the visibility horizon, as COPY text. */
 export interface ChangeLogTextPage {
   /**
-   * The page as PostgreSQL's COPY text format writes it: one line per row, columns separated
-   * by tabs, `\N` for NULL, backslash, tab, newline, carriage return, backspace, form feed and
-   * vertical tab escaped with a backslash. Address the admitted rows with `starts`/`ends`.
+   * For each admitted row, in change-log order, the bytes its line is in (rows share them: the
+   * chunks as they arrived). Lines are in PostgreSQL's COPY text format: columns separated by
+   * tabs, `\N` for NULL, backslash, tab, newline, carriage return, backspace, form feed and
+   * vertical tab escaped with a backslash.
    */
-  readonly text: Buffer;
-  /** Admitted rows, in change-log order: where each row's `select` columns start in `text`. */
+  readonly buffers: readonly Buffer[];
+  /** For each admitted row: where its `select` columns start in `buffers[i]`. */
   readonly starts: Uint32Array;
-  /** For each admitted row: the offset just past its newline. */
+  /** For each admitted row: the offset in `buffers[i]` just past its newline. */
   readonly ends: Uint32Array;
   /** `pk_entity_change_log` of each row `when` did not admit, in change-log order. */
   readonly others: readonly string[];
@@ -89,75 +90,114 @@ export async function readChangeLogText(
       ORDER BY l.transaction_id, l.pk_entity_change_log
       LIMIT $3::int
     ) l ON true`;
-  const chunks: Buffer[] = [];
+  const page = new PageSplitter(limit);
   for await (const chunk of db.copyOut(
     statement,
     [after.transactionId.toString(), after.seq.toString(), String(limit)],
     { signal: options.signal },
   )) {
-    chunks.push(chunk);
+    page.push(chunk);
   }
-  const [only] = chunks;
-  const text = chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks);
-  return splitPage(text, after, limit);
+  return page.end(after);
 }
 
-/** Finds the lines of a page and reads their prefix columns. */
-function splitPage(text: Buffer, after: ChangeLogPosition, limit: number): ChangeLogTextPage {
-  const starts = new Uint32Array(limit);
-  const ends = new Uint32Array(limit);
-  const others: string[] = [];
-  let admitted = 0;
-  let rows = 0;
-  let horizon: bigint | undefined;
-  let last: ChangeLogPosition | undefined;
-  let lastStart = -1;
-  for (let start = 0; start < text.length;) {
-    const end = text.indexOf(NEWLINE, start);
-    if (end < 0) throw malformed('a line without its newline');
+/**
+ * Finds the lines of a page as its chunks arrive and reads their prefix columns. Lines stay in
+ * the chunks they arrived in (no copy of the page); only a line cut between chunks is copied.
+ */
+export class PageSplitter {
+  readonly #buffers: Buffer[] = [];
+  readonly #starts: Uint32Array;
+  readonly #ends: Uint32Array;
+  readonly #others: string[] = [];
+  #rows = 0;
+  #horizon: bigint | undefined;
+  #lastBuffer: Buffer | undefined;
+  #lastStart = 0;
+  /** The start of a line cut at the end of the last chunk(s). */
+  #carry: Buffer[] = [];
+
+  constructor(readonly limit: number) {
+    this.#starts = new Uint32Array(limit);
+    this.#ends = new Uint32Array(limit);
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    if (this.#carry.length > 0) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        this.#carry.push(chunk);
+        return;
+      }
+      const line = Buffer.concat([...this.#carry, chunk.subarray(0, newline + 1)]);
+      this.#carry = [];
+      this.#line(line, 0, line.length - 1);
+      start = newline + 1;
+    }
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline < 0) break;
+      this.#line(chunk, start, newline);
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.#carry.push(chunk.subarray(start));
+  }
+
+  end(after: ChangeLogPosition): ChangeLogTextPage {
+    if (this.#carry.length > 0) throw malformed('a line without its newline');
+    const horizon = this.#horizon;
+    if (horizon === undefined) throw malformed('no lines');
+    let last: ChangeLogPosition | undefined;
+    const buffer = this.#lastBuffer;
+    if (buffer !== undefined) {
+      const start = this.#lastStart;
+      const t1 = buffer.indexOf(TAB, start);
+      const t2 = buffer.indexOf(TAB, t1 + 1);
+      last = {
+        transactionId: BigInt(buffer.toString('latin1', start, t1)),
+        seq: BigInt(buffer.toString('latin1', t1 + 1, t2)),
+      };
+    }
+    const admitted = this.#buffers.length;
+    const full = this.#rows === this.limit;
+    return {
+      buffers: this.#buffers,
+      starts: this.#starts.subarray(0, admitted),
+      ends: this.#ends.subarray(0, admitted),
+      others: this.#others,
+      rows: this.#rows,
+      next: pageEnd(after, horizon, full, last),
+      full,
+      horizon,
+    };
+  }
+
+  /** One line: `text[start]` … the newline at `text[end]`. */
+  #line(text: Buffer, start: number, end: number): void {
     const t1 = nextTab(text, start, end);
     const t2 = nextTab(text, t1 + 1, end);
     const t3 = nextTab(text, t2 + 1, end);
     const t4 = nextTab(text, t3 + 1, end);
-    horizon ??= BigInt(text.toString('latin1', start, t1));
-    const flag = text[t3 + 1];
+    this.#horizon ??= BigInt(text.toString('latin1', start, t1));
     if (t3 + 2 !== t4) {
       // `\N`: the one line of an empty page.
       if (text[t1 + 1] !== 0x5c) throw malformed('a row without its admitted flag');
-    } else {
-      rows += 1;
-      if (rows > limit) throw malformed('more rows than the limit');
-      lastStart = t1 + 1;
-      if (flag === 0x74 /* t */) {
-        starts[admitted] = t4 + 1;
-        ends[admitted] = end + 1;
-        admitted += 1;
-      } else {
-        others.push(text.toString('latin1', t2 + 1, t3));
-      }
+      return;
     }
-    start = end + 1;
+    this.#rows += 1;
+    if (this.#rows > this.limit) throw malformed('more rows than the limit');
+    this.#lastBuffer = text;
+    this.#lastStart = t1 + 1;
+    if (text[t3 + 1] === 0x74 /* t */) {
+      const row = this.#buffers.length;
+      this.#buffers.push(text);
+      this.#starts[row] = t4 + 1;
+      this.#ends[row] = end + 1;
+    } else {
+      this.#others.push(text.toString('latin1', t2 + 1, t3));
+    }
   }
-  if (lastStart >= 0) {
-    const t1 = text.indexOf(TAB, lastStart);
-    const t2 = text.indexOf(TAB, t1 + 1);
-    last = {
-      transactionId: BigInt(text.toString('latin1', lastStart, t1)),
-      seq: BigInt(text.toString('latin1', t1 + 1, t2)),
-    };
-  }
-  if (horizon === undefined) throw malformed('no lines');
-  const full = rows === limit;
-  return {
-    text,
-    starts: starts.subarray(0, admitted),
-    ends: ends.subarray(0, admitted),
-    others,
-    rows,
-    next: pageEnd(after, horizon, full, last),
-    full,
-    horizon,
-  };
 }
 
 /** The next tab of a line; each line starts with four columns: horizon, transaction, key, flag. */
