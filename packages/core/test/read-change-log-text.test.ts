@@ -156,6 +156,16 @@ describe('PageSplitter', () => {
     for (let size = 1; size < text.length; size++) expect(read(size)).toEqual(whole);
   });
 
+  it('grows with the rows, whatever the page size', () => {
+    const splitter = new PageSplitter(Number.MAX_SAFE_INTEGER);
+    const line = Buffer.from('9\t1\t1\tt\tx\n');
+    for (let n = 0; n < 3000; n++) splitter.push(line);
+    const page = splitter.end({ transactionId: 0n, seq: 0n });
+    expect(page.rows).toBe(3000);
+    expect([...page.starts].every((start) => start === 8)).toBe(true);
+    expect([...page.ends].every((end) => end === line.length)).toBe(true);
+  });
+
   it('refuses a page cut inside a line', () => {
     const splitter = new PageSplitter(10);
     splitter.push(Buffer.from('9\t1\t1\tt\ta'));

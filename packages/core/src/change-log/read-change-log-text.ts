@@ -107,8 +107,9 @@ export async function readChangeLogText(
  */
 export class PageSplitter {
   readonly #buffers: Buffer[] = [];
-  readonly #starts: Uint32Array;
-  readonly #ends: Uint32Array;
+  // Grown as rows come (a page size may be far above the rows there are).
+  #starts = new Uint32Array(1024);
+  #ends = new Uint32Array(1024);
   readonly #others: string[] = [];
   #rows = 0;
   #horizon: bigint | undefined;
@@ -117,10 +118,7 @@ export class PageSplitter {
   /** The start of a line cut at the end of the last chunk(s). */
   #carry: Buffer[] = [];
 
-  constructor(readonly limit: number) {
-    this.#starts = new Uint32Array(limit);
-    this.#ends = new Uint32Array(limit);
-  }
+  constructor(readonly limit: number) {}
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -191,6 +189,14 @@ export class PageSplitter {
     this.#lastStart = t1 + 1;
     if (text[t3 + 1] === 0x74 /* t */) {
       const row = this.#buffers.length;
+      if (row === this.#starts.length) {
+        const starts = new Uint32Array(row * 2);
+        const ends = new Uint32Array(row * 2);
+        starts.set(this.#starts);
+        ends.set(this.#ends);
+        this.#starts = starts;
+        this.#ends = ends;
+      }
       this.#buffers.push(text);
       this.#starts[row] = t4 + 1;
       this.#ends[row] = end + 1;
