@@ -1,6 +1,7 @@
 import { redactSecrets } from '../logging/redact.js';
 import { CoreError } from '../errors/core-error.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { importOptional } from './optional-module.js';
 import { pgClient, type PgPoolLike } from './pg-client.js';
 import { pgliteClient, type PGliteLike } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
@@ -40,7 +41,7 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
   }
   if (url.startsWith('pglite://')) {
     const location = url.slice('pglite://'.length);
-    const { PGlite } = (await importOptional('@electric-sql/pglite')) as {
+    const { PGlite } = (await importOptional('@electric-sql/pglite', 'connectDatabase')) as {
       PGlite: { create(dataDir?: string): Promise<PGliteLike> };
     };
     const db = await PGlite.create(location === '' || location === 'memory' ? undefined : location);
@@ -52,7 +53,7 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
       `connectDatabase: expected a postgres:// or pglite:// URL, got ${JSON.stringify(redactUrl(url))}`,
     );
   }
-  const pg = (await importOptional('pg')) as {
+  const pg = (await importOptional('pg', 'connectDatabase')) as {
     default: {
       Pool: new (config: object) => PgPoolLike & {
         on(event: 'error', listener: (error: Error) => void): unknown;
@@ -67,18 +68,6 @@ export async function connectDatabase(options: ConnectDatabaseOptions = {}): Pro
     logger.warn({ err: error }, 'idle PostgreSQL connection closed; the pool replaces it');
   });
   return pgClient(pool, { ownsPool: true, target: connectionTarget(url), logger });
-}
-
-async function importOptional(name: string): Promise<unknown> {
-  try {
-    return (await import(name)) as unknown;
-  } catch (cause) {
-    throw new CoreError(
-      'INVALID_ARGUMENT',
-      `connectDatabase: the optional dependency "${name}" is not installed; run \`npm install ${name}\``,
-      { cause },
-    );
-  }
 }
 
 /** `host:port/database` of a connection URL: where it goes, without credentials. */

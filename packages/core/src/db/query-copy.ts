@@ -1,5 +1,6 @@
 import { CoreError } from '../errors/core-error.js';
 import { abortError, aborted, cursorPrelude, type CursorOptions } from './query-cursor.js';
+import { optionalModule } from './optional-module.js';
 
 /** Options of {@link SqlClient.copyOut}: those of a cursor that apply to a COPY. */
 export type CopyOutOptions = Pick<CursorOptions, 'signal' | 'statementTimeoutMs' | 'role'>;
@@ -19,28 +20,14 @@ export interface CopyConnection {
 }
 
 type CopyTo = (text: string) => CopyToStream;
-let copyModule: Promise<CopyTo> | undefined;
 
 /** Loads the optional `pg-copy-streams` package once. */
-function loadCopyTo(): Promise<CopyTo> {
-  const specifier = 'pg-copy-streams';
-  copyModule ??= (import(specifier) as Promise<{ default?: { to?: CopyTo }; to?: CopyTo }>).then(
-    (module) => {
-      const to = module.to ?? module.default?.to;
-      if (to === undefined) throw new Error('pg-copy-streams has no `to` export');
-      return to;
-    },
-    (cause: unknown) => {
-      copyModule = undefined;
-      throw new CoreError(
-        'INVALID_ARGUMENT',
-        'copyOut: the optional dependency "pg-copy-streams" is not installed; run `npm install pg-copy-streams`',
-        { cause },
-      );
-    },
-  );
-  return copyModule;
-}
+const loadCopyTo = optionalModule('pg-copy-streams', 'copyOut', (module) => {
+  const { to, default: fallback } = module as { default?: { to?: CopyTo }; to?: CopyTo };
+  const copyTo = to ?? fallback?.to;
+  if (copyTo === undefined) throw new Error('pg-copy-streams has no `to` export');
+  return copyTo;
+});
 
 const PARAMS_SETTING = 'fraiseql.copy_params';
 const TYPE_CACHE_SIZE = 256;

@@ -1,4 +1,5 @@
 import { CoreError } from '../errors/core-error.js';
+import { optionalModule } from './optional-module.js';
 import { quoteIdent } from './sql-client.js';
 
 /** Options of {@link SqlClient.cursor}. */
@@ -79,24 +80,12 @@ export interface CursorConnection {
 
 const RAW_TYPES = { getTypeParser: () => (value: string) => value };
 
-let cursorModule: Promise<PgCursorConstructor> | undefined;
-
 /** Loads the optional `pg-cursor` package once. */
-export function loadPgCursor(): Promise<PgCursorConstructor> {
-  const specifier = 'pg-cursor';
-  cursorModule ??= (import(specifier) as Promise<{ default: unknown }>).then(
-    (module) => module.default as PgCursorConstructor,
-    (cause: unknown) => {
-      cursorModule = undefined;
-      throw new CoreError(
-        'INVALID_ARGUMENT',
-        'cursor: the optional dependency "pg-cursor" is not installed; run `npm install pg-cursor`',
-        { cause },
-      );
-    },
-  );
-  return cursorModule;
-}
+export const loadPgCursor = optionalModule(
+  'pg-cursor',
+  'cursor',
+  (module) => (module as { default: unknown }).default as PgCursorConstructor,
+);
 
 /** The pg `Connection` calls a cursor makes to write extended-protocol messages. */
 interface WireConnection {
