@@ -3,6 +3,7 @@ import {
   type ChangeLogPosition,
   type ChangeLogReader,
   type ChangeLogReaderPage,
+  type ChangeLogReaderTextPage,
   type Logger,
 } from '@fraiseql/core';
 import { backoffDelay, pause } from './backoff.js';
@@ -17,17 +18,20 @@ export interface ChangeLogPipe extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** A page as the pipe reads it: events, or COPY text lines and events. */
+export type PipePage = ChangeLogReaderPage | ChangeLogReaderTextPage;
+
 /** What {@link startChangeLogPipe} needs. */
 export interface ChangeLogPipeDeps {
   readonly reader: ChangeLogReader;
   /** Reads the next page from `reader`. @defaultValue `reader.read` */
-  readonly read?: ((signal: AbortSignal) => Promise<ChangeLogReaderPage>) | undefined;
+  readonly read?: ((signal: AbortSignal) => Promise<PipePage>) | undefined;
   /**
    * Buffers a page (waiting for room first); resolves with `stored`, which settles once every
    * row of the page was stored or dead-lettered (rejects when one could not be).
    */
   readonly store: (
-    page: ChangeLogReaderPage,
+    page: PipePage,
     signal: AbortSignal,
   ) => Promise<{ readonly stored: Promise<void> }>;
   /** Stores what is buffered now (at close). */
@@ -45,6 +49,7 @@ export interface ChangeLogPipeDeps {
  */
 export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
   const { reader, logger } = deps;
+  const read = deps.read ?? ((signal: AbortSignal) => reader.read(signal));
   const stop = new AbortController();
   const stopped = (): boolean => stop.signal.aborted;
   let acknowledged = 0;
@@ -62,13 +67,12 @@ export function startChangeLogPipe(deps: ChangeLogPipeDeps): ChangeLogPipe {
     let commits: Promise<void> = Promise.resolve();
     try {
       while (!signal.aborted) {
-        const page = await (deps.read ?? ((s: AbortSignal) => reader.read(s)))(signal);
+        const page = await read(signal);
         const { stored } = await deps.store(page, signal);
         stored.catch(() => undefined); // handled in the chain below
         // Only the end and the count are kept: the events can go once they are encoded.
         const { end } = page;
-        const events =
-          page.events.length + ('starts' in page ? (page.starts as Uint32Array).length : 0);
+        const events = page.events.length + ('starts' in page ? page.starts.length : 0);
         commits = commits.then(async () => {
           try {
             await stored;

@@ -4,8 +4,6 @@ import {
   isCopyRefused,
   serializeEvent,
   silentLogger,
-  type ChangeLogReaderPage,
-  type ChangeLogReaderTextPage,
   type DurationInput,
   type SqlClient,
   type ServiceHealth,
@@ -36,7 +34,7 @@ import type { ArrowRecordBatch } from '../arrow/arrow-types.js';
 import { recordBatchRows } from '../arrow/record-batch-rows.js';
 import { backoffDelay, pause } from './backoff.js';
 import { BatchInserter, type PreparedBatch, type StoredRows } from './batch-inserter.js';
-import { startChangeLogPipe, type ChangeLogPipe } from './change-log-pipe.js';
+import { startChangeLogPipe, type ChangeLogPipe, type PipePage } from './change-log-pipe.js';
 import { encodeRow } from './encode-row.js';
 import { PartsGuard } from './parts-guard.js';
 import type { DeadRow, PendingRow } from './pending-row.js';
@@ -317,7 +315,7 @@ class Sink implements ClickHouseSink {
     // per value here); the rest, and every row where COPY is not available, as events.
     const select = changeLogTextSelect(this.capabilities.dateTime64);
     let asText = db.copyOut !== undefined;
-    const read = async (signal: AbortSignal): Promise<ChangeLogReaderPage> => {
+    const read = async (signal: AbortSignal): Promise<PipePage> => {
       if (asText) {
         try {
           return await reader.readText(select, signal);
@@ -429,14 +427,15 @@ class Sink implements ClickHouseSink {
   }
 
   /** Buffers a change-log page under one acknowledgement; see consumeChangeLog. */
-  #acceptPage(page: ChangeLogReaderPage | ChangeLogReaderTextPage): Promise<void> {
+  #acceptPage(page: PipePage): Promise<void> {
     return new Promise((resolve, reject) => {
-      const lines = 'starts' in page ? page.starts.length : 0;
+      const text = 'starts' in page ? page : undefined;
+      const lines = text?.starts.length ?? 0;
       const ack = new RowAck(lines + page.events.length + page.malformed.length, resolve, reject);
       const now = Date.now();
-      if (lines > 0) {
+      if (text !== undefined && lines > 0) {
         if (this.#buffer.length === 0) this.#arm(this.#config.batch.maxAge);
-        for (const row of textRows(page as ChangeLogReaderTextPage, ack, now)) {
+        for (const row of textRows(text, ack, now)) {
           this.#buffer.push(row);
           this.#bufferBytes += row.bytes;
         }
