@@ -12,7 +12,7 @@ import {
 import { CompileCache } from '../graphql/compile-cache.js';
 import { compileGraphql, type CompiledGraphql } from '../graphql/graphql-compiler.js';
 import { relationColumnCache } from '../sql/relation-columns.js';
-import { COPY_MIN_ROWS, sqlStream } from '../sql/sql-stream.js';
+import { copyPays, sqlStream } from '../sql/sql-stream.js';
 import type { FlightListing, StreamContext, StreamHandler } from './flight-stream.js';
 
 /** Who may read a GraphQL query, and the column of its view that holds the tenant. */
@@ -250,7 +250,7 @@ export function createGraphqlHandler(
       const compiled = await compile(request, context.principal);
       return sqlStream(db, compiled.statement, compiled.columns, context, {
         statementTimeoutMs: timeout,
-        copy: compiled.limit === undefined || compiled.limit > COPY_MIN_ROWS,
+        copy: copyPays(compiled.limit),
       });
     },
     list(principal): Promise<FlightListing[]> {

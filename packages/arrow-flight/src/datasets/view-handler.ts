@@ -8,7 +8,7 @@ import { FlightError } from '../errors.js';
 import { compileFilter } from '../sql/filter.js';
 import { queryBuilder } from '../sql/query-builder.js';
 import { readRelationColumns } from '../sql/relation-columns.js';
-import { COPY_MIN_ROWS, sqlStream } from '../sql/sql-stream.js';
+import { copyPays, sqlStream } from '../sql/sql-stream.js';
 import type { FlightListing, StreamContext, StreamHandler } from './flight-stream.js';
 
 /** A view (or table-backed projection) that may be read, and by whom. */
@@ -252,7 +252,7 @@ export function createViewHandler(options: ViewHandlerOptions): StreamHandler<Vi
       const { statement, columns } = compile(request, resolved, context.principal);
       return sqlStream(db, statement, streamColumns(columns), context, {
         statementTimeoutMs: timeout,
-        copy: request.limit === undefined || request.limit > COPY_MIN_ROWS,
+        copy: copyPays(request.limit),
       });
     },
     async list(principal): Promise<FlightListing[]> {

@@ -4,7 +4,15 @@ import { RecordBatcher, type StreamColumn } from '../arrow/record-batcher.js';
 import type { FlightStream, StreamBatch, StreamContext } from '../datasets/flight-stream.js';
 
 /** Reads of more rows than this (or of no limit) go through COPY where they can. */
-export const COPY_MIN_ROWS = 1000;
+const COPY_MIN_ROWS = 1000;
+
+/**
+ * Whether a read of at most `limit` rows (undefined: no limit) is long enough for COPY: short
+ * reads keep the cursor, whose first rows come sooner.
+ */
+export function copyPays(limit: number | undefined): boolean {
+  return limit === undefined || limit > COPY_MIN_ROWS;
+}
 
 /** A compiled, parameterised statement. */
 export interface CompiledSql {
